@@ -1,0 +1,241 @@
+// HugeTLB memory management: fault-in, the page cache's life cycle (truncate, punch hole,
+// release), unmapping and process exit. Names follow mm/hugetlb.c and fs/hugetlbfs.
+
+import {
+  F_ANON, F_FILE, F_HWPOISON, F_LEAKED, SLOT_EMPTY, SLOT_RESERVED,
+} from './constants';
+import {
+  addFileFds, addFileVmas, cacheCap, fileFds, fileHost, fileIndices, fileKeep, fileShift,
+  fileVmas, file_free, slotGet, slotSet,
+} from './files';
+import {
+  huge_pte_offset, mk_huge_pte, pte_phys, pte_present,
+} from './pagetable';
+import { poisonedCount } from './poison';
+import {
+  addBuddyPages, addPoolResv, dequeue_hugetlb_folio, dissolveFolio, enqueue_hugetlb_folio,
+  firstProc, folioWord, framePhys, physToFrame, foundSc, poolAvailable, rawPerFolio,
+  scOfShift, setFolioOwner, setFolioWord,
+} from './pool';
+import {
+  V_END, V_FILE, V_FLAGS, V_PGOFF, V_SHIFT, V_START, VM_SHARED, VM_WRITE, fdLimit, fd_clear,
+  fdget, first_vma_above, insert_vma, markDead, procAlive, procHost, procNext, procPgd,
+  remove_vma, vmaAt, vmaCount,
+} from './procs';
+
+export const NO_FILE: u32 = 0xffff_ffff;
+export const VM_FAULT_OK: i32 = 0;
+export const VM_FAULT_SIGBUS: i32 = 1;
+export const VM_FAULT_HWPOISON_LARGE: i32 = 2;
+
+/** A poisoned folio that leaves use: dissolved (nr-1) with its healthy raw pages freed. */
+export function dissolve_poisoned_folio(h: u32, sc: u32, local: u32): void {
+  addBuddyPages(h, <f64>(rawPerFolio(sc) - poisonedCount(h, sc, local)));
+  dissolveFolio(h, sc, local);
+}
+
+/**
+ * The page cache lets go of a folio (remove_inode_single_folio + free_huge_folio): a healthy
+ * one returns to the pool; a poisoned one is dissolved under KEEP and, under DEFAULT, stays
+ * pinned by memory-failure's reference: leaked, never returned.
+ */
+function remove_from_page_cache(f: u32, idx: u64, local: u32): void {
+  const h = fileHost(f);
+  const sc = scOfShift(fileShift(f));
+  slotSet(f, idx, SLOT_EMPTY);
+  if ((folioWord(h, sc, local) & F_HWPOISON) == 0) enqueue_hugetlb_folio(h, sc, local);
+  else if (fileKeep(f)) dissolve_poisoned_folio(h, sc, local);
+  else setFolioWord(h, sc, local, F_LEAKED | F_HWPOISON);
+}
+
+/** remove_inode_hugepages + hugetlb_unreserve_pages over indices [from, to). */
+export function remove_inode_hugepages(f: u32, from: u64, to: u64): void {
+  const h = fileHost(f);
+  const sc = scOfShift(fileShift(f));
+  const end = to < <u64>cacheCap(f) ? to : <u64>cacheCap(f);
+  for (let idx = from; idx < end; idx++) {
+    const s = slotGet(f, idx);
+    if (s == SLOT_EMPTY) continue;
+    if (s == SLOT_RESERVED) {
+      slotSet(f, idx, SLOT_EMPTY);
+      addPoolResv(h, sc, -1);
+    } else {
+      remove_from_page_cache(f, idx, s - 1);
+    }
+  }
+}
+
+/** hugetlb_vmdelete_list: clears every shared mapper's leaves for file indices [from, to). */
+export function hugetlb_vmdelete_list(f: u32, from: u64, to: u64): void {
+  const h = fileHost(f);
+  for (let p = firstProc(h); p >= 0; p = procNext(<u32>p)) {
+    if (!procAlive(<u32>p)) continue;
+    const n = vmaCount(<u32>p);
+    for (let i: u32 = 0; i < n; i++) {
+      const v = vmaAt(<u32>p, i);
+      if (load<u32>(v + V_FILE) != f || (load<u32>(v + V_FLAGS) & VM_SHARED) == 0) continue;
+      const hs = load<u32>(v + V_SHIFT);
+      const start = load<u64>(v + V_START);
+      const pgoffIdx = load<u64>(v + V_PGOFF) >> hs;
+      const endIdx = pgoffIdx + ((load<u64>(v + V_END) - start) >> hs);
+      const lo = from > pgoffIdx ? from : pgoffIdx;
+      const hi = to < endIdx ? to : endIdx;
+      for (let idx = lo; idx < hi; idx++) {
+        const e = huge_pte_offset(procPgd(<u32>p), start + ((idx - pgoffIdx) << hs), hs, false);
+        if (e != 0) store<u64>(e, 0);
+      }
+    }
+  }
+}
+
+/** The last fd and the last mapping are gone: every hugepage and reservation goes. */
+function hugetlbfs_evict_inode(f: u32): void {
+  remove_inode_hugepages(f, 0, <u64>cacheCap(f));
+  file_free(f);
+}
+
+function maybe_release(f: u32): void {
+  if (fileFds(f) == 0 && fileVmas(f) == 0) hugetlbfs_evict_inode(f);
+}
+
+export function fput(f: u32): void {
+  addFileFds(f, -1);
+  maybe_release(f);
+}
+
+function vma_put_file(f: u32): void {
+  if (f == NO_FILE) return;
+  addFileVmas(f, -1);
+  maybe_release(f);
+}
+
+/**
+ * Allocates a folio from the pool: with a reservation (it is used up) or from what is not
+ * reserved. Returns the local frame or -1.
+ */
+function alloc_hugetlb_folio(h: u32, sc: u32, reserved: bool): i32 {
+  if (!reserved && poolAvailable(h, sc) == 0) return -1;
+  const local = dequeue_hugetlb_folio(h, sc);
+  if (local >= 0 && reserved) addPoolResv(h, sc, -1);
+  return local;
+}
+
+/** Instantiates page-cache index idx of f from the pool (fallocate, fault). -1 when none. */
+export function hugetlb_add_to_page_cache(f: u32, idx: u64): i32 {
+  const h = fileHost(f);
+  const sc = scOfShift(fileShift(f));
+  const local = alloc_hugetlb_folio(h, sc, slotGet(f, idx) == SLOT_RESERVED);
+  if (local < 0) return -1;
+  setFolioWord(h, sc, <u32>local, F_FILE);
+  setFolioOwner(h, sc, <u32>local, f, <u32>idx);
+  slotSet(f, idx, <u32>local + 1);
+  return local;
+}
+
+/**
+ * hugetlb_no_page: the leaf at `entry` is empty; find or allocate the folio and map it.
+ * Returns VM_FAULT_OK, VM_FAULT_SIGBUS (beyond i_size or no hugepage) or
+ * VM_FAULT_HWPOISON_LARGE (a DEFAULT folio that memory failure took).
+ */
+export function hugetlb_no_page(p: u32, vmaIdx: u32, va: u64, entry: usize): i32 {
+  const v = vmaAt(p, vmaIdx);
+  const hs = load<u32>(v + V_SHIFT);
+  const sc = scOfShift(hs);
+  const f = load<u32>(v + V_FILE);
+  const flags = load<u32>(v + V_FLAGS);
+  const h = procHost(p);
+  const hva = va & ~((<u64>1 << hs) - 1);
+  const idx = (hva - load<u64>(v + V_START) + load<u64>(v + V_PGOFF)) >> hs;
+  if (f != NO_FILE && idx >= fileIndices(f)) return VM_FAULT_SIGBUS;
+  let local: i32;
+  if ((flags & VM_SHARED) != 0) {
+    const s = slotGet(f, idx);
+    if (s != SLOT_EMPTY && s != SLOT_RESERVED) {
+      local = <i32>(s - 1);
+      if ((folioWord(h, sc, <u32>local) & F_HWPOISON) != 0 && !fileKeep(f)) return VM_FAULT_HWPOISON_LARGE;
+    } else {
+      local = hugetlb_add_to_page_cache(f, idx);
+      if (local < 0) return VM_FAULT_SIGBUS;
+    }
+  } else {
+    // A private mapping's first touch gets the process's own copy, from the VMA's reservation.
+    local = alloc_hugetlb_folio(h, sc, true);
+    if (local < 0) return VM_FAULT_SIGBUS;
+    setFolioWord(h, sc, <u32>local, F_ANON);
+    setFolioOwner(h, sc, <u32>local, p, <u32>(hva >> hs));
+  }
+  store<u64>(entry, mk_huge_pte(framePhys(h, sc, <u32>local), (flags & VM_WRITE) != 0));
+  return VM_FAULT_OK;
+}
+
+/** Clears the leaves of [a, b) in VMA v; private folios go back, unused reservations too. */
+function zap_vma_range(p: u32, v: usize, a: u64, b: u64): void {
+  const hs = load<u32>(v + V_SHIFT);
+  const sc = scOfShift(hs);
+  const h = procHost(p);
+  const priv = (load<u32>(v + V_FLAGS) & VM_SHARED) == 0;
+  for (let va = a; va < b; va += <u64>1 << hs) {
+    const slot = huge_pte_offset(procPgd(p), va, hs, false);
+    const e = slot != 0 ? load<u64>(slot) : 0;
+    if (priv) {
+      if (e == 0) addPoolResv(h, sc, -1);
+      else if (pte_present(e)) {
+        const local = physToFrame(h, pte_phys(e));
+        enqueue_hugetlb_folio(h, foundSc, <u32>local);
+      }
+      // A HWPOISON leaf's folio was dissolved when it was poisoned.
+    }
+    if (slot != 0) store<u64>(slot, 0);
+  }
+}
+
+/** do_munmap over [start, end): whole, trimmed and split VMAs. */
+export function do_munmap(p: u32, start: u64, end: u64): void {
+  let i = first_vma_above(p, start);
+  while (i < vmaCount(p)) {
+    const v = vmaAt(p, i);
+    const vs = load<u64>(v + V_START);
+    const ve = load<u64>(v + V_END);
+    if (vs >= end) break;
+    const a = vs > start ? vs : start;
+    const b = ve < end ? ve : end;
+    zap_vma_range(p, v, a, b);
+    const f = load<u32>(v + V_FILE);
+    if (a == vs && b == ve) {
+      remove_vma(p, i);
+      vma_put_file(f);
+      continue;
+    }
+    if (a == vs) {
+      store<u64>(v + V_START, b);
+      store<u64>(v + V_PGOFF, load<u64>(v + V_PGOFF) + (b - vs));
+    } else if (b == ve) {
+      store<u64>(v + V_END, a);
+    } else {
+      const pgoff = load<u64>(v + V_PGOFF) + (b - vs);
+      const flags = load<u32>(v + V_FLAGS);
+      const hs = load<u32>(v + V_SHIFT);
+      store<u64>(v + V_END, a);
+      insert_vma(p, b, ve, pgoff, f, flags, hs);
+      if (f != NO_FILE) addFileVmas(f, 1);
+      i++;
+    }
+    i++;
+  }
+}
+
+/** do_exit: the mm goes (every VMA unmapped), then the files. */
+export function do_exit(p: u32): void {
+  while (vmaCount(p) > 0) {
+    const v = vmaAt(p, 0);
+    do_munmap(p, load<u64>(v + V_START), load<u64>(v + V_END));
+  }
+  const limit = fdLimit(p);
+  for (let fd: i32 = 3; fd < limit; fd++) {
+    const f = fdget(p, fd);
+    if (f < 0) continue;
+    fd_clear(p, fd);
+    fput(<u32>f);
+  }
+  markDead(p);
+}

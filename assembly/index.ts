@@ -1,0 +1,172 @@
+// The kernel's only interface to the host: numbers in, numbers out. Addresses and sizes
+// cross as f64 (exact below 2^53, which covers 48-bit virtual and 52-bit physical
+// addresses) so no call needs a BigInt. Errors come back as -errno.
+
+import { EINVAL, EIO, ESRCH, LOG_MCE_USER } from './constants';
+import { heapUsed, alloc } from './arena';
+import { NOT_MAPPED, folio_vaddr, host_panicked, memory_failure } from './mfr';
+import { outbox_push } from './outbox';
+import { tablePages } from './pagetable';
+import {
+  H_MF_DELAYED, H_MF_FAILED, H_MF_IGNORED, H_MF_RECOVERED, H_MF_TOTAL, buddyPages, createHost,
+  framePhys, hostCounter, hostFlags, hwCorruptedPages, listFree, physToFrame, foundSc,
+  poolFree, poolNr, poolResv, setHostFlag, hostFrames,
+} from './pool';
+import { PAGE_SHIFT } from './constants';
+import { proc_create, procAlive, procHost, procPid } from './procs';
+import * as sys from './syscalls';
+
+export { outbox_ptr, outbox_count, outbox_clear } from './outbox';
+
+export function host_create(n2M: u32, n1G: u32, flags: u32): u32 {
+  return createHost(n2M, n1G, flags);
+}
+
+/** Host counters by number (see src/kernel.ts for the names). */
+export function host_counter(h: u32, which: u32): f64 {
+  switch (which) {
+    case 0: return poolNr(h, 0);
+    case 1: return poolFree(h, 0);
+    case 2: return poolResv(h, 0);
+    case 3: return poolNr(h, 1);
+    case 4: return poolFree(h, 1);
+    case 5: return poolResv(h, 1);
+    case 6: return hostCounter(h, H_MF_TOTAL);
+    case 7: return hostCounter(h, H_MF_IGNORED);
+    case 8: return hostCounter(h, H_MF_FAILED);
+    case 9: return hostCounter(h, H_MF_DELAYED);
+    case 10: return hostCounter(h, H_MF_RECOVERED);
+    case 11: return hwCorruptedPages(h);
+    case 12: return hostFlags(h);
+    case 13: return buddyPages(h);
+    case 14: return hostFrames(h, 0);
+    case 15: return hostFrames(h, 1);
+    default: return -1;
+  }
+}
+
+export function host_set_flag(h: u32, flag: u32, on: bool): void {
+  setHostFlag(h, flag, on);
+}
+
+let scratch: usize = 0;
+let scratchBytes: usize = 0;
+
+/** Physical addresses (f64) of the pool's free hugepages, top of the stack first. */
+export function host_free_list(h: u32, sc: u32): u32 {
+  const bytes = <usize>hostFrames(h, sc) << 3;
+  if (bytes > scratchBytes) {
+    scratch = alloc(bytes);
+    scratchBytes = bytes;
+  }
+  const n = listFree(h, sc, scratch);
+  // Expand the u32 frame list to f64 physical addresses in place, from the back.
+  for (let i = <i32>n - 1; i >= 0; i--) {
+    store<f64>(scratch + (<usize>i << 3), <f64>framePhys(h, sc, load<u32>(scratch + (<usize>i << 2))));
+  }
+  return n;
+}
+
+export function scratch_ptr(): usize {
+  return scratch;
+}
+
+export function heap_used(): f64 {
+  return <f64>heapUsed();
+}
+
+export function table_pages(): u32 {
+  return tablePages;
+}
+
+export function proc_spawn(h: u32, flags: u32): u32 {
+  return proc_create(h, flags);
+}
+export function proc_pid(p: u32): u32 {
+  return procPid(p);
+}
+export function proc_alive(p: u32): bool {
+  return procAlive(p);
+}
+
+/** -errno when process p cannot make a system call now, else 0. */
+function guard(p: u32): i32 {
+  if (host_panicked(procHost(p))) return -EIO;
+  if (!procAlive(p)) return -ESRCH;
+  return 0;
+}
+
+export function memfd_create(p: u32, flags: u32): i32 {
+  const g = guard(p);
+  return g != 0 ? g : sys.sys_memfd_create(p, flags);
+}
+export function ftruncate(p: u32, fd: i32, size: f64): i32 {
+  const g = guard(p);
+  return g != 0 ? g : sys.sys_ftruncate(p, fd, <u64>size);
+}
+export function fallocate(p: u32, fd: i32, mode: u32, offset: f64, len: f64): i32 {
+  const g = guard(p);
+  return g != 0 ? g : sys.sys_fallocate(p, fd, mode, <u64>offset, <u64>len);
+}
+export function mmap(p: u32, addr: f64, len: f64, prot: u32, flags: u32, fd: i32, offset: f64): f64 {
+  const g = guard(p);
+  return g != 0 ? <f64>g : sys.sys_mmap(p, <u64>addr, <u64>len, prot, flags, fd, <u64>offset);
+}
+export function munmap(p: u32, addr: f64, len: f64): i32 {
+  const g = guard(p);
+  return g != 0 ? g : sys.sys_munmap(p, <u64>addr, <u64>len);
+}
+export function access(p: u32, addr: f64, len: f64, write: bool): i32 {
+  const g = guard(p);
+  return g != 0 ? g : sys.sys_access(p, <u64>addr, <u64>len, write);
+}
+export function madvise(p: u32, addr: f64, len: f64, advice: u32): i32 {
+  const g = guard(p);
+  return g != 0 ? g : sys.sys_madvise(p, <u64>addr, <u64>len, advice);
+}
+export function pread(p: u32, fd: i32, len: f64, offset: f64): f64 {
+  const g = guard(p);
+  return g != 0 ? <f64>g : sys.sys_pread(p, fd, <u64>len, <u64>offset);
+}
+export function translate(p: u32, va: f64): f64 {
+  const g = guard(p);
+  return g != 0 ? <f64>g : sys.sys_translate(p, <u64>va);
+}
+export function sendfd(p: u32, fd: i32, q: u32): i32 {
+  const g = guard(p);
+  if (g != 0) return g;
+  if (!procAlive(q)) return -ESRCH;
+  return sys.sys_sendfd(p, fd, q);
+}
+export function close(p: u32, fd: i32): i32 {
+  const g = guard(p);
+  return g != 0 ? g : sys.sys_close(p, fd);
+}
+export function exit(p: u32): i32 {
+  const g = guard(p);
+  if (g != 0) return g;
+  sys.sys_exit(p);
+  return 0;
+}
+
+/**
+ * A hardware UE at phys: consumed by process `consumer` (AR), or found by the patrol
+ * scrubber when consumer < 0 (AO).
+ */
+export function inject_ue(h: u32, phys: f64, consumer: i32): i32 {
+  if (host_panicked(h)) return -EIO;
+  const pa = <u64>phys;
+  const local = physToFrame(h, pa);
+  if (local < 0) return -EINVAL;
+  const sc = foundSc;
+  if (consumer >= 0) {
+    const c = <u32>consumer;
+    if (!procAlive(c)) return -ESRCH;
+    if (procHost(c) != h) return -EINVAL;
+    const raw = <u32>((pa - framePhys(h, sc, <u32>local)) >> PAGE_SHIFT);
+    if (folio_vaddr(c, h, sc, <u32>local, raw) == NOT_MAPPED) return -EINVAL;
+    outbox_push(LOG_MCE_USER, h, 0, 0, pa, 0);
+  }
+  memory_failure(h, pa, consumer, true);
+  return 0;
+}

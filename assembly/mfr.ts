@@ -1,0 +1,231 @@
+// memory_failure() for HugeTLB folios and the recovery policies: DEFAULT (hard offline of
+// the whole hugepage) and MFD_MF_KEEP_UE_MAPPED (keep it mapped; v4 intent or v3 as posted).
+// Structure and names follow mm/memory-failure.c.
+
+import {
+  BUS_MCEERR_AO, BUS_MCEERR_AR, F_ANON, F_DISSOLVED, F_FILE, F_FREE, F_HWPOISON, LOG_ALREADY,
+  LOG_NOT_RECOVERED, LOG_PANIC, LOG_RECOVERY, LOG_SENDING, MF_FAILED, MF_IGNORED,
+  MF_MSG_BUDDY, MF_MSG_FREE_HUGE, MF_MSG_HUGE, MF_RECOVERED, PAGE_SHIFT, SI_KERNEL,
+} from './constants';
+import { fileKeep, slotGet } from './files';
+import { dissolve_poisoned_folio } from './hugetlb';
+import { outbox_push } from './outbox';
+import { huge_pte_offset, make_hwpoison_entry, pte_present } from './pagetable';
+import { BIT_CORRUPTED, BIT_POISONED, rawSet, rawTest } from './poison';
+import {
+  H_MF_FAILED, H_MF_IGNORED, H_MF_RECOVERED, H_MF_TOTAL, HF_EARLY_KILL, HF_KEEP_V3,
+  HF_PANICKED, HF_RECOVERY, addBuddyPages, addHwCorrupted, bumpCounter, dissolve_free_hugetlb_folio,
+  firstProc, folioIndex, folioOwner, folioState, folioWord, framePhys, hostFlags, physToFrame,
+  foundSc, rawPerFolio, setFolioWord, setHostFlag, shiftOf,
+} from './pool';
+import {
+  PF_MCE_EARLY, PF_MCE_LATE, V_END, V_FILE, V_FLAGS, V_PGOFF, V_START, VM_SHARED,
+  find_vma, markDead, procAlive, procFlags, procHost, procNext, procPgd, procPid, vmaAt, vmaCount,
+} from './procs';
+import { reap_killed, send_sigbus } from './signal';
+
+/** Returned by folio_vaddr when the process does not map the folio. */
+export const NOT_MAPPED: u64 = 0xffff_ffff_ffff_ffff;
+
+/**
+ * The virtual address at which process p maps raw page `raw` of a folio (its lowest VMA
+ * covering it), or NOT_MAPPED. A file folio counts only while it is in the page cache.
+ */
+export function folio_vaddr(p: u32, h: u32, sc: u32, local: u32, raw: u32): u64 {
+  const state = folioState(h, sc, local);
+  const hs = shiftOf(sc);
+  const rawOff = <u64>raw << PAGE_SHIFT;
+  if (state == F_ANON) {
+    if (folioOwner(h, sc, local) != p) return NOT_MAPPED;
+    const hva = <u64>folioIndex(h, sc, local) << hs;
+    const vi = find_vma(p, hva);
+    if (vi < 0 || (load<u32>(vmaAt(p, <u32>vi) + V_FLAGS) & VM_SHARED) != 0) return NOT_MAPPED;
+    return hva + rawOff;
+  }
+  if (state != F_FILE) return NOT_MAPPED;
+  const f = folioOwner(h, sc, local);
+  const idx = <u64>folioIndex(h, sc, local);
+  if (slotGet(f, idx) != local + 1) return NOT_MAPPED;
+  const n = vmaCount(p);
+  for (let i: u32 = 0; i < n; i++) {
+    const v = vmaAt(p, i);
+    if (load<u32>(v + V_FILE) != f || (load<u32>(v + V_FLAGS) & VM_SHARED) == 0) continue;
+    const pgoffIdx = load<u64>(v + V_PGOFF) >> hs;
+    const len = (load<u64>(v + V_END) - load<u64>(v + V_START)) >> hs;
+    if (idx >= pgoffIdx && idx < pgoffIdx + len) return load<u64>(v + V_START) + ((idx - pgoffIdx) << hs) + rawOff;
+  }
+  return NOT_MAPPED;
+}
+
+/** task_early_kill: prctl(PR_MCE_KILL) first, else vm.memory_failure_early_kill. */
+function task_early_kill(p: u32): bool {
+  const f = procFlags(p);
+  if ((f & PF_MCE_EARLY) != 0) return true;
+  if ((f & PF_MCE_LATE) != 0) return false;
+  return (hostFlags(procHost(p)) & HF_EARLY_KILL) != 0;
+}
+
+function log(type: u32, h: u32, pid: u32, arg: u32, pfn: u64): void {
+  outbox_push(type, h, pid, arg, pfn, 0);
+}
+
+function action_result(h: u32, pfn: u64, type: u32, result: u32): void {
+  bumpCounter(h, H_MF_TOTAL);
+  bumpCounter(h, result == MF_RECOVERED ? H_MF_RECOVERED : result == MF_FAILED ? H_MF_FAILED : H_MF_IGNORED);
+  log(LOG_RECOVERY, h, 0, type | (result << 8), pfn);
+}
+
+/** kill_proc: SIGBUS with BUS_MCEERR_AR/AO, logged as the kernel does. */
+function kill_proc(p: u32, pfn: u64, code: u32, addr: u64, lsb: u32): void {
+  log(LOG_SENDING, procHost(p), procPid(p), 0, pfn);
+  send_sigbus(p, code, addr, lsb);
+}
+
+/**
+ * collect_procs + kill_procs: every live mapper of the folio, in pid order; the consumer
+ * gets AR, early-kill mappers AO, late-kill mappers nothing (they find out on access).
+ */
+function kill_procs(h: u32, sc: u32, local: u32, raw: u32, pfn: u64, consumer: i32, lsb: u32): void {
+  for (let p = firstProc(h); p >= 0; p = procNext(<u32>p)) {
+    if (!procAlive(<u32>p)) continue;
+    const va = folio_vaddr(<u32>p, h, sc, local, raw);
+    if (va == NOT_MAPPED) continue;
+    if (p == consumer) kill_proc(<u32>p, pfn, BUS_MCEERR_AR, va, lsb);
+    else if (task_early_kill(<u32>p)) kill_proc(<u32>p, pfn, BUS_MCEERR_AO, va, lsb);
+  }
+}
+
+/** Turns p's present leaf at va into a HWPOISON entry. */
+function poison_leaf(p: u32, va: u64, hs: u32): void {
+  const slot = huge_pte_offset(procPgd(p), va, hs, false);
+  if (slot == 0) return;
+  const e = load<u64>(slot);
+  if (pte_present(e)) store<u64>(slot, make_hwpoison_entry(e));
+}
+
+/**
+ * try_to_unmap for a poisoned hugetlb folio: in every mapper (the file's shared VMAs, or
+ * the owner of a private folio) the leaf becomes a HWPOISON entry.
+ */
+function unmap_poisoned_folio(h: u32, sc: u32, local: u32, state: u32): void {
+  const hs = shiftOf(sc);
+  if (state == F_ANON) {
+    poison_leaf(folioOwner(h, sc, local), <u64>folioIndex(h, sc, local) << hs, hs);
+    return;
+  }
+  const f = folioOwner(h, sc, local);
+  const idx = <u64>folioIndex(h, sc, local);
+  for (let p = firstProc(h); p >= 0; p = procNext(<u32>p)) {
+    if (!procAlive(<u32>p)) continue;
+    const n = vmaCount(<u32>p);
+    for (let i: u32 = 0; i < n; i++) {
+      const v = vmaAt(<u32>p, i);
+      if (load<u32>(v + V_FILE) != f || (load<u32>(v + V_FLAGS) & VM_SHARED) == 0) continue;
+      const pgoffIdx = load<u64>(v + V_PGOFF) >> hs;
+      const start = load<u64>(v + V_START);
+      if (idx >= pgoffIdx && idx < pgoffIdx + ((load<u64>(v + V_END) - start) >> hs)) {
+        poison_leaf(<u32>p, start + ((idx - pgoffIdx) << hs), hs);
+      }
+    }
+  }
+}
+
+/** vm.memory_failure_recovery = 0: the host panics and everything on it dies. */
+function panic(h: u32, pfn: u64): void {
+  log(LOG_PANIC, h, 0, 0, pfn);
+  setHostFlag(h, HF_PANICKED, true);
+  for (let p = firstProc(h); p >= 0; p = procNext(<u32>p)) markDead(<u32>p);
+}
+
+/** kill_accessing_process: the consumer of an already-poisoned raw page gets AR again. */
+function kill_accessing_process(h: u32, sc: u32, local: u32, raw: u32, pfn: u64, consumer: i32, lsb: u32): void {
+  if (consumer < 0) return;
+  const va = folio_vaddr(<u32>consumer, h, sc, local, raw);
+  if (va != NOT_MAPPED) kill_proc(<u32>consumer, pfn, BUS_MCEERR_AR, va, lsb);
+}
+
+/**
+ * memory_failure(pfn, flags): a raw page at `phys` is poisoned, by a real UE (`real`: the
+ * data is lost too) or by MADV_HWPOISON. `consumer` is the process that consumed it (AR),
+ * or -1 for a patrol-scrub find (AO). The caller has checked that phys lies in a pool.
+ */
+export function memory_failure(h: u32, phys: u64, consumer: i32, real: bool): void {
+  const pfn = phys >> PAGE_SHIFT;
+  if ((hostFlags(h) & HF_RECOVERY) == 0) {
+    panic(h, pfn);
+    return;
+  }
+  const local = <u32>physToFrame(h, phys);
+  const sc = foundSc;
+  const raw = <u32>((phys - framePhys(h, sc, local)) >> PAGE_SHIFT);
+  const state = folioState(h, sc, local);
+  const already = rawTest(h, sc, local, raw, BIT_POISONED);
+  if (real) rawSet(h, sc, local, raw, BIT_CORRUPTED);
+
+  if (state == F_FREE) {
+    // A free hugepage is dissolved at once (dissolve_free_hugetlb_folio).
+    rawSet(h, sc, local, raw, BIT_POISONED);
+    addHwCorrupted(h);
+    dissolve_free_hugetlb_folio(h, sc, local);
+    addBuddyPages(h, <f64>(rawPerFolio(sc) - 1));
+    action_result(h, pfn, MF_MSG_FREE_HUGE, MF_RECOVERED);
+    return;
+  }
+  if (state == F_DISSOLVED) {
+    // The raw page already went to the buddy allocator.
+    if (already) {
+      log(LOG_ALREADY, h, 0, 0, pfn);
+      return;
+    }
+    rawSet(h, sc, local, raw, BIT_POISONED);
+    addHwCorrupted(h);
+    addBuddyPages(h, -1);
+    action_result(h, pfn, MF_MSG_BUDDY, MF_RECOVERED);
+    return;
+  }
+
+  const keep = state == F_FILE && fileKeep(folioOwner(h, sc, local));
+  const lsb = keep ? PAGE_SHIFT : shiftOf(sc);
+  if (already) {
+    log(LOG_ALREADY, h, 0, 0, pfn);
+    kill_accessing_process(h, sc, local, raw, pfn, consumer, lsb);
+    reap_killed();
+    return;
+  }
+  rawSet(h, sc, local, raw, BIT_POISONED);
+  addHwCorrupted(h);
+  const word = folioWord(h, sc, local);
+  const wasPoisoned = (word & F_HWPOISON) != 0;
+  setFolioWord(h, sc, local, word | F_HWPOISON);
+
+  if (keep) {
+    if (real && wasPoisoned && (hostFlags(h) & HF_KEEP_V3) != 0) {
+      // v3 as posted: a second real UE on a kept folio is reported as ignored and the
+      // consumer is killed by the MCE handler with a plain SIGBUS.
+      action_result(h, pfn, MF_MSG_HUGE, MF_IGNORED);
+      if (consumer >= 0) {
+        send_sigbus(<u32>consumer, SI_KERNEL, 0, 0);
+        log(LOG_NOT_RECOVERED, h, 0, 0, pfn);
+      }
+    } else {
+      kill_procs(h, sc, local, raw, pfn, consumer, lsb);
+      action_result(h, pfn, MF_MSG_HUGE, MF_RECOVERED);
+    }
+  } else if (wasPoisoned) {
+    // The hugepage was already offlined: the new raw page is only recorded.
+    kill_accessing_process(h, sc, local, raw, pfn, consumer, lsb);
+    action_result(h, pfn, MF_MSG_HUGE, MF_FAILED);
+  } else {
+    // hwpoison_user_mappings: collect the victims, unmap everywhere, signal.
+    kill_procs(h, sc, local, raw, pfn, consumer, lsb);
+    unmap_poisoned_folio(h, sc, local, state);
+    if (state == F_ANON) dissolve_poisoned_folio(h, sc, local);
+    action_result(h, pfn, MF_MSG_HUGE, MF_RECOVERED);
+  }
+  reap_killed();
+}
+
+/** True when host h has panicked. */
+export function host_panicked(h: u32): bool {
+  return (hostFlags(h) & HF_PANICKED) != 0;
+}

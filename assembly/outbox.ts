@@ -1,0 +1,38 @@
+// Records the kernel leaves for the host after a call: delivered signals, deaths, and
+// kernel log records (formatted into the kernel's log lines on the host side).
+// Record layout (32 bytes): u32 type, u32 host, u32 pid, u32 arg, u64 a, u64 b.
+
+import { realloc } from './arena';
+
+export const OUT_RECORD: usize = 32;
+let buf: usize = 0;
+let cap: u32 = 0;
+let count: u32 = 0;
+
+export function outbox_push(type: u32, host: u32, pid: u32, arg: u32, a: u64, b: u64): void {
+  if (count == cap) {
+    const next = cap == 0 ? <u32>256 : cap * 2;
+    buf = realloc(buf, <usize>cap * OUT_RECORD, <usize>next * OUT_RECORD);
+    cap = next;
+  }
+  const r = buf + <usize>count * OUT_RECORD;
+  store<u32>(r, type);
+  store<u32>(r, host, 4);
+  store<u32>(r, pid, 8);
+  store<u32>(r, arg, 12);
+  store<u64>(r, a, 16);
+  store<u64>(r, b, 24);
+  count++;
+}
+
+export function outbox_ptr(): usize {
+  return buf;
+}
+
+export function outbox_count(): u32 {
+  return count;
+}
+
+export function outbox_clear(): void {
+  count = 0;
+}

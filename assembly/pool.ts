@@ -1,0 +1,326 @@
+// Hosts and their HugeTLB pools: folio state per hugepage frame, the free lists, and the
+// counters the kernel exposes (HugePages_*, memory_failure stats, HardwareCorrupted).
+
+import { realloc } from './arena';
+import {
+  F_FREE, F_STATE_MASK, F_DISSOLVED, F_HWPOISON, HPAGE_1G_SHIFT, HPAGE_2M_SHIFT, PAGE_SHIFT,
+  PHYS_BASE, SC_1G, SC_2M,
+} from './constants';
+
+// Host record layout.
+const HOST_SIZE: usize = 128;
+const H_N: usize = 0; // u32[2] frames per size class
+const H_FRAME_BASE: usize = 8; // u32[2] first global frame
+const H_NR: usize = 16; // u32[2]
+const H_FREE: usize = 24; // u32[2]
+const H_RESV: usize = 32; // u32[2]
+const H_FREE_HEAD: usize = 40; // i32[2] top of the free stack (local frame), -1 when empty
+export const H_MF_TOTAL: usize = 56;
+export const H_MF_IGNORED: usize = 60;
+export const H_MF_FAILED: usize = 64;
+export const H_MF_DELAYED: usize = 68;
+export const H_MF_RECOVERED: usize = 72;
+const H_HW_CORRUPTED: usize = 76; // raw pages ever poisoned
+const H_FLAGS: usize = 80;
+const H_FIRST_PROC: usize = 84;
+const H_LAST_PROC: usize = 88;
+const H_NEXT_PID: usize = 92;
+const H_BUDDY_PAGES: usize = 96; // f64: healthy raw pages returned by dissolves
+
+export const HF_RECOVERY: u32 = 1;
+export const HF_EARLY_KILL: u32 = 2;
+export const HF_POLICY_CAPABLE: u32 = 4;
+export const HF_KEEP_V3: u32 = 8;
+export const HF_PANICKED: u32 = 16;
+
+let hosts: usize = 0;
+let hostCap: u32 = 0;
+export let hostCount: u32 = 0;
+
+// Per size class, global frame arrays: state word, owner (file or process; next on the
+// free list) and index (page-cache index or virtual hugepage number; prev on the free list).
+let frameWord0: usize = 0;
+let frameOwner0: usize = 0;
+let frameIndex0: usize = 0;
+let frameWord1: usize = 0;
+let frameOwner1: usize = 0;
+let frameIndex1: usize = 0;
+let frameCount0: u32 = 0;
+let frameCount1: u32 = 0;
+
+// @ts-ignore: decorator
+@inline export function hostPtr(h: u32): usize {
+  return hosts + <usize>h * HOST_SIZE;
+}
+// @ts-ignore: decorator
+@inline export function shiftOf(sc: u32): u32 {
+  return sc == SC_1G ? HPAGE_1G_SHIFT : HPAGE_2M_SHIFT;
+}
+// @ts-ignore: decorator
+@inline export function scOfShift(hs: u32): u32 {
+  return hs == HPAGE_1G_SHIFT ? SC_1G : SC_2M;
+}
+
+export function hostFlags(h: u32): u32 {
+  return load<u32>(hostPtr(h) + H_FLAGS);
+}
+export function setHostFlag(h: u32, flag: u32, on: bool): void {
+  const p = hostPtr(h) + H_FLAGS;
+  store<u32>(p, on ? load<u32>(p) | flag : load<u32>(p) & ~flag);
+}
+export function hostFrames(h: u32, sc: u32): u32 {
+  return load<u32>(hostPtr(h) + H_N + (<usize>sc << 2));
+}
+export function hostCounter(h: u32, field: usize): u32 {
+  return load<u32>(hostPtr(h) + field);
+}
+export function bumpCounter(h: u32, field: usize): void {
+  const p = hostPtr(h) + field;
+  store<u32>(p, load<u32>(p) + 1);
+}
+export function poolNr(h: u32, sc: u32): u32 {
+  return load<u32>(hostPtr(h) + H_NR + (<usize>sc << 2));
+}
+export function poolFree(h: u32, sc: u32): u32 {
+  return load<u32>(hostPtr(h) + H_FREE + (<usize>sc << 2));
+}
+export function poolResv(h: u32, sc: u32): u32 {
+  return load<u32>(hostPtr(h) + H_RESV + (<usize>sc << 2));
+}
+export function addPoolResv(h: u32, sc: u32, delta: i32): void {
+  const p = hostPtr(h) + H_RESV + (<usize>sc << 2);
+  store<u32>(p, <u32>(<i32>load<u32>(p) + delta));
+}
+/** Hugepages an allocation without a reservation may take (free - resv). */
+export function poolAvailable(h: u32, sc: u32): u32 {
+  return poolFree(h, sc) - poolResv(h, sc);
+}
+export function hwCorruptedPages(h: u32): u32 {
+  return load<u32>(hostPtr(h) + H_HW_CORRUPTED);
+}
+export function addHwCorrupted(h: u32): void {
+  bumpCounter(h, H_HW_CORRUPTED);
+}
+export function buddyPages(h: u32): f64 {
+  return load<f64>(hostPtr(h) + H_BUDDY_PAGES);
+}
+export function firstProc(h: u32): i32 {
+  return load<i32>(hostPtr(h) + H_FIRST_PROC);
+}
+
+/**
+ * Appends a process to the host's list, kept in pid order. Returns the previous tail
+ * (-1 when the list was empty) for the caller to link; `nextPid` hands out the pid.
+ */
+export function hostAppendProc(h: u32, proc: u32): i32 {
+  const hp = hostPtr(h);
+  const last = load<i32>(hp + H_LAST_PROC);
+  if (last < 0) store<i32>(hp + H_FIRST_PROC, proc);
+  store<i32>(hp + H_LAST_PROC, proc);
+  return last;
+}
+export function nextPid(h: u32): u32 {
+  const p = hostPtr(h) + H_NEXT_PID;
+  const pid = load<u32>(p);
+  store<u32>(p, pid + 1);
+  return pid;
+}
+
+// ---- frames ---------------------------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline function wordArr(sc: u32): usize { return sc == SC_1G ? frameWord1 : frameWord0; }
+// @ts-ignore: decorator
+@inline function ownerArr(sc: u32): usize { return sc == SC_1G ? frameOwner1 : frameOwner0; }
+// @ts-ignore: decorator
+@inline function indexArr(sc: u32): usize { return sc == SC_1G ? frameIndex1 : frameIndex0; }
+
+/** Global frame number of a host-local frame. */
+// @ts-ignore: decorator
+@inline export function globalFrame(h: u32, sc: u32, local: u32): u32 {
+  return load<u32>(hostPtr(h) + H_FRAME_BASE + (<usize>sc << 2)) + local;
+}
+export function folioWord(h: u32, sc: u32, local: u32): u32 {
+  return load<u32>(wordArr(sc) + (<usize>globalFrame(h, sc, local) << 2));
+}
+export function setFolioWord(h: u32, sc: u32, local: u32, w: u32): void {
+  store<u32>(wordArr(sc) + (<usize>globalFrame(h, sc, local) << 2), w);
+}
+export function folioOwner(h: u32, sc: u32, local: u32): u32 {
+  return load<u32>(ownerArr(sc) + (<usize>globalFrame(h, sc, local) << 2));
+}
+export function folioIndex(h: u32, sc: u32, local: u32): u32 {
+  return load<u32>(indexArr(sc) + (<usize>globalFrame(h, sc, local) << 2));
+}
+export function setFolioOwner(h: u32, sc: u32, local: u32, owner: u32, index: u32): void {
+  const g = <usize>globalFrame(h, sc, local) << 2;
+  store<u32>(ownerArr(sc) + g, owner);
+  store<u32>(indexArr(sc) + g, index);
+}
+
+/** Physical address of a host-local frame. */
+export function framePhys(h: u32, sc: u32, local: u32): u64 {
+  return poolBase(h, sc) + (<u64>local << shiftOf(sc));
+}
+export function poolBase(h: u32, sc: u32): u64 {
+  return sc == SC_1G ? PHYS_BASE : PHYS_BASE + (<u64>hostFrames(h, SC_1G) << HPAGE_1G_SHIFT);
+}
+
+/** Size class of the frame holding `phys`, set by physToFrame. */
+export let foundSc: u32 = 0;
+/** Host-local frame holding a physical address, or -1 when it lies outside the pools. */
+export function physToFrame(h: u32, phys: u64): i32 {
+  if (phys < PHYS_BASE) return -1;
+  const n1 = hostFrames(h, SC_1G);
+  const off = phys - PHYS_BASE;
+  if ((off >> HPAGE_1G_SHIFT) < <u64>n1) {
+    foundSc = SC_1G;
+    return <i32>(off >> HPAGE_1G_SHIFT);
+  }
+  const off2 = off - (<u64>n1 << HPAGE_1G_SHIFT);
+  if ((off2 >> HPAGE_2M_SHIFT) < <u64>hostFrames(h, SC_2M)) {
+    foundSc = SC_2M;
+    return <i32>(off2 >> HPAGE_2M_SHIFT);
+  }
+  return -1;
+}
+
+// ---- the free lists: doubly linked stacks threaded through owner (next) / index (prev) --
+
+function setNextFree(h: u32, sc: u32, local: i32, next: i32): void {
+  store<i32>(ownerArr(sc) + (<usize>globalFrame(h, sc, <u32>local) << 2), next);
+}
+function setPrevFree(h: u32, sc: u32, local: i32, prev: i32): void {
+  store<i32>(indexArr(sc) + (<usize>globalFrame(h, sc, <u32>local) << 2), prev);
+}
+function freeHead(h: u32, sc: u32): i32 {
+  return load<i32>(hostPtr(h) + H_FREE_HEAD + (<usize>sc << 2));
+}
+function setFreeHead(h: u32, sc: u32, local: i32): void {
+  store<i32>(hostPtr(h) + H_FREE_HEAD + (<usize>sc << 2), local);
+}
+function addFree(h: u32, sc: u32, delta: i32): void {
+  const p = hostPtr(h) + H_FREE + (<usize>sc << 2);
+  store<u32>(p, <u32>(<i32>load<u32>(p) + delta));
+}
+
+/** enqueue_hugetlb_folio: a freed hugepage goes on top of the free stack. */
+export function enqueue_hugetlb_folio(h: u32, sc: u32, local: u32): void {
+  const head = freeHead(h, sc);
+  setFolioWord(h, sc, local, F_FREE);
+  setNextFree(h, sc, <i32>local, head);
+  setPrevFree(h, sc, <i32>local, -1);
+  if (head >= 0) setPrevFree(h, sc, head, <i32>local);
+  setFreeHead(h, sc, <i32>local);
+  addFree(h, sc, 1);
+}
+
+/** dequeue_hugetlb_folio: takes the top of the free stack, or -1 when the pool is empty. */
+export function dequeue_hugetlb_folio(h: u32, sc: u32): i32 {
+  const head = freeHead(h, sc);
+  if (head < 0) return -1;
+  unlinkFree(h, sc, <u32>head);
+  return head;
+}
+
+function unlinkFree(h: u32, sc: u32, local: u32): void {
+  const g = <usize>globalFrame(h, sc, local) << 2;
+  const next = load<i32>(ownerArr(sc) + g);
+  const prev = load<i32>(indexArr(sc) + g);
+  if (prev >= 0) setNextFree(h, sc, prev, next);
+  else setFreeHead(h, sc, next);
+  if (next >= 0) setPrevFree(h, sc, next, prev);
+  setFolioOwner(h, sc, local, 0, 0);
+  setFolioWord(h, sc, local, 0);
+  addFree(h, sc, -1);
+}
+
+/** dissolve_free_hugetlb_folio: a free hugepage leaves the pool for good. */
+export function dissolve_free_hugetlb_folio(h: u32, sc: u32, local: u32): void {
+  unlinkFree(h, sc, local);
+  dissolveFolio(h, sc, local);
+}
+
+/**
+ * The poisoned folio leaves the pool (nr-1). Its healthy raw pages go to the buddy
+ * allocator (the caller counts them), the poisoned ones stay isolated.
+ */
+export function dissolveFolio(h: u32, sc: u32, local: u32): void {
+  setFolioWord(h, sc, local, F_DISSOLVED | F_HWPOISON);
+  const p = hostPtr(h) + H_NR + (<usize>sc << 2);
+  store<u32>(p, load<u32>(p) - 1);
+}
+
+export function addBuddyPages(h: u32, n: f64): void {
+  const p = hostPtr(h) + H_BUDDY_PAGES;
+  store<f64>(p, load<f64>(p) + n);
+}
+
+export function folioState(h: u32, sc: u32, local: u32): u32 {
+  return folioWord(h, sc, local) & F_STATE_MASK;
+}
+
+// ---- creation ---------------------------------------------------------------------------
+
+function growFrames(sc: u32, extra: u32): void {
+  const old = sc == SC_1G ? frameCount1 : frameCount0;
+  const next = old + extra;
+  const oldBytes = <usize>old << 2;
+  const newBytes = <usize>next << 2;
+  if (sc == SC_1G) {
+    frameWord1 = realloc(frameWord1, oldBytes, newBytes);
+    frameOwner1 = realloc(frameOwner1, oldBytes, newBytes);
+    frameIndex1 = realloc(frameIndex1, oldBytes, newBytes);
+    frameCount1 = next;
+  } else {
+    frameWord0 = realloc(frameWord0, oldBytes, newBytes);
+    frameOwner0 = realloc(frameOwner0, oldBytes, newBytes);
+    frameIndex0 = realloc(frameIndex0, oldBytes, newBytes);
+    frameCount0 = next;
+  }
+}
+
+/** Boots a host with n2M + n1G hugepages, every one free, the lowest address on top. */
+export function createHost(n2M: u32, n1G: u32, flags: u32): u32 {
+  if (hostCount == hostCap) {
+    const next = hostCap == 0 ? <u32>4 : hostCap * 2;
+    hosts = realloc(hosts, <usize>hostCap * HOST_SIZE, <usize>next * HOST_SIZE);
+    hostCap = next;
+  }
+  const h = hostCount++;
+  const hp = hostPtr(h);
+  store<u32>(hp + H_N, n2M);
+  store<u32>(hp + H_N + 4, n1G);
+  store<u32>(hp + H_FRAME_BASE, frameCount0);
+  store<u32>(hp + H_FRAME_BASE + 4, frameCount1);
+  store<i32>(hp + H_FREE_HEAD, -1);
+  store<i32>(hp + H_FREE_HEAD + 4, -1);
+  store<u32>(hp + H_FLAGS, flags);
+  store<i32>(hp + H_FIRST_PROC, -1);
+  store<i32>(hp + H_LAST_PROC, -1);
+  store<u32>(hp + H_NEXT_PID, 1000);
+  growFrames(SC_2M, n2M);
+  growFrames(SC_1G, n1G);
+  for (let sc: u32 = 0; sc < 2; sc++) {
+    const n = hostFrames(h, sc);
+    store<u32>(hp + H_NR + (<usize>sc << 2), n);
+    for (let i = <i32>n - 1; i >= 0; i--) enqueue_hugetlb_folio(h, sc, <u32>i);
+  }
+  return h;
+}
+
+/** Copies the free stack, top first, as host-local frame numbers into `out`; returns count. */
+export function listFree(h: u32, sc: u32, out: usize): u32 {
+  let n: u32 = 0;
+  for (let f = freeHead(h, sc); f >= 0; f = load<i32>(ownerArr(sc) + (<usize>globalFrame(h, sc, <u32>f) << 2))) {
+    store<u32>(out + (<usize>n << 2), <u32>f);
+    n++;
+  }
+  return n;
+}
+
+/** Raw 4 KiB pages in a hugepage of class sc. */
+// @ts-ignore: decorator
+@inline export function rawPerFolio(sc: u32): u32 {
+  return (<u32>1) << (shiftOf(sc) - PAGE_SHIFT);
+}

@@ -1,0 +1,184 @@
+// Processes: flags, a page table, VMAs (kept sorted by start) and an fd table.
+
+import { realloc } from './arena';
+import { pgd_alloc } from './pagetable';
+import { hostAppendProc, nextPid } from './pool';
+
+const PROC_SIZE: usize = 64;
+const P_HOST: usize = 0;
+const P_PID: usize = 4;
+const P_FLAGS: usize = 8;
+const P_PGD: usize = 12;
+const P_VMAS: usize = 16;
+const P_NVMAS: usize = 20;
+const P_VMA_CAP: usize = 24;
+const P_FDS: usize = 28;
+const P_FD_CAP: usize = 32;
+const P_NEXT: usize = 36; // next process of the same host, -1 at the end
+const P_MMAP_BASE: usize = 40; // u64, top-down placement
+
+export const PF_ALIVE: u32 = 1;
+export const PF_CAP_SYS_ADMIN: u32 = 2;
+export const PF_MCE_EARLY: u32 = 4;
+export const PF_MCE_LATE: u32 = 8;
+export const PF_HANDLES_SIGBUS: u32 = 16;
+
+export const VMA_SIZE: usize = 40;
+export const V_START: usize = 0;
+export const V_END: usize = 8;
+export const V_PGOFF: usize = 16; // u64 byte offset into the file
+export const V_FILE: usize = 24;
+export const V_FLAGS: usize = 28;
+export const V_SHIFT: usize = 32;
+export const VM_SHARED: u32 = 1;
+export const VM_READ: u32 = 2;
+export const VM_WRITE: u32 = 4;
+
+const MMAP_BASE: u64 = 0x7f00_0000_0000;
+
+let procs: usize = 0;
+let procCap: u32 = 0;
+let procCount: u32 = 0;
+
+// @ts-ignore: decorator
+@inline function procPtr(p: u32): usize {
+  return procs + <usize>p * PROC_SIZE;
+}
+
+export function proc_create(h: u32, flags: u32): u32 {
+  if (procCount == procCap) {
+    const next = procCap == 0 ? <u32>16 : procCap * 2;
+    procs = realloc(procs, <usize>procCap * PROC_SIZE, <usize>next * PROC_SIZE);
+    procCap = next;
+  }
+  const p = procCount++;
+  const pp = procPtr(p);
+  store<u32>(pp + P_HOST, h);
+  store<u32>(pp + P_FLAGS, flags | PF_ALIVE);
+  store<u32>(pp + P_PGD, <u32>pgd_alloc());
+  store<i32>(pp + P_NEXT, -1);
+  store<u64>(pp + P_MMAP_BASE, MMAP_BASE);
+  const prev = hostAppendProc(h, p);
+  if (prev >= 0) store<i32>(procPtr(<u32>prev) + P_NEXT, p);
+  store<u32>(pp + P_PID, nextPid(h));
+  return p;
+}
+
+export function procCountAll(): u32 { return procCount; }
+export function procHost(p: u32): u32 { return load<u32>(procPtr(p) + P_HOST); }
+export function procPid(p: u32): u32 { return load<u32>(procPtr(p) + P_PID); }
+export function procFlags(p: u32): u32 { return load<u32>(procPtr(p) + P_FLAGS); }
+export function procAlive(p: u32): bool { return (procFlags(p) & PF_ALIVE) != 0; }
+export function markDead(p: u32): void {
+  store<u32>(procPtr(p) + P_FLAGS, procFlags(p) & ~PF_ALIVE);
+}
+export function procPgd(p: u32): usize { return <usize>load<u32>(procPtr(p) + P_PGD); }
+export function procNext(p: u32): i32 { return load<i32>(procPtr(p) + P_NEXT); }
+export function mmapBase(p: u32): u64 { return load<u64>(procPtr(p) + P_MMAP_BASE); }
+export function setMmapBase(p: u32, v: u64): void { store<u64>(procPtr(p) + P_MMAP_BASE, v); }
+
+// ---- VMAs -------------------------------------------------------------------------------
+
+export function vmaCount(p: u32): u32 { return load<u32>(procPtr(p) + P_NVMAS); }
+/** The i-th VMA in address order. Pointers stay valid until the next insert. */
+export function vmaAt(p: u32, i: u32): usize {
+  return <usize>load<u32>(procPtr(p) + P_VMAS) + <usize>i * VMA_SIZE;
+}
+
+/** find_vma: index of the VMA containing va, or -1. */
+export function find_vma(p: u32, va: u64): i32 {
+  let lo: i32 = 0;
+  let hi: i32 = <i32>vmaCount(p) - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = vmaAt(p, <u32>mid);
+    if (va < load<u64>(v + V_START)) hi = mid - 1;
+    else if (va >= load<u64>(v + V_END)) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
+}
+
+/** Index of the first VMA ending above va (the one containing it or the next), or count. */
+export function first_vma_above(p: u32, va: u64): u32 {
+  const n = vmaCount(p);
+  for (let i: u32 = 0; i < n; i++) if (load<u64>(vmaAt(p, i) + V_END) > va) return i;
+  return n;
+}
+
+/** Whether [start, end) overlaps any VMA. */
+export function range_mapped(p: u32, start: u64, end: u64): bool {
+  const i = first_vma_above(p, start);
+  return i < vmaCount(p) && load<u64>(vmaAt(p, i) + V_START) < end;
+}
+
+export function insert_vma(p: u32, start: u64, end: u64, pgoff: u64, file: u32, flags: u32, hs: u32): void {
+  const pp = procPtr(p);
+  const n = vmaCount(p);
+  const cap = load<u32>(pp + P_VMA_CAP);
+  if (n == cap) {
+    const next = cap == 0 ? <u32>4 : cap * 2;
+    store<u32>(pp + P_VMAS, <u32>realloc(<usize>load<u32>(pp + P_VMAS), <usize>cap * VMA_SIZE, <usize>next * VMA_SIZE));
+    store<u32>(pp + P_VMA_CAP, next);
+  }
+  const at = first_vma_above(p, start);
+  const base = <usize>load<u32>(pp + P_VMAS);
+  memory.copy(base + <usize>(at + 1) * VMA_SIZE, base + <usize>at * VMA_SIZE, <usize>(n - at) * VMA_SIZE);
+  const v = base + <usize>at * VMA_SIZE;
+  store<u64>(v + V_START, start);
+  store<u64>(v + V_END, end);
+  store<u64>(v + V_PGOFF, pgoff);
+  store<u32>(v + V_FILE, file);
+  store<u32>(v + V_FLAGS, flags);
+  store<u32>(v + V_SHIFT, hs);
+  store<u32>(pp + P_NVMAS, n + 1);
+}
+
+export function remove_vma(p: u32, i: u32): void {
+  const pp = procPtr(p);
+  const n = vmaCount(p);
+  const base = <usize>load<u32>(pp + P_VMAS);
+  memory.copy(base + <usize>i * VMA_SIZE, base + <usize>(i + 1) * VMA_SIZE, <usize>(n - i - 1) * VMA_SIZE);
+  store<u32>(pp + P_NVMAS, n - 1);
+}
+
+// ---- fds ----------------------------------------------------------------------------------
+
+const FD_BASE: u32 = 3;
+
+/** The file behind fd, or -1. */
+export function fdget(p: u32, fd: i32): i32 {
+  const pp = procPtr(p);
+  const i = fd - <i32>FD_BASE;
+  if (i < 0 || i >= <i32>load<u32>(pp + P_FD_CAP)) return -1;
+  return load<i32>(<usize>load<u32>(pp + P_FDS) + (<usize>i << 2)) - 1;
+}
+
+/** fd_install at the lowest free fd; returns the fd. */
+export function fd_install(p: u32, file: u32): i32 {
+  const pp = procPtr(p);
+  const cap = load<u32>(pp + P_FD_CAP);
+  let table = <usize>load<u32>(pp + P_FDS);
+  for (let i: u32 = 0; i < cap; i++) {
+    if (load<i32>(table + (<usize>i << 2)) == 0) {
+      store<i32>(table + (<usize>i << 2), <i32>file + 1);
+      return <i32>(i + FD_BASE);
+    }
+  }
+  const next = cap == 0 ? <u32>8 : cap * 2;
+  table = realloc(table, <usize>cap << 2, <usize>next << 2);
+  store<u32>(pp + P_FDS, <u32>table);
+  store<u32>(pp + P_FD_CAP, next);
+  store<i32>(table + (<usize>cap << 2), <i32>file + 1);
+  return <i32>(cap + FD_BASE);
+}
+
+export function fd_clear(p: u32, fd: i32): void {
+  store<i32>(<usize>load<u32>(procPtr(p) + P_FDS) + (<usize>(fd - <i32>FD_BASE) << 2), 0);
+}
+
+/** Highest fd number + 1 that could be open (for exit's close loop). */
+export function fdLimit(p: u32): i32 {
+  return <i32>(load<u32>(procPtr(p) + P_FD_CAP) + FD_BASE);
+}
+

@@ -1,0 +1,416 @@
+// The system calls a simulated process makes, each validating everything before it changes
+// anything, so a call that fails leaves no trace. Errors are returned as -errno.
+
+import {
+  BUS_ADRERR, BUS_MCEERR_AR, EBADF, EEXIST, EFAULT, EHWPOISON, EINVAL, EIO, ENOMEM, ENOSPC,
+  EOPNOTSUPP, EPERM, F_HWPOISON, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, HPAGE_1G_SHIFT,
+  HPAGE_2M_SHIFT, LOG_INJECT, LOG_MCE_USER, MADV_HWPOISON, MADV_SOFT_OFFLINE, MAP_ANONYMOUS,
+  MAP_FIXED, MAP_HUGETLB, MAP_HUGE_SHIFT, MAP_PRIVATE, MAP_SHARED, MFD_EXEC, MFD_HUGETLB,
+  MFD_HUGE_SHIFT, MFD_MF_KEEP_UE_MAPPED, MFD_NOEXEC_SEAL, PAGE_SHIFT, PAGE_SIZE, PROT_READ,
+  PROT_WRITE, SLOT_EMPTY, SLOT_RESERVED,
+} from './constants';
+import {
+  addFileFds, addFileVmas, fileHost, fileIndices, fileKeep, fileShift, fileSize, file_create,
+  setFileSize, slotGet, slotSet,
+} from './files';
+import {
+  NO_FILE, VM_FAULT_HWPOISON_LARGE, VM_FAULT_OK, do_exit, do_munmap, fput,
+  hugetlb_add_to_page_cache, hugetlb_no_page, hugetlb_vmdelete_list, remove_inode_hugepages,
+} from './hugetlb';
+import { memory_failure } from './mfr';
+import { outbox_push } from './outbox';
+import { huge_pte_offset, is_hwpoison_entry, pte_phys, pte_present } from './pagetable';
+import { BIT_CORRUPTED, BIT_POISONED, firstRawSet, rawTest } from './poison';
+import {
+  HF_POLICY_CAPABLE, addPoolResv, folioWord, framePhys, hostFlags, physToFrame, foundSc,
+  poolAvailable, scOfShift,
+} from './pool';
+import {
+  PF_CAP_SYS_ADMIN, V_END, V_FILE, V_FLAGS, V_PGOFF, V_SHIFT, V_START, VM_READ, VM_SHARED,
+  VM_WRITE, fd_clear, fd_install, fdget, find_vma, insert_vma, mmapBase, procAlive, procFlags, procHost,
+  procPgd, procPid, range_mapped, setMmapBase, vmaAt,
+} from './procs';
+import { reap_killed, send_sigbus } from './signal';
+
+const TASK_SIZE: u64 = 0x7fff_ffff_f000;
+const MMAP_MIN_ADDR: u64 = 0x10000;
+const MFD_ALL_FLAGS: u32 = 0x3f;
+const HUGE_FIELD_MASK: u32 = 0x3f;
+
+// @ts-ignore: decorator
+@inline function hugeMask(hs: u32): u64 {
+  return (<u64>1 << hs) - 1;
+}
+
+/** A hugepage-size field (MFD_HUGE_* / MAP_HUGE_*): 0 = default 2 MiB, else 21 or 30; -1 bad. */
+function hugeShiftOf(field: u32): i32 {
+  if (field == 0 || field == HPAGE_2M_SHIFT) return <i32>HPAGE_2M_SHIFT;
+  if (field == HPAGE_1G_SHIFT) return <i32>HPAGE_1G_SHIFT;
+  return -1;
+}
+
+export function sys_memfd_create(p: u32, flags: u32): i32 {
+  const h = procHost(p);
+  const known = (hostFlags(h) & HF_POLICY_CAPABLE) != 0 ? MFD_ALL_FLAGS : MFD_ALL_FLAGS & ~MFD_MF_KEEP_UE_MAPPED;
+  const sizeField = (flags >> MFD_HUGE_SHIFT) & HUGE_FIELD_MASK;
+  if ((flags & ~(MFD_ALL_FLAGS | (HUGE_FIELD_MASK << MFD_HUGE_SHIFT))) != 0) return -EINVAL;
+  if ((flags & MFD_ALL_FLAGS & ~known) != 0) return -EINVAL;
+  if ((flags & MFD_NOEXEC_SEAL) != 0 && (flags & MFD_EXEC) != 0) return -EINVAL;
+  const hugetlb = (flags & MFD_HUGETLB) != 0;
+  if (!hugetlb && (sizeField != 0 || (flags & MFD_MF_KEEP_UE_MAPPED) != 0)) return -EINVAL;
+  const hs = hugeShiftOf(sizeField);
+  if (hs < 0) return -EINVAL;
+  if (!hugetlb) return -EOPNOTSUPP;
+  const f = file_create(h, <u32>hs, (flags & MFD_MF_KEEP_UE_MAPPED) != 0);
+  addFileFds(f, 1);
+  return fd_install(p, f);
+}
+
+export function sys_ftruncate(p: u32, fd: i32, size: u64): i32 {
+  const f = fdget(p, fd);
+  if (f < 0) return -EBADF;
+  const hs = fileShift(<u32>f);
+  if ((size & hugeMask(hs)) != 0) return -EINVAL;
+  if (size < fileSize(<u32>f)) {
+    const from = size >> hs;
+    hugetlb_vmdelete_list(<u32>f, from, fileIndices(<u32>f));
+    remove_inode_hugepages(<u32>f, from, fileIndices(<u32>f));
+  }
+  setFileSize(<u32>f, size);
+  return 0;
+}
+
+export function sys_fallocate(p: u32, fd: i32, mode: u32, offset: u64, len: u64): i32 {
+  const f = fdget(p, fd);
+  if (f < 0) return -EBADF;
+  const hs = fileShift(<u32>f);
+  const H: u64 = <u64>1 << hs;
+  const end = offset + len;
+  if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)) {
+    const from = (offset + H - 1) >> hs;
+    const to = end >> hs;
+    if (from < to) {
+      hugetlb_vmdelete_list(<u32>f, from, to);
+      remove_inode_hugepages(<u32>f, from, to);
+    }
+    return 0;
+  }
+  if (mode != 0 && mode != FALLOC_FL_KEEP_SIZE) return -EOPNOTSUPP;
+  const from = offset >> hs;
+  const to = (end + H - 1) >> hs;
+  let need: u64 = 0;
+  for (let idx = from; idx < to; idx++) if (slotGet(<u32>f, idx) == SLOT_EMPTY) need++;
+  if (need > <u64>poolAvailable(fileHost(<u32>f), scOfShift(hs))) return -ENOSPC;
+  for (let idx = from; idx < to; idx++) {
+    const s = slotGet(<u32>f, idx);
+    if (s == SLOT_EMPTY || s == SLOT_RESERVED) hugetlb_add_to_page_cache(<u32>f, idx);
+  }
+  if (mode == 0 && end > fileSize(<u32>f)) setFileSize(<u32>f, end);
+  return 0;
+}
+
+/** Where a new mapping of `len` goes, or 0 when the request cannot be placed. */
+function get_unmapped_area(p: u32, addr: u64, len: u64, hs: u32, fixed: bool): u64 {
+  if (addr != 0) {
+    const aligned = (addr & hugeMask(hs)) == 0;
+    const fits = addr >= MMAP_MIN_ADDR && addr + len <= TASK_SIZE;
+    if (aligned && fits && !range_mapped(p, addr, addr + len)) return addr;
+    if (fixed) return 0;
+  }
+  let top = mmapBase(p);
+  while (true) {
+    if (top < len + MMAP_MIN_ADDR) return 0;
+    const a = (top - len) & ~hugeMask(hs);
+    if (!range_mapped(p, a, a + len)) {
+      setMmapBase(p, a);
+      return a;
+    }
+    top = a;
+  }
+}
+
+/** Counts indices [from, to) of f with neither a folio nor a reservation. */
+function region_chg(f: u32, from: u64, to: u64): u64 {
+  let n: u64 = 0;
+  for (let idx = from; idx < to; idx++) if (slotGet(f, idx) == SLOT_EMPTY) n++;
+  return n;
+}
+
+/** mmap: returns the address (as f64) or -errno. */
+export function sys_mmap(p: u32, addr: u64, length: u64, prot: u32, flags: u32, fd: i32, offset: u64): f64 {
+  const h = procHost(p);
+  if ((prot & ~(PROT_READ | PROT_WRITE)) != 0) return -EINVAL;
+  const type = flags & (MAP_SHARED | MAP_PRIVATE);
+  if (type != MAP_SHARED && type != MAP_PRIVATE) return -EINVAL;
+  const shared = type == MAP_SHARED;
+  const anon = (flags & MAP_ANONYMOUS) != 0;
+  let f: i32 = -1;
+  let hs: i32;
+  if (anon) {
+    if ((flags & MAP_HUGETLB) == 0) return -EOPNOTSUPP;
+    hs = hugeShiftOf((flags >> MAP_HUGE_SHIFT) & HUGE_FIELD_MASK);
+    if (hs < 0) return -EINVAL;
+  } else {
+    f = fdget(p, fd);
+    if (f < 0) return -EBADF;
+    hs = <i32>fileShift(<u32>f);
+  }
+  const mask = hugeMask(<u32>hs);
+  if ((offset & mask) != 0) return -EINVAL;
+  const len = (length + mask) & ~mask;
+  if (len == 0 || len > TASK_SIZE) return -ENOMEM;
+  const fixed = (flags & MAP_FIXED) != 0;
+  if (fixed && (addr & mask) != 0) return -EINVAL;
+  if (fixed && range_mapped(p, addr, addr + len)) return -EEXIST;
+  const sc = scOfShift(<u32>hs);
+  const pages = len >> hs;
+  const firstIdx = offset >> hs;
+  const chg = shared && !anon ? region_chg(<u32>f, firstIdx, firstIdx + pages) : pages;
+  if (chg > <u64>poolAvailable(h, sc)) return -ENOMEM;
+  const saveBase = mmapBase(p);
+  const at = get_unmapped_area(p, addr, len, <u32>hs, fixed);
+  if (at == 0) {
+    setMmapBase(p, saveBase);
+    return -ENOMEM;
+  }
+  // hugetlb_reserve_pages: shared reservations live in the file, private ones in the VMA.
+  if (anon && shared) {
+    f = <i32>file_create(h, <u32>hs, false);
+    setFileSize(<u32>f, len);
+  }
+  if (shared) {
+    for (let idx = firstIdx; idx < firstIdx + pages; idx++) {
+      if (slotGet(<u32>f, idx) == SLOT_EMPTY) slotSet(<u32>f, idx, SLOT_RESERVED);
+    }
+    if ((prot & PROT_WRITE) != 0 && fileSize(<u32>f) < offset + len) setFileSize(<u32>f, offset + len);
+  }
+  addPoolResv(h, sc, <i32>chg);
+  let vflags: u32 = shared ? VM_SHARED : 0;
+  if ((prot & PROT_READ) != 0) vflags |= VM_READ;
+  if ((prot & PROT_WRITE) != 0) vflags |= VM_WRITE;
+  insert_vma(p, at, at + len, offset, f < 0 ? NO_FILE : <u32>f, vflags, <u32>hs);
+  if (f >= 0) addFileVmas(<u32>f, 1);
+  return <f64>at;
+}
+
+export function sys_munmap(p: u32, addr: u64, length: u64): i32 {
+  if ((addr & (PAGE_SIZE - 1)) != 0) return -EINVAL;
+  const end = addr + ((length + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
+  // hugetlb VMAs can only be cut at hugepage boundaries.
+  for (let va = addr; va < end; ) {
+    const vi = find_vma(p, va);
+    if (vi < 0) {
+      va += PAGE_SIZE;
+      continue;
+    }
+    const v = vmaAt(p, <u32>vi);
+    const mask = hugeMask(load<u32>(v + V_SHIFT));
+    const vend = load<u64>(v + V_END);
+    if ((addr > load<u64>(v + V_START) && (addr & mask) != 0) || (end < vend && (end & mask) != 0)) return -EINVAL;
+    va = vend;
+  }
+  do_munmap(p, addr, end);
+  return 0;
+}
+
+export function sys_close(p: u32, fd: i32): i32 {
+  const f = fdget(p, fd);
+  if (f < 0) return -EBADF;
+  fd_clear(p, fd);
+  fput(<u32>f);
+  return 0;
+}
+
+export function sys_exit(p: u32): void {
+  do_exit(p);
+}
+
+/** Passes fd to process q (SCM_RIGHTS); returns the new fd in q. */
+export function sys_sendfd(p: u32, fd: i32, q: u32): i32 {
+  const f = fdget(p, fd);
+  if (f < 0) return -EBADF;
+  if (procHost(q) != procHost(p)) return -EINVAL;
+  addFileFds(<u32>f, 1);
+  return fd_install(q, <u32>f);
+}
+
+/** pread through the page cache; returns the byte count (as f64) or -errno. */
+export function sys_pread(p: u32, fd: i32, len: u64, offset: u64): f64 {
+  const f = fdget(p, fd);
+  if (f < 0) return -EBADF;
+  const size = fileSize(<u32>f);
+  if (len == 0 || offset >= size) return 0;
+  const end = offset + len < size ? offset + len : size;
+  const hs = fileShift(<u32>f);
+  const h = fileHost(<u32>f);
+  const sc = scOfShift(hs);
+  let pos = offset;
+  while (pos < end) {
+    const idx = pos >> hs;
+    const base = idx << hs;
+    const next = base + (<u64>1 << hs);
+    const stop = next < end ? next : end;
+    const s = slotGet(<u32>f, idx);
+    if (s != SLOT_EMPTY && s != SLOT_RESERVED && (folioWord(h, sc, s - 1) & F_HWPOISON) != 0) {
+      // adjust_range_hwpoison: read up to the first poisoned raw page.
+      const from = <u32>((pos - base) >> PAGE_SHIFT);
+      const to = <u32>((stop - base + PAGE_SIZE - 1) >> PAGE_SHIFT);
+      const bad = firstRawSet(h, sc, s - 1, from, to, BIT_POISONED);
+      if (bad >= 0) {
+        const badAt = base + (<u64>bad << PAGE_SHIFT);
+        if (badAt <= pos) return pos == offset ? -EIO : <f64>(pos - offset);
+        return <f64>(badAt - offset);
+      }
+    }
+    pos = stop;
+  }
+  return <f64>(end - offset);
+}
+
+/** Checks that [addr, addr+len) lies in VMAs that allow the access. */
+function access_ok(p: u32, addr: u64, len: u64, need: u32): bool {
+  const end = addr + len;
+  for (let va = addr; va < end; ) {
+    const vi = find_vma(p, va);
+    if (vi < 0) return false;
+    const v = vmaAt(p, <u32>vi);
+    if ((load<u32>(v + V_FLAGS) & need) != need) return false;
+    va = load<u64>(v + V_END);
+  }
+  return true;
+}
+
+/**
+ * Touches every byte of [addr, addr+len) in address order, as loads or stores. Returns 0,
+ * 1 when a SIGBUS stopped it (the signal is in the outbox), or -errno.
+ */
+export function sys_access(p: u32, addr: u64, len: u64, write: bool): i32 {
+  if (!access_ok(p, addr, len, write ? VM_WRITE : VM_READ)) return -EFAULT;
+  const h = procHost(p);
+  const end = addr + len;
+  let pos = addr;
+  while (pos < end) {
+    const vi = <u32>find_vma(p, pos);
+    const hs = load<u32>(vmaAt(p, vi) + V_SHIFT);
+    const base = pos & ~hugeMask(hs);
+    const next = base + (<u64>1 << hs);
+    const stop = next < end ? next : end;
+    const slot = huge_pte_offset(procPgd(p), pos, hs, true);
+    let e = load<u64>(slot);
+    if (e == 0) {
+      const fault = hugetlb_no_page(p, vi, pos, slot);
+      if (fault != VM_FAULT_OK) {
+        const hw = fault == VM_FAULT_HWPOISON_LARGE;
+        send_sigbus(p, hw ? BUS_MCEERR_AR : BUS_ADRERR, pos, hw ? hs : 0);
+        reap_killed();
+        return 1;
+      }
+      e = load<u64>(slot);
+    }
+    if (is_hwpoison_entry(e)) {
+      send_sigbus(p, BUS_MCEERR_AR, pos, hs);
+      reap_killed();
+      return 1;
+    }
+    const phys = pte_phys(e);
+    const local = <u32>physToFrame(h, phys);
+    const sc = foundSc;
+    if ((folioWord(h, sc, local) & F_HWPOISON) != 0) {
+      const from = <u32>((pos - base) >> PAGE_SHIFT);
+      const to = <u32>((stop - base + PAGE_SIZE - 1) >> PAGE_SHIFT);
+      const bad = firstRawSet(h, sc, local, from, to, BIT_CORRUPTED);
+      if (bad >= 0) {
+        // The load hits lost data: a new machine check on an already-poisoned page.
+        const badVa = base + (<u64>bad << PAGE_SHIFT);
+        const touch = badVa > pos ? badVa : pos;
+        outbox_push(LOG_MCE_USER, h, 0, 0, phys + (touch - base), 0);
+        memory_failure(h, phys + (<u64>bad << PAGE_SHIFT), <i32>p, true);
+        return 1;
+      }
+    }
+    pos = stop;
+  }
+  return 0;
+}
+
+/** Virtual -> physical through the page table, or -1 when nothing is mapped there. */
+export function sys_translate(p: u32, va: u64): f64 {
+  const vi = find_vma(p, va);
+  if (vi < 0) return -1;
+  const hs = load<u32>(vmaAt(p, <u32>vi) + V_SHIFT);
+  const slot = huge_pte_offset(procPgd(p), va, hs, false);
+  if (slot == 0) return -1;
+  const e = load<u64>(slot);
+  if (!pte_present(e)) return -1;
+  return <f64>(pte_phys(e) + (va & hugeMask(hs)));
+}
+
+/**
+ * What MADV_HWPOISON at va would meet: 0 = a mapped or mappable healthy raw page,
+ * 1 = it needs a hugepage from the pool, or -errno.
+ */
+function madvise_probe(p: u32, vi: u32, va: u64): i32 {
+  const h = procHost(p);
+  const v = vmaAt(p, vi);
+  const hs = load<u32>(v + V_SHIFT);
+  const sc = scOfShift(hs);
+  const base = va & ~hugeMask(hs);
+  const raw = <u32>((va - base) >> PAGE_SHIFT);
+  const slot = huge_pte_offset(procPgd(p), va, hs, false);
+  const e = slot != 0 ? load<u64>(slot) : 0;
+  if (is_hwpoison_entry(e)) return -EFAULT;
+  if (pte_present(e)) {
+    const local = <u32>physToFrame(h, pte_phys(e));
+    return rawTest(h, foundSc, local, raw, BIT_POISONED) ? -EHWPOISON : 0;
+  }
+  const f = load<u32>(v + V_FILE);
+  const idx = (base - load<u64>(v + V_START) + load<u64>(v + V_PGOFF)) >> hs;
+  if (f != NO_FILE && idx >= fileIndices(f)) return -EFAULT;
+  if ((load<u32>(v + V_FLAGS) & VM_SHARED) == 0) return 0;
+  const s = slotGet(f, idx);
+  if (s == SLOT_RESERVED) return 0;
+  if (s == SLOT_EMPTY) return 1;
+  if ((folioWord(h, sc, s - 1) & F_HWPOISON) == 0) return 0;
+  if (!fileKeep(f)) return -EFAULT;
+  return rawTest(h, sc, s - 1, raw, BIT_POISONED) ? -EHWPOISON : 0;
+}
+
+export function sys_madvise(p: u32, addr: u64, length: u64, advice: u32): i32 {
+  if (advice == MADV_SOFT_OFFLINE) return -EOPNOTSUPP;
+  if (advice != MADV_HWPOISON) return -EINVAL;
+  if ((procFlags(p) & PF_CAP_SYS_ADMIN) == 0) return -EPERM;
+  if ((addr & (PAGE_SIZE - 1)) != 0) return -EINVAL;
+  const h = procHost(p);
+  const end = addr + ((length + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
+  // First every step is checked (get_user_pages would fail there), then each is injected.
+  let need2M: u64 = 0;
+  let need1G: u64 = 0;
+  for (let va = addr; va < end; ) {
+    const vi = find_vma(p, va);
+    if (vi < 0) return -EFAULT;
+    const hs = load<u32>(vmaAt(p, <u32>vi) + V_SHIFT);
+    const r = madvise_probe(p, <u32>vi, va);
+    if (r < 0) return r;
+    if (r == 1) {
+      if (hs == HPAGE_1G_SHIFT) need1G++;
+      else need2M++;
+    }
+    va += <u64>1 << hs;
+  }
+  if (need2M > <u64>poolAvailable(h, 0) || need1G > <u64>poolAvailable(h, 1)) return -EFAULT;
+  for (let va = addr; va < end; ) {
+    const vi = find_vma(p, va);
+    if (vi < 0 || !procAlive(p)) break;
+    const hs = load<u32>(vmaAt(p, <u32>vi) + V_SHIFT);
+    const slot = huge_pte_offset(procPgd(p), va, hs, true);
+    if (load<u64>(slot) == 0 && hugetlb_no_page(p, <u32>vi, va, slot) != VM_FAULT_OK) break;
+    const e = load<u64>(slot);
+    if (!pte_present(e)) break;
+    const phys = pte_phys(e) + ((va & hugeMask(hs)) & ~(PAGE_SIZE - 1));
+    outbox_push(LOG_INJECT, h, procPid(p), 0, phys >> PAGE_SHIFT, va);
+    memory_failure(h, phys, <i32>p, false);
+    va += <u64>1 << hs;
+  }
+  return 0;
+}
+

@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// mfrsim's command line: one subcommand per file in src/commands/.
+import { Command } from 'commander';
+import { registerSelftestCommand } from './commands/selftest.js';
+
+const program = new Command();
+program
+  .name('mfrsim')
+  .description('Simulate Linux memory-failure recovery policies for HugeTLB memory.')
+  .showHelpAfterError();
+
+registerSelftestCommand(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`mfrsim: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

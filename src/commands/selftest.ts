@@ -1,0 +1,80 @@
+// `mfrsim selftest`: the upstream hugetlb-mfr selftest inside the simulator, printed like a
+// kselftest (TAP), or both policies side by side.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { runSelftest, type SelftestPolicy, type SelftestReport } from '../selftest.js';
+import type { HugepageSize } from '../types.js';
+
+function parsePages(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 8) throw new InvalidArgumentError('must be an integer from 1 to 8.');
+  return n;
+}
+
+function policyTitle(r: SelftestReport): string {
+  return r.policy === 'keep' ? 'MFD_MF_KEEP_UE_MAPPED' : 'DEFAULT (MFD_HUGETLB)';
+}
+
+/** One report as kselftest TAP output. */
+export function formatTap(r: SelftestReport): string {
+  const lines = [
+    'TAP version 13',
+    `1..${r.steps.length}`,
+    `# hugetlb-mfr: ${r.size} hugepages, ${policyTitle(r)}, ${r.pages} poisoned raw page(s)`,
+  ];
+  for (const s of r.steps) {
+    lines.push(`${s.ok ? 'ok' : 'not ok'} ${s.n} ${s.name}`);
+    if (!s.ok) lines.push(`#   expected: ${s.expected}`, `#   actual:   ${s.actual}`);
+  }
+  const pass = r.steps.filter((s) => s.ok).length;
+  lines.push(`# Totals: pass:${pass} fail:${r.steps.length - pass} xfail:0 xpass:0 skip:0 error:0`);
+  return lines.join('\n');
+}
+
+/** Two reports of the same size, one row per step: what each policy did. */
+export function formatSideBySide(keep: SelftestReport, dflt: SelftestReport): string {
+  const rows: string[][] = [['#', 'step', 'MFD_MF_KEEP_UE_MAPPED', 'DEFAULT (MFD_HUGETLB)']];
+  const n = Math.max(keep.steps.length, dflt.steps.length);
+  for (let i = 0; i < n; i++) {
+    const k = keep.steps[i];
+    const d = dflt.steps[i];
+    const name = k && d && k.name !== d.name ? `${k.name} / ${d.name}` : (k ?? d)!.name;
+    const cell = (s: typeof k) => (s ? `${s.ok ? 'ok' : 'NOT OK'}: ${s.actual}` : '');
+    rows.push([String(i + 1), name, cell(k), cell(d)]);
+  }
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd();
+  const out = [
+    `hugetlb-mfr, ${keep.size} hugepages, ${keep.pages} poisoned raw page(s): ${keep.passed && dflt.passed ? 'both policies behave as specified' : 'MISMATCH'}`,
+    line(rows[0]!),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.slice(1).map(line),
+  ];
+  return out.join('\n');
+}
+
+export function registerSelftestCommand(program: Command): void {
+  program
+    .command('selftest')
+    .description('run the upstream hugetlb-mfr selftest (kernel-semantics spec §7) inside the simulator')
+    .addOption(new Option('--size <size>', 'hugepage size (default: both)').choices(['2M', '1G']))
+    .option('--pages <n>', 'raw pages to poison with MADV_HWPOISON, 1..8', parsePages, 8)
+    .addOption(new Option('--policy <policy>', 'one policy as TAP output (default: both, side by side)').choices(['keep', 'default']))
+    .option('--json', 'print the reports as JSON')
+    .action(async (opts: { size?: HugepageSize; pages: number; policy?: SelftestPolicy; json?: boolean }) => {
+      const sizes: HugepageSize[] = opts.size ? [opts.size] : ['2M', '1G'];
+      const policies: SelftestPolicy[] = opts.policy ? [opts.policy] : ['keep', 'default'];
+      const reports: SelftestReport[] = [];
+      for (const size of sizes) {
+        for (const policy of policies) reports.push(await runSelftest({ size, policy, pages: opts.pages }));
+      }
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+      } else if (opts.policy) {
+        process.stdout.write(`${reports.map(formatTap).join('\n\n')}\n`);
+      } else {
+        const blocks = sizes.map((_, i) => formatSideBySide(reports[2 * i]!, reports[2 * i + 1]!));
+        process.stdout.write(`${blocks.join('\n\n')}\n`);
+      }
+      if (!reports.every((r) => r.passed)) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,376 @@
+// The single-host API: a simulated Linux host with HugeTLB pools, processes that make
+// system calls, and hardware UEs. All state lives in the wasm kernel; this file validates
+// arguments, makes one kernel call per operation, and turns the kernel's outbox records
+// into signals and kernel log lines.
+import { EBADF, EINVAL, ESRCH } from './constants.js';
+import { toAddr } from './args.js';
+import {
+  Counter, HostFlag, Out, OUT_RECORD_BYTES, ProcFlag, instantiateKernel, type KernelExports,
+} from './kernel.js';
+import { sysError } from './syserror.js';
+import type {
+  AccessResult, HostOptions, HugepageSize, Meminfo, MemoryFailureStats, Num, PoolCounters,
+  Signal, SimHost, SimProcess, SpawnOptions,
+} from './types.js';
+
+const SIZE_CLASS: Record<HugepageSize, number> = { '2M': 0, '1G': 1 };
+const PAGE_TYPE = ['huge page', 'free huge page', 'free buddy page'];
+const RESULT = ['Ignored', 'Failed', 'Delayed', 'Recovered'];
+const SYSCTL_FLAG: Record<string, number> = {
+  'vm.memory_failure_recovery': HostFlag.recovery,
+  'vm.memory_failure_early_kill': HostFlag.earlyKill,
+};
+
+const hex = (v: bigint): string => v.toString(16);
+
+function checkCount(value: unknown, what: string): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > 0x3fffffff) {
+    throw new RangeError(`Host.create: ${what} must be an integer in [0, 2^30), got ${String(value)}`);
+  }
+  return value;
+}
+
+function sizeClass(size: HugepageSize, what: string): number {
+  const sc = SIZE_CLASS[size];
+  if (sc === undefined) throw new RangeError(`${what}: size must be '2M' or '1G', got ${String(size)}`);
+  return sc;
+}
+
+export class Host implements SimHost {
+  private readonly log: string[] = [];
+  private readonly byPid = new Map<number, Process>();
+
+  private constructor(
+    /** @internal */ readonly kernel: KernelExports,
+    /** @internal */ readonly id: number,
+  ) {}
+
+  /** Boots a host. Pools are given in hugepages per size; the defaults are empty pools. */
+  static async create(opts: HostOptions = {}): Promise<Host> {
+    const n2M = checkCount(opts.hugepages?.['2M'], "hugepages['2M']");
+    const n1G = checkCount(opts.hugepages?.['1G'], "hugepages['1G']");
+    if (opts.keepVersion !== undefined && opts.keepVersion !== 'v3' && opts.keepVersion !== 'v4') {
+      throw new RangeError(`Host.create: keepVersion must be 'v3' or 'v4', got ${String(opts.keepVersion)}`);
+    }
+    let flags = 0;
+    if (opts.memoryFailureRecovery !== false) flags |= HostFlag.recovery;
+    if (opts.earlyKill === true) flags |= HostFlag.earlyKill;
+    if (opts.policyCapable !== false) flags |= HostFlag.policyCapable;
+    if (opts.keepVersion === 'v3') flags |= HostFlag.keepV3;
+    const kernel = instantiateKernel();
+    return new Host(kernel, kernel.host_create(n2M, n1G, flags));
+  }
+
+  get panicked(): boolean {
+    return (this.kernel.host_counter(this.id, Counter.flags) & HostFlag.panicked) !== 0;
+  }
+
+  spawn(opts: SpawnOptions = {}): Process {
+    const mceKill = opts.mceKill ?? 'default';
+    if (mceKill !== 'default' && mceKill !== 'early' && mceKill !== 'late') {
+      throw new RangeError(`spawn: mceKill must be 'default', 'early' or 'late', got ${String(mceKill)}`);
+    }
+    let flags = 0;
+    if (opts.capSysAdmin !== false) flags |= ProcFlag.capSysAdmin;
+    if (mceKill === 'early') flags |= ProcFlag.mceEarly;
+    if (mceKill === 'late') flags |= ProcFlag.mceLate;
+    if (opts.handlesSigbus !== false) flags |= ProcFlag.handlesSigbus;
+    const p = this.kernel.proc_spawn(this.id, flags);
+    const proc = new Process(this, p, this.kernel.proc_pid(p), opts.name ?? 'task');
+    this.byPid.set(proc.pid, proc);
+    return proc;
+  }
+
+  injectUE(physAddr: Num, opts: { consumer?: SimProcess } = {}): void {
+    const phys = toAddr(physAddr, 'injectUE', 'physAddr');
+    let consumer = -1;
+    if (opts.consumer !== undefined) {
+      if (!(opts.consumer instanceof Process) || opts.consumer.host !== this) {
+        throw sysError(EINVAL, 'injectUE', 'the consumer is not a process of this host');
+      }
+      consumer = opts.consumer.kid;
+    }
+    this.syscall('injectUE', this.kernel.inject_ue(this.id, phys, consumer), 'the address is not mapped by the consumer or lies outside the host');
+  }
+
+  sysctl(name: string, value?: number): number {
+    const flag = SYSCTL_FLAG[name];
+    if (flag === undefined) throw sysError(EINVAL, 'sysctl', `unknown sysctl ${JSON.stringify(name)}`);
+    if (value !== undefined) {
+      if (value !== 0 && value !== 1) throw sysError(EINVAL, 'sysctl', `${name} takes 0 or 1, got ${String(value)}`);
+      this.kernel.host_set_flag(this.id, flag, value);
+    }
+    return (this.kernel.host_counter(this.id, Counter.flags) & flag) !== 0 ? 1 : 0;
+  }
+
+  hugepages(size: HugepageSize): PoolCounters {
+    const base = sizeClass(size, 'hugepages') * 3;
+    const c = (i: number) => this.kernel.host_counter(this.id, base + i);
+    return { nr: c(Counter.nr2M), free: c(Counter.free2M), resv: c(Counter.resv2M), surplus: 0 };
+  }
+
+  meminfo(): Meminfo {
+    const pool = this.hugepages('2M');
+    return {
+      HardwareCorrupted: this.kernel.host_counter(this.id, Counter.hwCorruptedPages) * 4,
+      HugePages_Total: pool.nr,
+      HugePages_Free: pool.free,
+      HugePages_Rsvd: pool.resv,
+      HugePages_Surp: pool.surplus,
+      Hugepagesize: 2048,
+    };
+  }
+
+  memoryFailureStats(): MemoryFailureStats {
+    const c = (i: number) => this.kernel.host_counter(this.id, i);
+    return {
+      total: c(Counter.mfTotal),
+      ignored: c(Counter.mfIgnored),
+      failed: c(Counter.mfFailed),
+      delayed: c(Counter.mfDelayed),
+      recovered: c(Counter.mfRecovered),
+    };
+  }
+
+  kernelLog(): string[] {
+    return [...this.log];
+  }
+
+  freeHugepages(size: HugepageSize): bigint[] {
+    const n = this.kernel.host_free_list(this.id, sizeClass(size, 'freeHugepages'));
+    const addrs = new Float64Array(this.kernel.memory.buffer, this.kernel.scratch_ptr(), n);
+    return Array.from(addrs, (a) => BigInt(a));
+  }
+
+  /**
+   * Finishes a kernel call: drains the outbox into signals and log lines, then throws the
+   * call's error, if any. `detail` explains a failure in words.
+   * @internal
+   */
+  syscall(name: string, ret: number, detail?: string | ((errno: number) => string | undefined)): number {
+    this.drainOutbox();
+    if (ret < 0) throw sysError(-ret, name, typeof detail === 'function' ? detail(-ret) : detail);
+    return ret;
+  }
+
+  private drainOutbox(): void {
+    const k = this.kernel;
+    const n = k.outbox_count();
+    if (n === 0) return;
+    const view = new DataView(k.memory.buffer, k.outbox_ptr(), n * OUT_RECORD_BYTES);
+    for (let i = 0; i < n; i++) {
+      const r = i * OUT_RECORD_BYTES;
+      const type = view.getUint32(r, true);
+      const pid = view.getUint32(r + 8, true);
+      const arg = view.getUint32(r + 12, true);
+      const a = view.getBigUint64(r + 16, true);
+      const b = view.getBigUint64(r + 24, true);
+      this.record(type, pid, arg, a, b);
+    }
+    k.outbox_clear();
+  }
+
+  private record(type: number, pid: number, arg: number, a: bigint, b: bigint): void {
+    switch (type) {
+      case Out.signal:
+        this.byPid.get(pid)?.deliver({ signo: 7, code: arg & 0xffff, addr: a, addrLsb: arg >>> 16 });
+        return;
+      case Out.killed:
+        return; // `alive` is read from the kernel.
+      case Out.mceUser:
+        this.log.push(`mce: Uncorrected hardware memory error in user-access at ${hex(a)}`);
+        return;
+      case Out.inject:
+        this.log.push(`Injecting memory failure for pfn 0x${hex(a)} at process virtual address 0x${hex(b)}`);
+        return;
+      case Out.panic:
+        this.log.push(`Kernel panic - not syncing: Memory failure on page ${hex(a)}`);
+        return;
+      case Out.already:
+        this.log.push(`Memory failure: 0x${hex(a)}: already hardware poisoned`);
+        return;
+      case Out.sending: {
+        const comm = this.byPid.get(pid)?.name ?? 'task';
+        this.log.push(`Memory failure: 0x${hex(a)}: Sending SIGBUS to ${comm}:${pid} due to hardware memory corruption`);
+        return;
+      }
+      case Out.recovery:
+        this.log.push(`Memory failure: 0x${hex(a)}: recovery action for ${PAGE_TYPE[arg & 0xff]}: ${RESULT[arg >>> 8]}`);
+        return;
+      case Out.notRecovered:
+        this.log.push('mce: Memory error not recovered');
+        return;
+      default:
+        throw new Error(`mfrsim: unknown kernel outbox record ${type}`);
+    }
+  }
+}
+
+/** Why a call failed, per errno, for the calls whose failures have several causes. */
+const WHY: Record<string, Record<number, string>> = {
+  memfdCreate: {
+    22: 'unknown flag, size encoding without MFD_HUGETLB, MFD_MF_KEEP_UE_MAPPED without MFD_HUGETLB, or unsupported hugepage size',
+    95: 'only HugeTLB memfds (MFD_HUGETLB) are simulated',
+  },
+  ftruncate: { 22: 'size must be a multiple of the file\'s hugepage size' },
+  fallocate: { 28: 'not enough free hugepages', 95: 'mode must be 0, FALLOC_FL_KEEP_SIZE or FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE' },
+  mmap: {
+    12: 'the hugepage pool cannot back the mapping, or no room in the address space',
+    22: 'bad prot or flags, offset not hugepage-aligned, or MAP_FIXED address not aligned',
+    17: 'MAP_FIXED range overlaps an existing mapping',
+    95: 'anonymous mappings must be MAP_HUGETLB',
+  },
+  munmap: { 22: 'address or end not aligned to the mapping\'s hugepage size' },
+  read: { 14: 'range not mapped readable' },
+  write: { 14: 'range not mapped writable' },
+  madvise: {
+    1: 'MADV_HWPOISON needs CAP_SYS_ADMIN',
+    14: 'address not mapped, or the hugepage was already taken offline',
+    22: 'unsupported advice or unaligned address',
+    95: 'MADV_SOFT_OFFLINE is not simulated',
+    133: 'the raw page is already poisoned',
+  },
+  pread: { 5: 'the read starts inside a poisoned raw page' },
+  injectUE: {
+    22: 'the address lies outside the host\'s HugeTLB pools or is not mapped by the consumer',
+    3: 'the consumer has exited',
+  },
+};
+
+function why(call: string) {
+  return (errno: number) => WHY[call]?.[errno];
+}
+
+export class Process implements SimProcess {
+  private readonly delivered: Signal[] = [];
+
+  /** @internal */
+  constructor(
+    /** @internal */ readonly host: Host,
+    /** @internal */ readonly kid: number,
+    readonly pid: number,
+    readonly name: string,
+  ) {}
+
+  get alive(): boolean {
+    return this.host.kernel.proc_alive(this.kid) !== 0;
+  }
+
+  get signals(): readonly Signal[] {
+    return this.delivered;
+  }
+
+  /** @internal */
+  deliver(sig: Signal): void {
+    this.delivered.push(sig);
+  }
+
+  private get k(): KernelExports {
+    return this.host.kernel;
+  }
+
+  private call(name: string, ret: number): number {
+    return this.host.syscall(name, ret, why(name));
+  }
+
+  memfdCreate(name: string, flags: number): number {
+    if (typeof name !== 'string' || name.length > 249) throw sysError(EINVAL, 'memfdCreate', 'name must be a string of at most 249 characters');
+    return this.call('memfdCreate', this.k.memfd_create(this.kid, flagsArg(flags, 'memfdCreate')));
+  }
+
+  ftruncate(fd: number, size: Num): void {
+    this.call('ftruncate', this.k.ftruncate(this.kid, fdArg(fd, 'ftruncate'), toAddr(size, 'ftruncate', 'size')));
+  }
+
+  fallocate(fd: number, mode: number, offset: Num, len: Num): void {
+    const off = toAddr(offset, 'fallocate', 'offset');
+    const n = positive(len, 'fallocate', 'len');
+    this.call('fallocate', this.k.fallocate(this.kid, fdArg(fd, 'fallocate'), flagsArg(mode, 'fallocate'), off, n));
+  }
+
+  mmap(addr: Num, length: Num, prot: number, flags: number, fd: number, offset: Num): bigint {
+    const a = toAddr(addr, 'mmap', 'addr');
+    const len = positive(length, 'mmap', 'length');
+    const off = toAddr(offset, 'mmap', 'offset');
+    const fdNum = fd === -1 ? -1 : fdArg(fd, 'mmap');
+    const ret = this.k.mmap(this.kid, a, len, flagsArg(prot, 'mmap'), flagsArg(flags, 'mmap'), fdNum, off);
+    return BigInt(this.call('mmap', ret));
+  }
+
+  munmap(addr: Num, length: Num): void {
+    const a = toAddr(addr, 'munmap', 'addr');
+    this.call('munmap', this.k.munmap(this.kid, a, positive(length, 'munmap', 'length')));
+  }
+
+  read(addr: Num, length: Num): AccessResult {
+    return this.access('read', addr, length, 0);
+  }
+
+  write(addr: Num, length: Num): AccessResult {
+    return this.access('write', addr, length, 1);
+  }
+
+  private access(name: string, addr: Num, length: Num, write: number): AccessResult {
+    const a = toAddr(addr, name, 'addr');
+    const len = positive(length, name, 'length');
+    if (a + len > Number.MAX_SAFE_INTEGER) throw sysError(EINVAL, name, 'range beyond 2^53');
+    if (this.call(name, this.k.access(this.kid, a, len, write)) === 0) return { ok: true };
+    return { ok: false, signal: this.delivered[this.delivered.length - 1]! };
+  }
+
+  madvise(addr: Num, length: Num, advice: number): number {
+    const a = toAddr(addr, 'madvise', 'addr');
+    const len = positive(length, 'madvise', 'length');
+    return this.call('madvise', this.k.madvise(this.kid, a, len, flagsArg(advice, 'madvise')));
+  }
+
+  pread(fd: number, length: Num, offset: Num): number {
+    const len = toAddr(length, 'pread', 'length');
+    const off = toAddr(offset, 'pread', 'offset');
+    return this.call('pread', this.k.pread(this.kid, fdArg(fd, 'pread'), len, off));
+  }
+
+  translate(vaddr: Num): bigint | null {
+    const ret = this.k.translate(this.kid, toAddr(vaddr, 'translate', 'vaddr'));
+    if (ret === -1) return null;
+    return BigInt(this.call('translate', ret));
+  }
+
+  sendFd(fd: number, to: SimProcess): number {
+    if (!(to instanceof Process) || to.host !== this.host) {
+      throw sysError(EINVAL, 'sendFd', 'the receiving process is not on this host');
+    }
+    const ret = this.k.sendfd(this.kid, fdArg(fd, 'sendFd'), to.kid);
+    return this.host.syscall('sendFd', ret, (e) => (e === ESRCH ? 'a process has exited' : undefined));
+  }
+
+  close(fd: number): void {
+    this.call('close', this.k.close(this.kid, fdArg(fd, 'close')));
+  }
+
+  exit(): void {
+    this.call('exit', this.k.exit(this.kid));
+  }
+}
+
+function positive(x: Num, syscall: string, what: string): number {
+  const n = toAddr(x, syscall, what);
+  if (n === 0) throw sysError(EINVAL, syscall, `${what} must be > 0`);
+  return n;
+}
+
+function fdArg(fd: unknown, syscall: string): number {
+  if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
+    throw sysError(EBADF, syscall, `fd must be a non-negative integer, got ${String(fd)}`);
+  }
+  return fd;
+}
+
+function flagsArg(v: unknown, syscall: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+    throw sysError(EINVAL, syscall, `flags must be an unsigned 32-bit integer, got ${String(v)}`);
+  }
+  return v >>> 0;
+}
+

@@ -1,0 +1,72 @@
+// Loads the AssemblyScript kernel (build/kernel.wasm) and describes its exports. The module
+// is compiled once per process; every instance is an independent simulated kernel.
+import { readFileSync } from 'node:fs';
+
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  host_create(n2M: number, n1G: number, flags: number): number;
+  host_counter(h: number, which: number): number;
+  host_set_flag(h: number, flag: number, on: number): void;
+  host_free_list(h: number, sc: number): number;
+  scratch_ptr(): number;
+  heap_used(): number;
+  table_pages(): number;
+  proc_spawn(h: number, flags: number): number;
+  proc_pid(p: number): number;
+  proc_alive(p: number): number;
+  memfd_create(p: number, flags: number): number;
+  ftruncate(p: number, fd: number, size: number): number;
+  fallocate(p: number, fd: number, mode: number, offset: number, len: number): number;
+  mmap(p: number, addr: number, len: number, prot: number, flags: number, fd: number, offset: number): number;
+  munmap(p: number, addr: number, len: number): number;
+  access(p: number, addr: number, len: number, write: number): number;
+  madvise(p: number, addr: number, len: number, advice: number): number;
+  pread(p: number, fd: number, len: number, offset: number): number;
+  translate(p: number, va: number): number;
+  sendfd(p: number, fd: number, q: number): number;
+  close(p: number, fd: number): number;
+  exit(p: number): number;
+  inject_ue(h: number, phys: number, consumer: number): number;
+  outbox_ptr(): number;
+  outbox_count(): number;
+  outbox_clear(): void;
+}
+
+/** host_counter() selectors, in the kernel's order. */
+export const Counter = {
+  nr2M: 0, free2M: 1, resv2M: 2, nr1G: 3, free1G: 4, resv1G: 5,
+  mfTotal: 6, mfIgnored: 7, mfFailed: 8, mfDelayed: 9, mfRecovered: 10,
+  hwCorruptedPages: 11, flags: 12, buddyPages: 13, frames2M: 14, frames1G: 15,
+} as const;
+
+/** Host flag bits (assembly/pool.ts). */
+export const HostFlag = { recovery: 1, earlyKill: 2, policyCapable: 4, keepV3: 8, panicked: 16 } as const;
+
+/** Process flag bits (assembly/procs.ts). */
+export const ProcFlag = { capSysAdmin: 2, mceEarly: 4, mceLate: 8, handlesSigbus: 16 } as const;
+
+/** Outbox record types (assembly/constants.ts). */
+export const Out = {
+  signal: 1, killed: 2, mceUser: 10, inject: 11, panic: 12, already: 13, sending: 14,
+  recovery: 15, notRecovered: 16,
+} as const;
+export const OUT_RECORD_BYTES = 32;
+
+let compiled: WebAssembly.Module | undefined;
+
+function kernelModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(readFileSync(new URL('../build/kernel.wasm', import.meta.url)));
+  return compiled;
+}
+
+/** A fresh, independent kernel instance. */
+export function instantiateKernel(): KernelExports {
+  const instance = new WebAssembly.Instance(kernelModule(), {
+    env: {
+      abort(_msg: number, _file: number, line: number, col: number): never {
+        throw new Error(`mfrsim kernel aborted at ${line}:${col}`);
+      },
+    },
+  });
+  return instance.exports as unknown as KernelExports;
+}
