@@ -54,6 +54,11 @@ export const _PAGE_RW: u64 = 1 << 1;
 export const _PAGE_USER: u64 = 1 << 2;
 export const _PAGE_PSE: u64 = 1 << 7;
 export const _PAGE_SWP_HWPOISON: u64 = 1 << 9;
+/**
+ * A software-available bit (ignored by the MMU) that marks a present leaf whose folio has
+ * poisoned raw pages (KEEP), so the access path checks the poison bitmap only there.
+ */
+export const _PAGE_SIM_POISONED: u64 = 1 << 10;
 export const PTE_ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 
 // Folio state word: low 3 bits the state, bit 3 HWPOISON (some raw page poisoned).

@@ -13,7 +13,7 @@ import {
 } from './pagetable';
 import { poisonedCount } from './poison';
 import {
-  addBuddyPages, addPoolResv, dequeue_hugetlb_folio, dissolveFolio, enqueue_hugetlb_folio,
+  H_FAULT_INS, addBuddyPages, addHostStat, addPoolResv, dequeue_hugetlb_folio, dissolveFolio, enqueue_hugetlb_folio,
   firstProc, folioWord, framePhys, physToFrame, foundSc, poolAvailable, rawPerFolio,
   scOfShift, setFolioOwner, setFolioWord,
 } from './pool';
@@ -164,7 +164,9 @@ export function hugetlb_no_page(p: u32, vmaIdx: u32, va: u64, entry: usize): i32
     setFolioWord(h, sc, <u32>local, F_ANON);
     setFolioOwner(h, sc, <u32>local, p, <u32>(hva >> hs));
   }
-  store<u64>(entry, mk_huge_pte(framePhys(h, sc, <u32>local), (flags & VM_WRITE) != 0));
+  const poisoned = (folioWord(h, sc, <u32>local) & F_HWPOISON) != 0;
+  store<u64>(entry, mk_huge_pte(framePhys(h, sc, <u32>local), (flags & VM_WRITE) != 0, poisoned));
+  addHostStat(h, H_FAULT_INS, 1);
   return VM_FAULT_OK;
 }
 

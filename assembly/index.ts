@@ -8,15 +8,30 @@ import { NOT_MAPPED, folio_vaddr, host_panicked, memory_failure } from './mfr';
 import { outbox_push } from './outbox';
 import { tablePages } from './pagetable';
 import {
+  H_ACCESS_SIGNALLED, H_BAD_EVENTS, firstProc, H_BYTES_LOST, H_DEAD_EVENTS, H_FAULT_INS,
+  H_HUGEPAGES_LOST, H_KILLED, H_SIG_ADRERR, H_SIG_AO, H_SIG_AR, H_SIG_KERNEL, hostStat,
   H_MF_DELAYED, H_MF_FAILED, H_MF_IGNORED, H_MF_RECOVERED, H_MF_TOTAL, buddyPages, createHost,
   framePhys, hostCounter, hostFlags, hwCorruptedPages, listFree, physToFrame, foundSc,
-  poolFree, poolNr, poolResv, setHostFlag, hostFrames,
+  poolFree, poolNr, poolResv, reserveFrames, setHostFlag, hostFrames,
 } from './pool';
 import { PAGE_SHIFT } from './constants';
-import { proc_create, procAlive, procHost, procPid } from './procs';
+import { proc_create, procAccesses, procAlive, procHost, procNext, procPid } from './procs';
+
+/** Replayed accesses of host h: the sum over its processes. */
+function hostAccesses(h: u32): f64 {
+  let n: f64 = 0;
+  for (let p = firstProc(h); p >= 0; p = procNext(<u32>p)) n += procAccesses(<u32>p);
+  return n;
+}
 import * as sys from './syscalls';
 
-export { outbox_ptr, outbox_count, outbox_clear } from './outbox';
+export {
+  outbox_ptr, outbox_count, outbox_clear, outbox_set_limit, outbox_dropped_signals, outbox_dropped_log,
+} from './outbox';
+export {
+  replay_reserve_access, replay_access_proc, replay_access_va, replay_access_write, replay_access,
+  replay_reserve_errors, replay_error_host, replay_error_phys, replay_error_flags, replay_errors,
+} from './replay';
 
 export function host_create(n2M: u32, n1G: u32, flags: u32): u32 {
   return createHost(n2M, n1G, flags);
@@ -41,8 +56,26 @@ export function host_counter(h: u32, which: u32): f64 {
     case 13: return buddyPages(h);
     case 14: return hostFrames(h, 0);
     case 15: return hostFrames(h, 1);
+    case 16: return hostStat(h, H_BYTES_LOST);
+    case 17: return hostAccesses(h);
+    case 18: return hostStat(h, H_ACCESS_SIGNALLED);
+    case 19: return hostStat(h, H_FAULT_INS);
+    case 20: return hostCounter(h, H_SIG_ADRERR);
+    case 21: return hostCounter(h, H_SIG_AR);
+    case 22: return hostCounter(h, H_SIG_AO);
+    case 23: return hostCounter(h, H_SIG_KERNEL);
+    case 24: return hostCounter(h, H_KILLED);
+    case 25: return hostCounter(h, H_HUGEPAGES_LOST);
+    case 26: return hostStat(h, H_DEAD_EVENTS);
+    case 27: return hostStat(h, H_BAD_EVENTS);
     default: return -1;
   }
+}
+
+/** Sizes the kernel for a fleet of n2M + n1G hugepages in all, so booting wastes nothing. */
+export function reserve_frames(n2M: u32, n1G: u32): void {
+  reserveFrames(0, n2M);
+  reserveFrames(1, n1G);
 }
 
 export function host_set_flag(h: u32, flag: u32, on: bool): void {

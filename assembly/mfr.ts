@@ -6,6 +6,7 @@ import {
   BUS_MCEERR_AO, BUS_MCEERR_AR, F_ANON, F_DISSOLVED, F_FILE, F_FREE, F_HWPOISON, LOG_ALREADY,
   LOG_NOT_RECOVERED, LOG_PANIC, LOG_RECOVERY, LOG_SENDING, MF_FAILED, MF_IGNORED,
   MF_MSG_BUDDY, MF_MSG_FREE_HUGE, MF_MSG_HUGE, MF_RECOVERED, PAGE_SHIFT, SI_KERNEL,
+  _PAGE_SIM_POISONED,
 } from './constants';
 import { fileKeep, slotGet } from './files';
 import { dissolve_poisoned_folio } from './hugetlb';
@@ -13,7 +14,8 @@ import { outbox_push } from './outbox';
 import { huge_pte_offset, make_hwpoison_entry, pte_present } from './pagetable';
 import { BIT_CORRUPTED, BIT_POISONED, rawSet, rawTest } from './poison';
 import {
-  H_MF_FAILED, H_MF_IGNORED, H_MF_RECOVERED, H_MF_TOTAL, HF_EARLY_KILL, HF_KEEP_V3,
+  H_BYTES_LOST, H_HUGEPAGES_LOST, H_MF_FAILED, H_MF_IGNORED, H_MF_RECOVERED, H_MF_TOTAL,
+  HF_EARLY_KILL, HF_KEEP_V3, addHostStat,
   HF_PANICKED, HF_RECOVERY, addBuddyPages, addHwCorrupted, bumpCounter, dissolve_free_hugetlb_folio,
   firstProc, folioIndex, folioOwner, folioState, folioWord, framePhys, hostFlags, physToFrame,
   foundSc, rawPerFolio, setFolioWord, setHostFlag, shiftOf,
@@ -95,22 +97,22 @@ function kill_procs(h: u32, sc: u32, local: u32, raw: u32, pfn: u64, consumer: i
   }
 }
 
-/** Turns p's present leaf at va into a HWPOISON entry. */
-function poison_leaf(p: u32, va: u64, hs: u32): void {
+/** p's present leaf at va becomes a HWPOISON entry, or only gets the poisoned mark. */
+function update_leaf(p: u32, va: u64, hs: u32, hwpoison: bool): void {
   const slot = huge_pte_offset(procPgd(p), va, hs, false);
   if (slot == 0) return;
   const e = load<u64>(slot);
-  if (pte_present(e)) store<u64>(slot, make_hwpoison_entry(e));
+  if (pte_present(e)) store<u64>(slot, hwpoison ? make_hwpoison_entry(e) : e | _PAGE_SIM_POISONED);
 }
 
 /**
- * try_to_unmap for a poisoned hugetlb folio: in every mapper (the file's shared VMAs, or
- * the owner of a private folio) the leaf becomes a HWPOISON entry.
+ * Every mapper's leaf for the folio (the file's shared VMAs, or the owner of a private
+ * folio): DEFAULT turns it into a HWPOISON entry (try_to_unmap), KEEP only marks it.
  */
-function unmap_poisoned_folio(h: u32, sc: u32, local: u32, state: u32): void {
+function update_mapper_leaves(h: u32, sc: u32, local: u32, state: u32, hwpoison: bool): void {
   const hs = shiftOf(sc);
   if (state == F_ANON) {
-    poison_leaf(folioOwner(h, sc, local), <u64>folioIndex(h, sc, local) << hs, hs);
+    update_leaf(folioOwner(h, sc, local), <u64>folioIndex(h, sc, local) << hs, hs, hwpoison);
     return;
   }
   const f = folioOwner(h, sc, local);
@@ -124,7 +126,7 @@ function unmap_poisoned_folio(h: u32, sc: u32, local: u32, state: u32): void {
       const pgoffIdx = load<u64>(v + V_PGOFF) >> hs;
       const start = load<u64>(v + V_START);
       if (idx >= pgoffIdx && idx < pgoffIdx + ((load<u64>(v + V_END) - start) >> hs)) {
-        poison_leaf(<u32>p, start + ((idx - pgoffIdx) << hs), hs);
+        update_leaf(<u32>p, start + ((idx - pgoffIdx) << hs), hs, hwpoison);
       }
     }
   }
@@ -168,6 +170,7 @@ export function memory_failure(h: u32, phys: u64, consumer: i32, real: bool): vo
     addHwCorrupted(h);
     dissolve_free_hugetlb_folio(h, sc, local);
     addBuddyPages(h, <f64>(rawPerFolio(sc) - 1));
+    addHostStat(h, H_BYTES_LOST, 4096);
     action_result(h, pfn, MF_MSG_FREE_HUGE, MF_RECOVERED);
     return;
   }
@@ -180,6 +183,7 @@ export function memory_failure(h: u32, phys: u64, consumer: i32, real: bool): vo
     rawSet(h, sc, local, raw, BIT_POISONED);
     addHwCorrupted(h);
     addBuddyPages(h, -1);
+    addHostStat(h, H_BYTES_LOST, 4096);
     action_result(h, pfn, MF_MSG_BUDDY, MF_RECOVERED);
     return;
   }
@@ -199,6 +203,9 @@ export function memory_failure(h: u32, phys: u64, consumer: i32, real: bool): vo
   setFolioWord(h, sc, local, word | F_HWPOISON);
 
   if (keep) {
+    // Only the raw page is lost; the mapping stays huge.
+    addHostStat(h, H_BYTES_LOST, 4096);
+    if (!wasPoisoned) update_mapper_leaves(h, sc, local, state, false);
     if (real && wasPoisoned && (hostFlags(h) & HF_KEEP_V3) != 0) {
       // v3 as posted: a second real UE on a kept folio is reported as ignored and the
       // consumer is killed by the MCE handler with a plain SIGBUS.
@@ -218,8 +225,10 @@ export function memory_failure(h: u32, phys: u64, consumer: i32, real: bool): vo
   } else {
     // hwpoison_user_mappings: collect the victims, unmap everywhere, signal.
     kill_procs(h, sc, local, raw, pfn, consumer, lsb);
-    unmap_poisoned_folio(h, sc, local, state);
+    update_mapper_leaves(h, sc, local, state, true);
     if (state == F_ANON) dissolve_poisoned_folio(h, sc, local);
+    addHostStat(h, H_BYTES_LOST, <f64>(<u64>1 << shiftOf(sc)));
+    bumpCounter(h, H_HUGEPAGES_LOST);
     action_result(h, pfn, MF_MSG_HUGE, MF_RECOVERED);
   }
   reap_killed();

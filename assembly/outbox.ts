@@ -3,13 +3,23 @@
 // Record layout (32 bytes): u32 type, u32 host, u32 pid, u32 arg, u64 a, u64 b.
 
 import { realloc } from './arena';
+import { OUT_SIGNAL } from './constants';
 
 export const OUT_RECORD: usize = 32;
 let buf: usize = 0;
 let cap: u32 = 0;
 let count: u32 = 0;
+// Replay bounds the outbox: records past the limit are counted, not kept.
+let limit: u32 = 0xffff_ffff;
+let droppedSignals: f64 = 0;
+let droppedLog: f64 = 0;
 
 export function outbox_push(type: u32, host: u32, pid: u32, arg: u32, a: u64, b: u64): void {
+  if (count >= limit) {
+    if (type == OUT_SIGNAL) droppedSignals++;
+    else droppedLog++;
+    return;
+  }
   if (count == cap) {
     const next = cap == 0 ? <u32>256 : cap * 2;
     buf = realloc(buf, <usize>cap * OUT_RECORD, <usize>next * OUT_RECORD);
@@ -35,4 +45,21 @@ export function outbox_count(): u32 {
 
 export function outbox_clear(): void {
   count = 0;
+  droppedSignals = 0;
+  droppedLog = 0;
+}
+
+/** Keeps at most `n` records until the next clear (0xffffffff: unbounded). */
+export function outbox_set_limit(n: u32): void {
+  limit = n;
+}
+
+/** Signal records not kept because of the limit, since the last clear. */
+export function outbox_dropped_signals(): f64 {
+  return droppedSignals;
+}
+
+/** Log records not kept because of the limit, since the last clear. */
+export function outbox_dropped_log(): f64 {
+  return droppedLog;
 }

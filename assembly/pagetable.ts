@@ -5,8 +5,8 @@
 
 import { alloc } from './arena';
 import {
-  HPAGE_1G_SHIFT, PTE_ADDR_MASK, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, _PAGE_SWP_HWPOISON,
-  _PAGE_USER,
+  HPAGE_1G_SHIFT, PTE_ADDR_MASK, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, _PAGE_SIM_POISONED,
+  _PAGE_SWP_HWPOISON, _PAGE_USER,
 } from './constants';
 
 const TABLE_BYTES: usize = 4096;
@@ -50,8 +50,9 @@ export function huge_pte_offset(pgd: usize, va: u64, hs: u32, create: bool): usi
   return slot(pmd, va, 21);
 }
 
-export function mk_huge_pte(phys: u64, writable: bool): u64 {
-  return (phys & PTE_ADDR_MASK) | _PAGE_PRESENT | _PAGE_USER | _PAGE_PSE | (writable ? _PAGE_RW : 0);
+export function mk_huge_pte(phys: u64, writable: bool, poisoned: bool): u64 {
+  return (phys & PTE_ADDR_MASK) | _PAGE_PRESENT | _PAGE_USER | _PAGE_PSE | (writable ? _PAGE_RW : 0)
+    | (poisoned ? _PAGE_SIM_POISONED : 0);
 }
 
 /** make_hugetlb_hwpoison_entry: the leaf stops translating and remembers the frame. */

@@ -8,7 +8,7 @@ import {
 } from './constants';
 
 // Host record layout.
-const HOST_SIZE: usize = 128;
+const HOST_SIZE: usize = 192;
 const H_N: usize = 0; // u32[2] frames per size class
 const H_FRAME_BASE: usize = 8; // u32[2] first global frame
 const H_NR: usize = 16; // u32[2]
@@ -26,6 +26,18 @@ const H_FIRST_PROC: usize = 84;
 const H_LAST_PROC: usize = 88;
 const H_NEXT_PID: usize = 92;
 const H_BUDDY_PAGES: usize = 96; // f64: healthy raw pages returned by dissolves
+// What the host's workloads saw (replay and single calls alike).
+export const H_BYTES_LOST: usize = 104; // f64: memory made unusable by recovery
+export const H_ACCESS_SIGNALLED: usize = 120; // f64: replayed accesses stopped by a signal
+export const H_FAULT_INS: usize = 128; // f64: hugepages faulted in
+export const H_SIG_ADRERR: usize = 136; // u32 SIGBUS counts by si_code
+export const H_SIG_AR: usize = 140;
+export const H_SIG_AO: usize = 144;
+export const H_SIG_KERNEL: usize = 148;
+export const H_KILLED: usize = 152; // u32 processes killed by SIGBUS
+export const H_HUGEPAGES_LOST: usize = 156; // u32 hugepages taken offline whole
+export const H_DEAD_EVENTS: usize = 160; // f64: replayed accesses by exited processes
+export const H_BAD_EVENTS: usize = 168; // f64: replayed accesses outside any mapping
 
 export const HF_RECOVERY: u32 = 1;
 export const HF_EARLY_KILL: u32 = 2;
@@ -47,6 +59,8 @@ let frameOwner1: usize = 0;
 let frameIndex1: usize = 0;
 let frameCount0: u32 = 0;
 let frameCount1: u32 = 0;
+let frameCap0: u32 = 0;
+let frameCap1: u32 = 0;
 
 // @ts-ignore: decorator
 @inline export function hostPtr(h: u32): usize {
@@ -77,6 +91,13 @@ export function hostCounter(h: u32, field: usize): u32 {
 export function bumpCounter(h: u32, field: usize): void {
   const p = hostPtr(h) + field;
   store<u32>(p, load<u32>(p) + 1);
+}
+export function hostStat(h: u32, field: usize): f64 {
+  return load<f64>(hostPtr(h) + field);
+}
+export function addHostStat(h: u32, field: usize, n: f64): void {
+  const p = hostPtr(h) + field;
+  store<f64>(p, load<f64>(p) + n);
 }
 export function poolNr(h: u32, sc: u32): u32 {
   return load<u32>(hostPtr(h) + H_NR + (<usize>sc << 2));
@@ -262,21 +283,34 @@ export function folioState(h: u32, sc: u32, local: u32): u32 {
 
 // ---- creation ---------------------------------------------------------------------------
 
+/** Makes room for `extra` more frames of class sc (doubling, so booting is amortised O(1)). */
 function growFrames(sc: u32, extra: u32): void {
-  const old = sc == SC_1G ? frameCount1 : frameCount0;
-  const next = old + extra;
+  const count = sc == SC_1G ? frameCount1 : frameCount0;
+  const cap = sc == SC_1G ? frameCap1 : frameCap0;
+  if (count + extra > cap) {
+    const want = count + extra > cap * 2 ? count + extra : cap * 2;
+    reserveFrames(sc, want);
+  }
+  if (sc == SC_1G) frameCount1 += extra;
+  else frameCount0 += extra;
+}
+
+/** Sizes the frame arrays of class sc for `cap` frames in all (a fleet reserves up front). */
+export function reserveFrames(sc: u32, cap: u32): void {
+  const old = sc == SC_1G ? frameCap1 : frameCap0;
+  if (cap <= old) return;
   const oldBytes = <usize>old << 2;
-  const newBytes = <usize>next << 2;
+  const newBytes = <usize>cap << 2;
   if (sc == SC_1G) {
     frameWord1 = realloc(frameWord1, oldBytes, newBytes);
     frameOwner1 = realloc(frameOwner1, oldBytes, newBytes);
     frameIndex1 = realloc(frameIndex1, oldBytes, newBytes);
-    frameCount1 = next;
+    frameCap1 = cap;
   } else {
     frameWord0 = realloc(frameWord0, oldBytes, newBytes);
     frameOwner0 = realloc(frameOwner0, oldBytes, newBytes);
     frameIndex0 = realloc(frameIndex0, oldBytes, newBytes);
-    frameCount0 = next;
+    frameCap0 = cap;
   }
 }
 

@@ -16,6 +16,7 @@ const P_FDS: usize = 28;
 const P_FD_CAP: usize = 32;
 const P_NEXT: usize = 36; // next process of the same host, -1 at the end
 const P_MMAP_BASE: usize = 40; // u64, top-down placement
+export const P_ACCESSES: usize = 48; // f64, replayed accesses (counted per process: no branch per event)
 
 export const PF_ALIVE: u32 = 1;
 export const PF_CAP_SYS_ADMIN: u32 = 2;
@@ -73,6 +74,11 @@ export function markDead(p: u32): void {
   store<u32>(procPtr(p) + P_FLAGS, procFlags(p) & ~PF_ALIVE);
 }
 export function procPgd(p: u32): usize { return <usize>load<u32>(procPtr(p) + P_PGD); }
+export function procAccesses(p: u32): f64 { return load<f64>(procPtr(p) + P_ACCESSES); }
+/** The address of p's record, for the replay loop's direct loads of P_PGD_OFF / P_ACCESSES. */
+// @ts-ignore: decorator
+@inline export function procRecord(p: u32): usize { return procPtr(p); }
+export const P_PGD_OFF: usize = P_PGD;
 export function procNext(p: u32): i32 { return load<i32>(procPtr(p) + P_NEXT); }
 export function mmapBase(p: u32): u64 { return load<u64>(procPtr(p) + P_MMAP_BASE); }
 export function setMmapBase(p: u32, v: u64): void { store<u64>(procPtr(p) + P_MMAP_BASE, v); }

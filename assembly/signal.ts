@@ -3,9 +3,10 @@
 // task die on its way back to user space), so victim walks never see a half-exited task.
 
 import { realloc } from './arena';
-import { OUT_KILLED, OUT_SIGNAL } from './constants';
+import { BUS_ADRERR, BUS_MCEERR_AO, BUS_MCEERR_AR, OUT_KILLED, OUT_SIGNAL } from './constants';
 import { do_exit } from './hugetlb';
 import { outbox_push } from './outbox';
+import { H_KILLED, H_SIG_ADRERR, H_SIG_AO, H_SIG_AR, H_SIG_KERNEL, bumpCounter } from './pool';
 import { PF_HANDLES_SIGBUS, procAlive, procFlags, procHost, procPid } from './procs';
 
 let pending: usize = 0;
@@ -14,7 +15,9 @@ let pendingCount: u32 = 0;
 
 /** force_sig_mceerr / force_sig_fault: records SIGBUS with si_code, si_addr, si_addr_lsb. */
 export function send_sigbus(p: u32, code: u32, addr: u64, lsb: u32): void {
-  outbox_push(OUT_SIGNAL, procHost(p), procPid(p), code | (lsb << 16), addr, 0);
+  const h = procHost(p);
+  outbox_push(OUT_SIGNAL, h, procPid(p), code | (lsb << 16), addr, 0);
+  bumpCounter(h, code == BUS_MCEERR_AR ? H_SIG_AR : code == BUS_MCEERR_AO ? H_SIG_AO : code == BUS_ADRERR ? H_SIG_ADRERR : H_SIG_KERNEL);
   if ((procFlags(p) & PF_HANDLES_SIGBUS) != 0) return;
   if (pendingCount == pendingCap) {
     const next = pendingCap == 0 ? <u32>16 : pendingCap * 2;
@@ -31,6 +34,7 @@ export function reap_killed(): void {
     const p = load<u32>(pending + (<usize>i << 2));
     if (!procAlive(p)) continue;
     do_exit(p);
+    bumpCounter(procHost(p), H_KILLED);
     outbox_push(OUT_KILLED, procHost(p), procPid(p), 0, 0, 0);
   }
   pendingCount = 0;

@@ -7,7 +7,7 @@ import {
   HPAGE_2M_SHIFT, LOG_INJECT, LOG_MCE_USER, MADV_HWPOISON, MADV_SOFT_OFFLINE, MAP_ANONYMOUS,
   MAP_FIXED, MAP_HUGETLB, MAP_HUGE_SHIFT, MAP_PRIVATE, MAP_SHARED, MFD_EXEC, MFD_HUGETLB,
   MFD_HUGE_SHIFT, MFD_MF_KEEP_UE_MAPPED, MFD_NOEXEC_SEAL, PAGE_SHIFT, PAGE_SIZE, PROT_READ,
-  PROT_WRITE, SLOT_EMPTY, SLOT_RESERVED,
+  PROT_WRITE, SLOT_EMPTY, SLOT_RESERVED, _PAGE_SIM_POISONED,
 } from './constants';
 import {
   addFileFds, addFileVmas, fileHost, fileIndices, fileKeep, fileShift, fileSize, file_create,
@@ -17,12 +17,13 @@ import {
   NO_FILE, VM_FAULT_HWPOISON_LARGE, VM_FAULT_OK, do_exit, do_munmap, fput,
   hugetlb_add_to_page_cache, hugetlb_no_page, hugetlb_vmdelete_list, remove_inode_hugepages,
 } from './hugetlb';
+import { alloc, free, realloc } from './arena';
 import { memory_failure } from './mfr';
 import { outbox_push } from './outbox';
 import { huge_pte_offset, is_hwpoison_entry, pte_phys, pte_present } from './pagetable';
 import { BIT_CORRUPTED, BIT_POISONED, firstRawSet, rawTest } from './poison';
 import {
-  HF_POLICY_CAPABLE, addPoolResv, folioWord, framePhys, hostFlags, physToFrame, foundSc,
+  HF_PANICKED, HF_POLICY_CAPABLE, addPoolResv, folioWord, framePhys, hostFlags, physToFrame, foundSc,
   poolAvailable, scOfShift,
 } from './pool';
 import {
@@ -140,6 +141,9 @@ function region_chg(f: u32, from: u64, to: u64): u64 {
 export function sys_mmap(p: u32, addr: u64, length: u64, prot: u32, flags: u32, fd: i32, offset: u64): f64 {
   const h = procHost(p);
   if ((prot & ~(PROT_READ | PROT_WRITE)) != 0) return -EINVAL;
+  if ((flags & ~(MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_HUGETLB | (HUGE_FIELD_MASK << MAP_HUGE_SHIFT))) != 0) {
+    return -EINVAL;
+  }
   const type = flags & (MAP_SHARED | MAP_PRIVATE);
   if (type != MAP_SHARED && type != MAP_PRIVATE) return -EINVAL;
   const shared = type == MAP_SHARED;
@@ -312,10 +316,10 @@ export function sys_access(p: u32, addr: u64, len: u64, write: bool): i32 {
       reap_killed();
       return 1;
     }
-    const phys = pte_phys(e);
-    const local = <u32>physToFrame(h, phys);
-    const sc = foundSc;
-    if ((folioWord(h, sc, local) & F_HWPOISON) != 0) {
+    if ((e & _PAGE_SIM_POISONED) != 0) {
+      const phys = pte_phys(e);
+      const local = <u32>physToFrame(h, phys);
+      const sc = foundSc;
       const from = <u32>((pos - base) >> PAGE_SHIFT);
       const to = <u32>((stop - base + PAGE_SIZE - 1) >> PAGE_SHIFT);
       const bad = firstRawSet(h, sc, local, from, to, BIT_CORRUPTED);
@@ -345,6 +349,17 @@ export function sys_translate(p: u32, va: u64): f64 {
   return <f64>(pte_phys(e) + (va & hugeMask(hs)));
 }
 
+/** The raw page a MADV_HWPOISON step at va reaches, set by madvise_probe (see rawKey). */
+let probedKey: u64 = 0;
+
+/**
+ * A name for a raw page: its pfn when it has a folio, else (file, index, raw) with the top
+ * bit set, for a page the step would first fault in.
+ */
+function rawKey(f: u32, idx: u64, raw: u32): u64 {
+  return (<u64>1 << 63) | (<u64>f << 44) | (idx << 18) | <u64>raw;
+}
+
 /**
  * What MADV_HWPOISON at va would meet: 0 = a mapped or mappable healthy raw page,
  * 1 = it needs a hugepage from the pool, or -errno.
@@ -360,19 +375,51 @@ function madvise_probe(p: u32, vi: u32, va: u64): i32 {
   const e = slot != 0 ? load<u64>(slot) : 0;
   if (is_hwpoison_entry(e)) return -EFAULT;
   if (pte_present(e)) {
+    probedKey = (pte_phys(e) >> PAGE_SHIFT) + <u64>raw;
     const local = <u32>physToFrame(h, pte_phys(e));
     return rawTest(h, foundSc, local, raw, BIT_POISONED) ? -EHWPOISON : 0;
   }
   const f = load<u32>(v + V_FILE);
   const idx = (base - load<u64>(v + V_START) + load<u64>(v + V_PGOFF)) >> hs;
+  // A private page not yet touched will be the process's own copy: nobody else reaches it.
+  probedKey = rawKey(f == NO_FILE ? 0xfffff : f, f == NO_FILE ? (base >> hs) : idx, raw) | (<u64>p << 38);
   if (f != NO_FILE && idx >= fileIndices(f)) return -EFAULT;
   if ((load<u32>(v + V_FLAGS) & VM_SHARED) == 0) return 0;
+  probedKey = rawKey(f, idx, raw);
   const s = slotGet(f, idx);
   if (s == SLOT_RESERVED) return 0;
   if (s == SLOT_EMPTY) return 1;
+  probedKey = (framePhys(h, sc, s - 1) >> PAGE_SHIFT) + <u64>raw;
   if ((folioWord(h, sc, s - 1) & F_HWPOISON) == 0) return 0;
   if (!fileKeep(f)) return -EFAULT;
   return rawTest(h, sc, s - 1, raw, BIT_POISONED) ? -EHWPOISON : 0;
+}
+
+/** Whether two steps of one MADV_HWPOISON call reach the same raw page (the second would fail). */
+function has_duplicate_keys(keys: usize, n: u32): bool {
+  if (n < 2) return false;
+  let cap: u32 = 8;
+  while (cap < n * 2) cap <<= 1;
+  const table = alloc(<usize>cap << 3);
+  let dup = false;
+  for (let i: u32 = 0; i < n && !dup; i++) {
+    const k = load<u64>(keys + (<usize>i << 3));
+    let j = <u32>((k * 0x9e3779b97f4a7c15) >> 40) & (cap - 1);
+    while (true) {
+      const at = load<u64>(table + (<usize>j << 3));
+      if (at == 0) {
+        store<u64>(table + (<usize>j << 3), k);
+        break;
+      }
+      if (at == k) {
+        dup = true;
+        break;
+      }
+      j = (j + 1) & (cap - 1);
+    }
+  }
+  free(table, <usize>cap << 3);
+  return dup;
 }
 
 export function sys_madvise(p: u32, addr: u64, length: u64, advice: u32): i32 {
@@ -385,18 +432,34 @@ export function sys_madvise(p: u32, addr: u64, length: u64, advice: u32): i32 {
   // First every step is checked (get_user_pages would fail there), then each is injected.
   let need2M: u64 = 0;
   let need1G: u64 = 0;
-  for (let va = addr; va < end; ) {
+  let steps: u32 = 0;
+  let keysCap: u32 = 16;
+  let keys = alloc(<usize>keysCap << 3);
+  let err: i32 = 0;
+  for (let va = addr; va < end && err == 0; ) {
     const vi = find_vma(p, va);
-    if (vi < 0) return -EFAULT;
+    if (vi < 0) {
+      err = -EFAULT;
+      break;
+    }
     const hs = load<u32>(vmaAt(p, <u32>vi) + V_SHIFT);
     const r = madvise_probe(p, <u32>vi, va);
-    if (r < 0) return r;
+    if (r < 0) err = r;
     if (r == 1) {
       if (hs == HPAGE_1G_SHIFT) need1G++;
       else need2M++;
     }
+    if (steps == keysCap) {
+      keys = realloc(keys, <usize>keysCap << 3, <usize>keysCap << 4);
+      keysCap <<= 1;
+    }
+    store<u64>(keys + (<usize>steps << 3), probedKey);
+    steps++;
     va += <u64>1 << hs;
   }
+  if (err == 0 && has_duplicate_keys(keys, steps)) err = -EHWPOISON;
+  free(keys, <usize>keysCap << 3);
+  if (err != 0) return err;
   if (need2M > <u64>poolAvailable(h, 0) || need1G > <u64>poolAvailable(h, 1)) return -EFAULT;
   for (let va = addr; va < end; ) {
     const vi = find_vma(p, va);
@@ -409,6 +472,7 @@ export function sys_madvise(p: u32, addr: u64, length: u64, advice: u32): i32 {
     const phys = pte_phys(e) + ((va & hugeMask(hs)) & ~(PAGE_SIZE - 1));
     outbox_push(LOG_INJECT, h, procPid(p), 0, phys >> PAGE_SHIFT, va);
     memory_failure(h, phys, <i32>p, false);
+    if ((hostFlags(h) & HF_PANICKED) != 0) return -EIO;
     va += <u64>1 << hs;
   }
   return 0;

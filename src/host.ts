@@ -2,11 +2,10 @@
 // system calls, and hardware UEs. All state lives in the wasm kernel; this file validates
 // arguments, makes one kernel call per operation, and turns the kernel's outbox records
 // into signals and kernel log lines.
-import { EBADF, EINVAL, ESRCH } from './constants.js';
+import { EBADF, EINVAL, EIO, ESRCH } from './constants.js';
 import { toAddr } from './args.js';
-import {
-  Counter, HostFlag, Out, OUT_RECORD_BYTES, ProcFlag, instantiateKernel, type KernelExports,
-} from './kernel.js';
+import { Counter, HostFlag, ProcFlag, instantiateKernel, type KernelExports } from './kernel.js';
+import { drainOutbox } from './outbox.js';
 import { sysError } from './syserror.js';
 import type {
   AccessResult, HostOptions, HugepageSize, Meminfo, MemoryFailureStats, Num, PoolCounters,
@@ -14,14 +13,10 @@ import type {
 } from './types.js';
 
 const SIZE_CLASS: Record<HugepageSize, number> = { '2M': 0, '1G': 1 };
-const PAGE_TYPE = ['huge page', 'free huge page', 'free buddy page'];
-const RESULT = ['Ignored', 'Failed', 'Delayed', 'Recovered'];
 const SYSCTL_FLAG: Record<string, number> = {
   'vm.memory_failure_recovery': HostFlag.recovery,
   'vm.memory_failure_early_kill': HostFlag.earlyKill,
 };
-
-const hex = (v: bigint): string => v.toString(16);
 
 function checkCount(value: unknown, what: string): number {
   if (value === undefined) return 0;
@@ -67,6 +62,7 @@ export class Host implements SimHost {
   }
 
   spawn(opts: SpawnOptions = {}): Process {
+    this.checkAlive('spawn');
     const mceKill = opts.mceKill ?? 'default';
     if (mceKill !== 'default' && mceKill !== 'early' && mceKill !== 'late') {
       throw new RangeError(`spawn: mceKill must be 'default', 'early' or 'late', got ${String(mceKill)}`);
@@ -97,6 +93,7 @@ export class Host implements SimHost {
   sysctl(name: string, value?: number): number {
     const flag = SYSCTL_FLAG[name];
     if (flag === undefined) throw sysError(EINVAL, 'sysctl', `unknown sysctl ${JSON.stringify(name)}`);
+    this.checkAlive('sysctl');
     if (value !== undefined) {
       if (value !== 0 && value !== 1) throw sysError(EINVAL, 'sysctl', `${name} takes 0 or 1, got ${String(value)}`);
       this.kernel.host_set_flag(this.id, flag, value);
@@ -143,6 +140,10 @@ export class Host implements SimHost {
     return Array.from(addrs, (a) => BigInt(a));
   }
 
+  private checkAlive(call: string): void {
+    if (this.panicked) throw sysError(EIO, call, 'the host has panicked');
+  }
+
   /**
    * Finishes a kernel call: drains the outbox into signals and log lines, then throws the
    * call's error, if any. `detail` explains a failure in words.
@@ -155,61 +156,17 @@ export class Host implements SimHost {
   }
 
   private drainOutbox(): void {
-    const k = this.kernel;
-    const n = k.outbox_count();
-    if (n === 0) return;
-    const view = new DataView(k.memory.buffer, k.outbox_ptr(), n * OUT_RECORD_BYTES);
-    for (let i = 0; i < n; i++) {
-      const r = i * OUT_RECORD_BYTES;
-      const type = view.getUint32(r, true);
-      const pid = view.getUint32(r + 8, true);
-      const arg = view.getUint32(r + 12, true);
-      const a = view.getBigUint64(r + 16, true);
-      const b = view.getBigUint64(r + 24, true);
-      this.record(type, pid, arg, a, b);
-    }
-    k.outbox_clear();
-  }
-
-  private record(type: number, pid: number, arg: number, a: bigint, b: bigint): void {
-    switch (type) {
-      case Out.signal:
-        this.byPid.get(pid)?.deliver({ signo: 7, code: arg & 0xffff, addr: a, addrLsb: arg >>> 16 });
-        return;
-      case Out.killed:
-        return; // `alive` is read from the kernel.
-      case Out.mceUser:
-        this.log.push(`mce: Uncorrected hardware memory error in user-access at ${hex(a)}`);
-        return;
-      case Out.inject:
-        this.log.push(`Injecting memory failure for pfn 0x${hex(a)} at process virtual address 0x${hex(b)}`);
-        return;
-      case Out.panic:
-        this.log.push(`Kernel panic - not syncing: Memory failure on page ${hex(a)}`);
-        return;
-      case Out.already:
-        this.log.push(`Memory failure: 0x${hex(a)}: already hardware poisoned`);
-        return;
-      case Out.sending: {
-        const comm = this.byPid.get(pid)?.name ?? 'task';
-        this.log.push(`Memory failure: 0x${hex(a)}: Sending SIGBUS to ${comm}:${pid} due to hardware memory corruption`);
-        return;
-      }
-      case Out.recovery:
-        this.log.push(`Memory failure: 0x${hex(a)}: recovery action for ${PAGE_TYPE[arg & 0xff]}: ${RESULT[arg >>> 8]}`);
-        return;
-      case Out.notRecovered:
-        this.log.push('mce: Memory error not recovered');
-        return;
-      default:
-        throw new Error(`mfrsim: unknown kernel outbox record ${type}`);
-    }
+    drainOutbox(this.kernel, (r) => {
+      if (r.kind === 'signal') this.byPid.get(r.pid)?.deliver(r.signal);
+      else if (r.kind === 'log') this.log.push(r.line((pid) => this.byPid.get(pid)?.name ?? 'task'));
+      // 'killed': `alive` is read from the kernel.
+    });
   }
 }
 
 /** Why a call failed, per errno, for the calls whose failures have several causes. */
 const WHY: Record<string, Record<number, string>> = {
-  memfdCreate: {
+  memfd_create: {
     22: 'unknown flag, size encoding without MFD_HUGETLB, MFD_MF_KEEP_UE_MAPPED without MFD_HUGETLB, or unsupported hugepage size',
     95: 'only HugeTLB memfds (MFD_HUGETLB) are simulated',
   },
@@ -231,7 +188,7 @@ const WHY: Record<string, Record<number, string>> = {
     95: 'MADV_SOFT_OFFLINE is not simulated',
     133: 'the raw page is already poisoned',
   },
-  pread: { 5: 'the read starts inside a poisoned raw page' },
+  pread: { 5: 'the read starts inside a poisoned raw page, or the host has panicked' },
   injectUE: {
     22: 'the address lies outside the host\'s HugeTLB pools or is not mapped by the consumer',
     3: 'the consumer has exited',
@@ -275,8 +232,8 @@ export class Process implements SimProcess {
   }
 
   memfdCreate(name: string, flags: number): number {
-    if (typeof name !== 'string' || name.length > 249) throw sysError(EINVAL, 'memfdCreate', 'name must be a string of at most 249 characters');
-    return this.call('memfdCreate', this.k.memfd_create(this.kid, flagsArg(flags, 'memfdCreate')));
+    if (typeof name !== 'string' || name.length > 249) throw sysError(EINVAL, 'memfd_create', 'name must be a string of at most 249 characters');
+    return this.call('memfd_create', this.k.memfd_create(this.kid, flagsArg(flags, 'memfd_create')));
   }
 
   ftruncate(fd: number, size: Num): void {
@@ -339,10 +296,10 @@ export class Process implements SimProcess {
 
   sendFd(fd: number, to: SimProcess): number {
     if (!(to instanceof Process) || to.host !== this.host) {
-      throw sysError(EINVAL, 'sendFd', 'the receiving process is not on this host');
+      throw sysError(EINVAL, 'sendmsg', 'the receiving process is not on this host');
     }
-    const ret = this.k.sendfd(this.kid, fdArg(fd, 'sendFd'), to.kid);
-    return this.host.syscall('sendFd', ret, (e) => (e === ESRCH ? 'a process has exited' : undefined));
+    const ret = this.k.sendfd(this.kid, fdArg(fd, 'sendmsg'), to.kid);
+    return this.host.syscall('sendmsg', ret, (e) => (e === ESRCH ? 'a process has exited' : undefined));
   }
 
   close(fd: number): void {

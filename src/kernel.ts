@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 export interface KernelExports {
   memory: WebAssembly.Memory;
   host_create(n2M: number, n1G: number, flags: number): number;
+  reserve_frames(n2M: number, n1G: number): void;
   host_counter(h: number, which: number): number;
   host_set_flag(h: number, flag: number, on: number): void;
   host_free_list(h: number, sc: number): number;
@@ -30,6 +31,19 @@ export interface KernelExports {
   outbox_ptr(): number;
   outbox_count(): number;
   outbox_clear(): void;
+  outbox_set_limit(n: number): void;
+  outbox_dropped_signals(): number;
+  outbox_dropped_log(): number;
+  replay_reserve_access(cap: number): void;
+  replay_access_proc(): number;
+  replay_access_va(): number;
+  replay_access_write(): number;
+  replay_access(from: number, to: number): void;
+  replay_reserve_errors(cap: number): void;
+  replay_error_host(): number;
+  replay_error_phys(): number;
+  replay_error_flags(): number;
+  replay_errors(from: number, to: number): number;
 }
 
 /** host_counter() selectors, in the kernel's order. */
@@ -37,7 +51,12 @@ export const Counter = {
   nr2M: 0, free2M: 1, resv2M: 2, nr1G: 3, free1G: 4, resv1G: 5,
   mfTotal: 6, mfIgnored: 7, mfFailed: 8, mfDelayed: 9, mfRecovered: 10,
   hwCorruptedPages: 11, flags: 12, buddyPages: 13, frames2M: 14, frames1G: 15,
+  bytesLost: 16, accesses: 17, accessSignalled: 18, faultIns: 19, sigAdrerr: 20, sigAR: 21, sigAO: 22,
+  sigKernel: 23, killed: 24, hugepagesLost: 25, deadEvents: 26, badEvents: 27,
 } as const;
+
+/** Error-event flags of the replay columns (assembly/replay.ts). */
+export const ErrFlag = { ue: 1, consumed: 2 } as const;
 
 /** Host flag bits (assembly/pool.ts). */
 export const HostFlag = { recovery: 1, earlyKill: 2, policyCapable: 4, keepV3: 8, panicked: 16 } as const;

@@ -1,0 +1,160 @@
+// Batch replay: access and error events written by the host straight into columns in
+// linear memory, replayed in one call. The hot loop walks the page table inline and only
+// leaves it (fault-in, HWPOISON entry, a poisoned folio, a dead or unmapped process) for
+// the same sys_access path a single call takes, so replay and the API cannot disagree.
+
+import { alloc, free } from './arena';
+import { LOG_MCE_USER, PTE_ADDR_MASK, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, _PAGE_SIM_POISONED } from './constants';
+import { memory_failure, NOT_MAPPED, folio_vaddr } from './mfr';
+import { outbox_push } from './outbox';
+import {
+  H_ACCESS_SIGNALLED, H_BAD_EVENTS, H_DEAD_EVENTS, HF_PANICKED, addHostStat, firstProc,
+  foundSc, framePhys, hostFlags, physToFrame,
+} from './pool';
+import { P_ACCESSES, P_PGD_OFF, procAlive, procHost, procNext, procRecord } from './procs';
+import { sys_access } from './syscalls';
+
+// Access columns: proc (u32), va (f64), write (u8). Error columns: host (u32), phys (f64),
+// flags (u8: bit 0 UE, bit 1 consumed by the workload).
+let accProc: usize = 0;
+let accVa: usize = 0;
+let accWrite: usize = 0;
+let accCap: u32 = 0;
+let errHost: usize = 0;
+let errPhys: usize = 0;
+let errFlags: usize = 0;
+let errCap: u32 = 0;
+
+export const ERR_UE: u8 = 1;
+export const ERR_CONSUMED: u8 = 2;
+
+/** Makes room for `cap` access events; the host then writes the columns. */
+export function replay_reserve_access(cap: u32): void {
+  if (cap <= accCap) return;
+  free(accProc, <usize>accCap << 2);
+  free(accVa, <usize>accCap << 3);
+  free(accWrite, <usize>accCap);
+  accProc = alloc(<usize>cap << 2);
+  accVa = alloc(<usize>cap << 3);
+  accWrite = alloc(<usize>cap);
+  accCap = cap;
+}
+export function replay_access_proc(): usize { return accProc; }
+export function replay_access_va(): usize { return accVa; }
+export function replay_access_write(): usize { return accWrite; }
+
+export function replay_reserve_errors(cap: u32): void {
+  if (cap <= errCap) return;
+  free(errHost, <usize>errCap << 2);
+  free(errPhys, <usize>errCap << 3);
+  free(errFlags, <usize>errCap);
+  errHost = alloc(<usize>cap << 2);
+  errPhys = alloc(<usize>cap << 3);
+  errFlags = alloc(<usize>cap);
+  errCap = cap;
+}
+export function replay_error_host(): usize { return errHost; }
+export function replay_error_phys(): usize { return errPhys; }
+export function replay_error_flags(): usize { return errFlags; }
+
+/** The slow path of one access: whatever a single 1-byte load or store would do. */
+function access_slow(p: u32, va: u64, write: bool): void {
+  const h = procHost(p);
+  if (!procAlive(p) || (hostFlags(h) & HF_PANICKED) != 0) {
+    addHostStat(h, H_DEAD_EVENTS, 1);
+    return;
+  }
+  const r = sys_access(p, va, 1, write);
+  if (r == 1) addHostStat(h, H_ACCESS_SIGNALLED, 1);
+  else if (r < 0) addHostStat(h, H_BAD_EVENTS, 1);
+}
+
+/**
+ * Replays access events [from, to). A present leaf that allows the access and has no
+ * poisoned mark completes on the spot; everything else takes the slow path. Accesses are
+ * counted per process; the outcomes other than success per host.
+ *
+ * Like the MMU's paging-structure caches, the loop remembers the last 1 GiB region it
+ * walked (its PUD entry, and the PMD table below it): consecutive accesses there cost one
+ * load. The slow path may change entries, so it forgets them.
+ */
+export function replay_access(from: u32, to: u32): void {
+  // Runs of events by one process are counted in a register: a per-event store would
+  // chain every iteration through memory.
+  let runProc: u32 = 0xffff_ffff;
+  let run: f64 = 0;
+  let pgd: usize = 0;
+  let cachedRegion: u64 = NO_REGION;
+  let pud: u64 = 0;
+  for (let i = from; i < to; i++) {
+    const p = load<u32>(accProc + (<usize>i << 2));
+    const va = <u64>load<f64>(accVa + (<usize>i << 3));
+    const write = load<u8>(accWrite + <usize>i) != 0;
+    if (p != runProc) {
+      count_run(runProc, run);
+      runProc = p;
+      run = 0;
+      pgd = <usize>load<u32>(procRecord(p) + P_PGD_OFF);
+      cachedRegion = NO_REGION;
+    }
+    run++;
+    const region = va >> 30;
+    if (region != cachedRegion) {
+      const top = load<u64>(pgd + (<usize>((va >> 39) & 511) << 3));
+      pud = (top & _PAGE_PRESENT) == 0 ? 0 : load<u64>(<usize>(top & PTE_ADDR_MASK) + (<usize>(region & 511) << 3));
+      cachedRegion = region;
+    }
+    // A 1 GiB leaf (or nothing) at the PUD, else the PMD entry below it.
+    const e = (pud & (_PAGE_PRESENT | _PAGE_PSE)) != _PAGE_PRESENT
+      ? pud
+      : load<u64>(<usize>(pud & PTE_ADDR_MASK) + (<usize>((va >> 21) & 511) << 3));
+    const need = _PAGE_PRESENT | (write ? _PAGE_RW : 0);
+    if ((e & (need | _PAGE_SIM_POISONED)) != need) {
+      access_slow(p, va, write);
+      cachedRegion = NO_REGION;
+    }
+  }
+  count_run(runProc, run);
+}
+
+const NO_REGION: u64 = 0xffff_ffff_ffff_ffff;
+
+// @ts-ignore: decorator
+@inline function count_run(p: u32, n: f64): void {
+  if (p == 0xffff_ffff) return;
+  const rec = procRecord(p);
+  store<f64>(rec + P_ACCESSES, load<f64>(rec + P_ACCESSES) + n);
+}
+
+/** The first live process mapping the raw page at phys (the workload that reads it), or -1. */
+function consumer_of(h: u32, phys: u64): i32 {
+  const local = physToFrame(h, phys);
+  const sc = foundSc;
+  const raw = <u32>((phys - framePhys(h, sc, <u32>local)) >> 12);
+  for (let p = firstProc(h); p >= 0; p = procNext(<u32>p)) {
+    if (procAlive(<u32>p) && folio_vaddr(<u32>p, h, sc, <u32>local, raw) != NOT_MAPPED) return p;
+  }
+  return -1;
+}
+
+/**
+ * Replays error events [from, to): each UE inside a pool runs memory_failure, consumed by
+ * the first process mapping it when the record says the workload read it. CEs and
+ * addresses outside the pools are counted by the caller and skipped here.
+ * Returns the number of UEs handled.
+ */
+export function replay_errors(from: u32, to: u32): u32 {
+  let handled: u32 = 0;
+  for (let i = from; i < to; i++) {
+    const flags = load<u8>(errFlags + <usize>i);
+    if ((flags & ERR_UE) == 0) continue;
+    const h = load<u32>(errHost + (<usize>i << 2));
+    const phys = <u64>load<f64>(errPhys + (<usize>i << 3));
+    if ((hostFlags(h) & HF_PANICKED) != 0 || physToFrame(h, phys) < 0) continue;
+    const consumer = (flags & ERR_CONSUMED) != 0 ? consumer_of(h, phys) : -1;
+    if (consumer >= 0) outbox_push(LOG_MCE_USER, h, 0, 0, phys, 0);
+    memory_failure(h, phys, consumer, true);
+    handled++;
+  }
+  return handled;
+}

@@ -1,0 +1,272 @@
+// A fleet shard: many simulated hosts in one kernel instance, each with its HugeTLB pools
+// and VMs (a VMM process mapping one memfd), replayed in batches straight from linear
+// memory. A fleet larger than one wasm32 instance holds is split into shards by host
+// (src/fleet-pool.ts); per-host results do not depend on the split.
+import {
+  MAP_SHARED, MFD_HUGETLB, MFD_HUGE_1GB, MFD_HUGE_2MB, MFD_MF_KEEP_UE_MAPPED, PROT_READ,
+  PROT_WRITE,
+} from './constants.js';
+import { Counter, ErrFlag, HostFlag, ProcFlag, instantiateKernel, type KernelExports } from './kernel.js';
+import { drainOutbox } from './outbox.js';
+import { sysError } from './syserror.js';
+import type { HugepageSize } from './types.js';
+
+export type Policy = 'default' | 'keep';
+
+export interface VmSpec {
+  /** Guest memory in bytes (rounded up to the hugepage size). */
+  memory: number;
+  hugepage: HugepageSize;
+  policy: Policy;
+  /** The VMM handles SIGBUS (default true) or dies of it. */
+  handlesSigbus?: boolean;
+  mceKill?: 'default' | 'early' | 'late';
+  /** Fixed guest-physical base address in the VMM (default: placed by mmap). */
+  address?: number;
+}
+
+export interface HostSpec {
+  hugepages: { '2M'?: number; '1G'?: number };
+  vms: VmSpec[];
+  keepVersion?: 'v3' | 'v4';
+  earlyKill?: boolean;
+}
+
+/** A VM as the replay sees it: the VMM's kernel process and where guest memory is mapped. */
+export interface VmHandle {
+  host: number;
+  proc: number;
+  base: number;
+  size: number;
+  hugepageShift: number;
+}
+
+export interface HostStats {
+  accesses: number;
+  ok: number;
+  faultIns: number;
+  sigbus: number;
+  sigbusByCode: { BUS_ADRERR: number; BUS_MCEERR_AR: number; BUS_MCEERR_AO: number; SI_KERNEL: number };
+  killed: number;
+  bytesLost: number;
+  hugepagesLost: number;
+  rawPagesPoisoned: number;
+  deadProcessEvents: number;
+  unmappedEvents: number;
+  memoryFailure: { total: number; ignored: number; failed: number; delayed: number; recovered: number };
+  pools: Record<HugepageSize, { nr: number; free: number }>;
+}
+
+export interface SignalRecord {
+  host: number;
+  pid: number;
+  code: number;
+  addr: bigint;
+  addrLsb: number;
+}
+
+const SHIFT: Record<HugepageSize, number> = { '2M': 21, '1G': 30 };
+const MFD_SIZE: Record<HugepageSize, number> = { '2M': MFD_HUGE_2MB, '1G': MFD_HUGE_1GB };
+
+/** Events per replay call: large enough that the call overhead vanishes. */
+export const REPLAY_BATCH = 1 << 16;
+
+export interface ShardOptions {
+  /** Signals kept in the signal log; the rest are counted as dropped (default 10,000). */
+  signalLogCapacity?: number;
+}
+
+export class FleetShard {
+  readonly vms: VmHandle[] = [];
+  readonly signalLog: SignalRecord[] = [];
+  signalsDropped = 0;
+  kernelLogLines = 0;
+  private readonly kernel: KernelExports;
+  private readonly signalLogCapacity: number;
+
+  private constructor(readonly hostCount: number, opts: ShardOptions) {
+    this.kernel = instantiateKernel();
+    this.signalLogCapacity = opts.signalLogCapacity ?? 10_000;
+    this.kernel.replay_reserve_access(REPLAY_BATCH);
+    this.kernel.replay_reserve_errors(REPLAY_BATCH);
+  }
+
+  /** Boots every host and every VM; each VM faults its whole guest memory in (as VMMs pre-fault). */
+  static create(hosts: readonly HostSpec[], opts: ShardOptions = {}): FleetShard {
+    const shard = new FleetShard(hosts.length, opts);
+    const total = (size: HugepageSize) => hosts.reduce((n, h) => n + (h.hugepages[size] ?? 0), 0);
+    shard.kernel.reserve_frames(total('2M'), total('1G'));
+    hosts.forEach((spec, i) => shard.bootHost(spec, i));
+    return shard;
+  }
+
+  private bootHost(spec: HostSpec, index: number): void {
+    const k = this.kernel;
+    let flags = HostFlag.recovery | HostFlag.policyCapable;
+    if (spec.keepVersion === 'v3') flags |= HostFlag.keepV3;
+    if (spec.earlyKill) flags |= HostFlag.earlyKill;
+    const h = k.host_create(spec.hugepages['2M'] ?? 0, spec.hugepages['1G'] ?? 0, flags);
+    if (h !== index) throw new Error('mfrsim: host numbering out of step with the kernel');
+    for (const vm of spec.vms) {
+      let pflags = ProcFlag.capSysAdmin;
+      if (vm.handlesSigbus !== false) pflags |= ProcFlag.handlesSigbus;
+      if (vm.mceKill === 'early') pflags |= ProcFlag.mceEarly;
+      if (vm.mceKill === 'late') pflags |= ProcFlag.mceLate;
+      const p = k.proc_spawn(h, pflags);
+      const shift = SHIFT[vm.hugepage];
+      const size = Math.ceil(vm.memory / 2 ** shift) * 2 ** shift;
+      const memfdFlags = MFD_HUGETLB | MFD_SIZE[vm.hugepage] | (vm.policy === 'keep' ? MFD_MF_KEEP_UE_MAPPED : 0);
+      const fd = this.check('memfd_create', k.memfd_create(p, memfdFlags), index);
+      this.check('ftruncate', k.ftruncate(p, fd, size), index);
+      const base = this.check('mmap', k.mmap(p, vm.address ?? 0, size, PROT_READ | PROT_WRITE, MAP_SHARED | (vm.address ? 0x10 : 0), fd, 0), index);
+      this.check('prefault', k.access(p, base, size, 1), index);
+      this.vms.push({ host: h, proc: p, base, size, hugepageShift: shift });
+    }
+    this.drain();
+  }
+
+  private check(what: string, ret: number, host: number): number {
+    if (ret < 0) throw sysError(-ret, what, `booting host ${host}: the pool cannot back its VMs`);
+    if (ret === 1 && what === 'prefault') throw new Error(`mfrsim: host ${host}: a VM could not fault in its memory`);
+    return ret;
+  }
+
+  /**
+   * Column views for up to REPLAY_BATCH access events (proc, va, write). Views are created
+   * fresh on each call because the kernel's memory may have grown since.
+   */
+  accessColumns(): { proc: Uint32Array; va: Float64Array; write: Uint8Array } {
+    const k = this.kernel;
+    const buf = k.memory.buffer;
+    return {
+      proc: new Uint32Array(buf, k.replay_access_proc(), REPLAY_BATCH),
+      va: new Float64Array(buf, k.replay_access_va(), REPLAY_BATCH),
+      write: new Uint8Array(buf, k.replay_access_write(), REPLAY_BATCH),
+    };
+  }
+
+  errorColumns(): { host: Uint32Array; phys: Float64Array; flags: Uint8Array } {
+    const k = this.kernel;
+    const buf = k.memory.buffer;
+    return {
+      host: new Uint32Array(buf, k.replay_error_host(), REPLAY_BATCH),
+      phys: new Float64Array(buf, k.replay_error_phys(), REPLAY_BATCH),
+      flags: new Uint8Array(buf, k.replay_error_flags(), REPLAY_BATCH),
+    };
+  }
+
+  /** Replays access events [0, n) already written into accessColumns(). */
+  replayAccesses(n: number): void {
+    this.kernel.outbox_set_limit(this.outboxRoom());
+    this.kernel.replay_access(0, n);
+    this.drain();
+  }
+
+  /** Replays error events [0, n) already written into errorColumns(); returns UEs handled. */
+  replayErrors(n: number): number {
+    this.kernel.outbox_set_limit(this.outboxRoom());
+    const handled = this.kernel.replay_errors(0, n);
+    this.drain();
+    return handled;
+  }
+
+  /** Poisons raw pages as patrol-scrub UEs: `phys` are host-local physical addresses. */
+  injectScrubUEs(host: number, phys: readonly number[]): number {
+    let handled = 0;
+    for (let at = 0; at < phys.length; at += REPLAY_BATCH) {
+      const n = Math.min(REPLAY_BATCH, phys.length - at);
+      const cols = this.errorColumns();
+      cols.host.fill(host, 0, n);
+      cols.flags.fill(ErrFlag.ue, 0, n);
+      for (let i = 0; i < n; i++) cols.phys[i] = phys[at + i]!;
+      handled += this.replayErrors(n);
+    }
+    return handled;
+  }
+
+  /** Physical address of the hugepage that backs guest offset `offset` of a VM, or null. */
+  physOf(vm: VmHandle, offset: number): number | null {
+    const pa = this.kernel.translate(vm.proc, vm.base + offset);
+    return pa < 0 ? null : pa;
+  }
+
+  private outboxRoom(): number {
+    // Room for every signal the log can still keep plus the log records around them.
+    return Math.max(64, (this.signalLogCapacity - this.signalLog.length) * 8);
+  }
+
+  private drain(): void {
+    this.signalsDropped += this.kernel.outbox_dropped_signals();
+    this.kernelLogLines += this.kernel.outbox_dropped_log();
+    drainOutbox(this.kernel, (r) => {
+      if (r.kind === 'log') this.kernelLogLines++;
+      if (r.kind !== 'signal') return;
+      if (this.signalLog.length < this.signalLogCapacity) {
+        this.signalLog.push({ host: r.host, pid: r.pid, code: r.signal.code, addr: r.signal.addr, addrLsb: r.signal.addrLsb });
+      } else {
+        this.signalsDropped++;
+      }
+    });
+  }
+
+  hostStats(h: number): HostStats {
+    const c = (i: number) => this.kernel.host_counter(h, i);
+    const byCode = {
+      BUS_ADRERR: c(Counter.sigAdrerr),
+      BUS_MCEERR_AR: c(Counter.sigAR),
+      BUS_MCEERR_AO: c(Counter.sigAO),
+      SI_KERNEL: c(Counter.sigKernel),
+    };
+    const accesses = c(Counter.accesses);
+    return {
+      accesses,
+      ok: accesses - c(Counter.accessSignalled) - c(Counter.deadEvents) - c(Counter.badEvents),
+      faultIns: c(Counter.faultIns),
+      sigbus: byCode.BUS_ADRERR + byCode.BUS_MCEERR_AR + byCode.BUS_MCEERR_AO + byCode.SI_KERNEL,
+      sigbusByCode: byCode,
+      killed: c(Counter.killed),
+      bytesLost: c(Counter.bytesLost),
+      hugepagesLost: c(Counter.hugepagesLost),
+      rawPagesPoisoned: c(Counter.hwCorruptedPages),
+      deadProcessEvents: c(Counter.deadEvents),
+      unmappedEvents: c(Counter.badEvents),
+      memoryFailure: {
+        total: c(Counter.mfTotal),
+        ignored: c(Counter.mfIgnored),
+        failed: c(Counter.mfFailed),
+        delayed: c(Counter.mfDelayed),
+        recovered: c(Counter.mfRecovered),
+      },
+      pools: {
+        '2M': { nr: c(Counter.nr2M), free: c(Counter.free2M) },
+        '1G': { nr: c(Counter.nr1G), free: c(Counter.free1G) },
+      },
+    };
+  }
+
+  /** Bytes of linear memory the kernel has handed out (all hosts of the shard). */
+  heapBytes(): number {
+    return this.kernel.heap_used();
+  }
+}
+
+/** Adds per-host stats field by field (the fleet total is the sum of its hosts). */
+export function sumStats(all: readonly HostStats[]): HostStats {
+  const zero = (): HostStats => ({
+    accesses: 0, ok: 0, faultIns: 0, sigbus: 0,
+    sigbusByCode: { BUS_ADRERR: 0, BUS_MCEERR_AR: 0, BUS_MCEERR_AO: 0, SI_KERNEL: 0 },
+    killed: 0, bytesLost: 0, hugepagesLost: 0, rawPagesPoisoned: 0, deadProcessEvents: 0,
+    unmappedEvents: 0, memoryFailure: { total: 0, ignored: 0, failed: 0, delayed: 0, recovered: 0 },
+    pools: { '2M': { nr: 0, free: 0 }, '1G': { nr: 0, free: 0 } },
+  });
+  const add = (into: Record<string, unknown>, from: Record<string, unknown>): void => {
+    for (const key of Object.keys(from)) {
+      const v = from[key];
+      if (typeof v === 'number') into[key] = (into[key] as number) + v;
+      else add(into[key] as Record<string, unknown>, v as Record<string, unknown>);
+    }
+  };
+  const total = zero();
+  for (const s of all) add(total as unknown as Record<string, unknown>, s as unknown as Record<string, unknown>);
+  return total;
+}
