@@ -1,0 +1,81 @@
+// Runs a fleet across worker threads: hosts are split into contiguous shards, one kernel
+// instance each; per-host results come back in host order, so totals do not depend on the
+// number of workers.
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { sumStats, type HostSpec, type HostStats, type SignalRecord } from './fleet.js';
+import { runShard, type ShardResult, type ShardTask } from './fleet-run.js';
+import type { PoisonSpec, WorkloadSpec } from './workload.js';
+
+export interface FleetRun {
+  hosts: HostSpec[];
+  seed: number;
+  poison?: PoisonSpec;
+  workload?: WorkloadSpec;
+  /** Worker threads (default: one per core); 0 runs inline on this thread. */
+  workers?: number;
+  /** Hosts per shard (default: an even split over the workers). */
+  hostsPerShard?: number;
+  batch?: number;
+  /** Signals kept in the merged signal log (default 10,000); the rest are counted. */
+  signalLogCapacity?: number;
+  onShardDone?: (done: number, total: number) => void;
+}
+
+export interface FleetResult {
+  perHost: HostStats[];
+  total: HostStats;
+  signalLog: SignalRecord[];
+  signalsDropped: number;
+  heapBytes: number;
+  wallSeconds: number;
+}
+
+const DEFAULT_SIGNAL_LOG = 10_000;
+
+// Workers load the compiled worker, also when this module runs from src/ under a loader.
+const WORKER = new URL('../dist/fleet-worker.js', import.meta.url).href;
+
+export async function runFleet(run: FleetRun): Promise<FleetResult> {
+  const workers = run.workers ?? availableParallelism();
+  const per = run.hostsPerShard ?? Math.max(1, Math.ceil(run.hosts.length / Math.max(1, workers)));
+  const tasks: ShardTask[] = [];
+  for (let first = 0; first < run.hosts.length; first += per) {
+    tasks.push({
+      hosts: run.hosts.slice(first, first + per), firstHost: first, seed: run.seed,
+      poison: run.poison, workload: run.workload, batch: run.batch,
+      signalLogCapacity: run.signalLogCapacity ?? DEFAULT_SIGNAL_LOG,
+    });
+  }
+  const start = performance.now();
+  let done = 0;
+  const finished = (r: ShardResult) => {
+    run.onShardDone?.(++done, tasks.length);
+    return r;
+  };
+  let results: ShardResult[];
+  if (workers === 0) {
+    results = tasks.map((t) => finished(runShard(t)));
+  } else {
+    const pool = new Piscina({ filename: WORKER, minThreads: workers, maxThreads: workers });
+    try {
+      results = await Promise.all(tasks.map((t) => pool.run(t).then(finished)));
+    } finally {
+      await pool.destroy();
+    }
+  }
+  results.sort((a, b) => a.firstHost - b.firstHost);
+  const perHost = results.flatMap((r) => r.hosts);
+  // The first signals in host order, whatever the sharding: each shard kept its own first
+  // ones, so the merged prefix is the same for any split.
+  const capacity = run.signalLogCapacity ?? DEFAULT_SIGNAL_LOG;
+  const merged = results.flatMap((r) => r.signalLog);
+  return {
+    perHost,
+    total: sumStats(perHost),
+    signalLog: merged.slice(0, capacity),
+    signalsDropped: results.reduce((n, r) => n + r.signalsDropped, 0) + Math.max(0, merged.length - capacity),
+    heapBytes: results.reduce((n, r) => n + r.heapBytes, 0),
+    wallSeconds: (performance.now() - start) / 1000,
+  };
+}
