@@ -6,8 +6,8 @@ import {
   MAP_SHARED, MFD_HUGETLB, MFD_HUGE_1GB, MFD_HUGE_2MB, MFD_MF_KEEP_UE_MAPPED, PROT_READ,
   PROT_WRITE,
 } from './constants.js';
-import { Counter, ErrFlag, HostFlag, ProcFlag, instantiateKernel, type KernelExports } from './kernel.js';
-import { drainOutbox } from './outbox.js';
+import { Counter, ErrFlag, HostFlag, Out, ProcFlag, instantiateKernel, type KernelExports } from './kernel.js';
+import { drainOutbox, isLogRecord } from './outbox.js';
 import { sysError } from './syserror.js';
 import type { HugepageSize } from './types.js';
 
@@ -199,10 +199,10 @@ export class FleetShard {
     this.signalsDropped += this.kernel.outbox_dropped_signals();
     this.kernelLogLines += this.kernel.outbox_dropped_log();
     drainOutbox(this.kernel, (r) => {
-      if (r.kind === 'log') this.kernelLogLines++;
-      if (r.kind !== 'signal') return;
+      if (isLogRecord(r.type)) this.kernelLogLines++;
+      if (r.type !== Out.signal) return;
       if (this.signalLog.length < this.signalLogCapacity) {
-        this.signalLog.push({ host: r.host, pid: r.pid, code: r.signal.code, addr: r.signal.addr, addrLsb: r.signal.addrLsb });
+        this.signalLog.push({ host: r.host, pid: r.pid, code: r.arg & 0xffff, addr: BigInt(r.a), addrLsb: r.arg >>> 16 });
       } else {
         this.signalsDropped++;
       }

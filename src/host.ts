@@ -2,10 +2,10 @@
 // system calls, and hardware UEs. All state lives in the wasm kernel; this file validates
 // arguments, makes one kernel call per operation, and turns the kernel's outbox records
 // into signals and kernel log lines.
-import { EBADF, EINVAL, EIO, ESRCH } from './constants.js';
+import { EBADF, EINVAL, EIO, ESRCH, SIGBUS } from './constants.js';
 import { toAddr } from './args.js';
-import { Counter, HostFlag, ProcFlag, instantiateKernel, type KernelExports } from './kernel.js';
-import { drainOutbox } from './outbox.js';
+import { Counter, HostFlag, Out, ProcFlag, instantiateKernel, type KernelExports } from './kernel.js';
+import { drainOutbox, formatLogLine, isLogRecord, type OutboxRecord } from './outbox.js';
 import { sysError } from './syserror.js';
 import type {
   AccessResult, HostOptions, HugepageSize, Meminfo, MemoryFailureStats, Num, PoolCounters,
@@ -33,6 +33,8 @@ function sizeClass(size: HugepageSize, what: string): number {
 }
 
 export class Host implements SimHost {
+  /** Kernel log records not yet formatted, and the lines formatted so far. */
+  private readonly pendingLog: OutboxRecord[] = [];
   private readonly log: string[] = [];
   private readonly byPid = new Map<number, Process>();
 
@@ -131,6 +133,8 @@ export class Host implements SimHost {
   }
 
   kernelLog(): string[] {
+    for (const r of this.pendingLog) this.log.push(formatLogLine(r, (pid) => this.byPid.get(pid)?.name ?? 'task'));
+    this.pendingLog.length = 0;
     return [...this.log];
   }
 
@@ -157,9 +161,12 @@ export class Host implements SimHost {
 
   private drainOutbox(): void {
     drainOutbox(this.kernel, (r) => {
-      if (r.kind === 'signal') this.byPid.get(r.pid)?.deliver(r.signal);
-      else if (r.kind === 'log') this.log.push(r.line((pid) => this.byPid.get(pid)?.name ?? 'task'));
-      // 'killed': `alive` is read from the kernel.
+      if (r.type === Out.signal) {
+        this.byPid.get(r.pid)?.deliver({ signo: SIGBUS, code: r.arg & 0xffff, addr: BigInt(r.a), addrLsb: r.arg >>> 16 });
+      } else if (isLogRecord(r.type)) {
+        this.pendingLog.push({ ...r });
+      }
+      // Out.killed: `alive` is read from the kernel.
     });
   }
 }

@@ -1,54 +1,61 @@
 // Decodes the kernel's outbox: the signals, deaths and kernel log records a call left.
-// Log records become the kernel's own log lines.
+// Log records are kept as numbers and become the kernel's own log lines only when read.
 import { Out, OUT_RECORD_BYTES, type KernelExports } from './kernel.js';
-import type { Signal } from './types.js';
 
-export type OutboxRecord =
-  | { kind: 'signal'; host: number; pid: number; signal: Signal }
-  | { kind: 'killed'; host: number; pid: number }
-  | { kind: 'log'; host: number; pid: number; line: (comm: (pid: number) => string) => string };
+/** One outbox record. `a` and `b` are u64 fields, exact below 2^53 (addresses and pfns). */
+export interface OutboxRecord {
+  type: number;
+  host: number;
+  pid: number;
+  arg: number;
+  a: number;
+  b: number;
+}
 
 const PAGE_TYPE = ['huge page', 'free huge page', 'free buddy page'];
 const RESULT = ['Ignored', 'Failed', 'Delayed', 'Recovered'];
-const hex = (v: bigint): string => v.toString(16);
+const hex = (v: number): string => v.toString(16);
 
-function decode(type: number, host: number, pid: number, arg: number, a: bigint, b: bigint): OutboxRecord {
-  const log = (line: (comm: (pid: number) => string) => string): OutboxRecord => ({ kind: 'log', host, pid, line });
-  switch (type) {
-    case Out.signal:
-      return { kind: 'signal', host, pid, signal: { signo: 7, code: arg & 0xffff, addr: a, addrLsb: arg >>> 16 } };
-    case Out.killed:
-      return { kind: 'killed', host, pid };
+export function isLogRecord(type: number): boolean {
+  return type !== Out.signal && type !== Out.killed;
+}
+
+/** The kernel log line of a log record; `comm` names a pid's task. */
+export function formatLogLine(r: OutboxRecord, comm: (pid: number) => string): string {
+  switch (r.type) {
     case Out.mceUser:
-      return log(() => `mce: Uncorrected hardware memory error in user-access at ${hex(a)}`);
+      return `mce: Uncorrected hardware memory error in user-access at ${hex(r.a)}`;
     case Out.inject:
-      return log(() => `Injecting memory failure for pfn 0x${hex(a)} at process virtual address 0x${hex(b)}`);
+      return `Injecting memory failure for pfn 0x${hex(r.a)} at process virtual address 0x${hex(r.b)}`;
     case Out.panic:
-      return log(() => `Kernel panic - not syncing: Memory failure on page ${hex(a)}`);
+      return `Kernel panic - not syncing: Memory failure on page ${hex(r.a)}`;
     case Out.already:
-      return log(() => `Memory failure: 0x${hex(a)}: already hardware poisoned`);
+      return `Memory failure: 0x${hex(r.a)}: already hardware poisoned`;
     case Out.sending:
-      return log((comm) => `Memory failure: 0x${hex(a)}: Sending SIGBUS to ${comm(pid)}:${pid} due to hardware memory corruption`);
+      return `Memory failure: 0x${hex(r.a)}: Sending SIGBUS to ${comm(r.pid)}:${r.pid} due to hardware memory corruption`;
     case Out.recovery:
-      return log(() => `Memory failure: 0x${hex(a)}: recovery action for ${PAGE_TYPE[arg & 0xff]}: ${RESULT[arg >>> 8]}`);
+      return `Memory failure: 0x${hex(r.a)}: recovery action for ${PAGE_TYPE[r.arg & 0xff]}: ${RESULT[r.arg >>> 8]}`;
     case Out.notRecovered:
-      return log(() => 'mce: Memory error not recovered');
+      return 'mce: Memory error not recovered';
     default:
-      throw new Error(`mfrsim: unknown kernel outbox record type ${type}`);
+      throw new Error(`mfrsim: unknown kernel log record type ${r.type}`);
   }
 }
 
-/** Reads and clears the outbox, handing each record to `sink` in order. */
+/** Reads and clears the outbox, handing each record to `sink` in order (the record is reused). */
 export function drainOutbox(k: KernelExports, sink: (r: OutboxRecord) => void): void {
   const n = k.outbox_count();
   if (n === 0) return;
-  const view = new DataView(k.memory.buffer, k.outbox_ptr(), n * OUT_RECORD_BYTES);
-  for (let i = 0; i < n; i++) {
-    const r = i * OUT_RECORD_BYTES;
-    sink(decode(
-      view.getUint32(r, true), view.getUint32(r + 4, true), view.getUint32(r + 8, true),
-      view.getUint32(r + 12, true), view.getBigUint64(r + 16, true), view.getBigUint64(r + 24, true),
-    ));
+  const words = new Uint32Array(k.memory.buffer, k.outbox_ptr(), (n * OUT_RECORD_BYTES) / 4);
+  const r: OutboxRecord = { type: 0, host: 0, pid: 0, arg: 0, a: 0, b: 0 };
+  for (let i = 0, w = 0; i < n; i++, w += OUT_RECORD_BYTES / 4) {
+    r.type = words[w]!;
+    r.host = words[w + 1]!;
+    r.pid = words[w + 2]!;
+    r.arg = words[w + 3]!;
+    r.a = words[w + 5]! * 2 ** 32 + words[w + 4]!;
+    r.b = words[w + 7]! * 2 ** 32 + words[w + 6]!;
+    sink(r);
   }
   k.outbox_clear();
 }
