@@ -15,7 +15,7 @@ import {
   poolFree, poolNr, poolResv, reserveFrames, setHostFlag, hostFrames,
 } from './pool';
 import { PAGE_SHIFT } from './constants';
-import { proc_create, procAccesses, procAlive, procHost, procNext, procPid } from './procs';
+import { proc_create, procAccesses, procAlive, procHost, procNext, procPgd, procPid } from './procs';
 
 /** Replayed accesses of host h: the sum over its processes. */
 function hostAccesses(h: u32): f64 {
@@ -117,6 +117,10 @@ export function proc_spawn(h: u32, flags: u32): u32 {
 }
 export function proc_pid(p: u32): u32 {
   return procPid(p);
+}
+/** Linear-memory address of p's page table (the typed-array baseline walks it from JS). */
+export function proc_pgd(p: u32): usize {
+  return procPgd(p);
 }
 export function proc_alive(p: u32): bool {
   return procAlive(p);

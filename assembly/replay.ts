@@ -4,9 +4,10 @@
 // the same sys_access path a single call takes, so replay and the API cannot disagree.
 
 import { alloc, free } from './arena';
-import { LOG_MCE_USER, PTE_ADDR_MASK, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, _PAGE_SIM_POISONED } from './constants';
+import { HPAGE_1G_SHIFT, HPAGE_2M_SHIFT, LOG_MCE_USER, PTE_ADDR_MASK, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, _PAGE_SIM_POISONED } from './constants';
 import { memory_failure, NOT_MAPPED, folio_vaddr } from './mfr';
 import { outbox_push } from './outbox';
+import { BIT_CORRUPTED, rawTest } from './poison';
 import {
   H_ACCESS_SIGNALLED, H_BAD_EVENTS, H_DEAD_EVENTS, HF_PANICKED, addHostStat, firstProc,
   foundSc, framePhys, hostFlags, physToFrame,
@@ -105,19 +106,28 @@ export function replay_access(from: u32, to: u32): void {
       cachedRegion = region;
     }
     // A 1 GiB leaf (or nothing) at the PUD, else the PMD entry below it.
-    const e = (pud & (_PAGE_PRESENT | _PAGE_PSE)) != _PAGE_PRESENT
-      ? pud
-      : load<u64>(<usize>(pud & PTE_ADDR_MASK) + (<usize>((va >> 21) & 511) << 3));
+    const atPud = (pud & (_PAGE_PRESENT | _PAGE_PSE)) != _PAGE_PRESENT;
+    const e = atPud ? pud : load<u64>(<usize>(pud & PTE_ADDR_MASK) + (<usize>((va >> 21) & 511) << 3));
     const need = _PAGE_PRESENT | (write ? _PAGE_RW : 0);
-    if ((e & (need | _PAGE_SIM_POISONED)) != need) {
-      access_slow(p, va, write);
-      cachedRegion = NO_REGION;
-    }
+    const bits = e & (need | _PAGE_SIM_POISONED);
+    if (bits == need) continue;
+    // A kept poisoned folio: only its corrupted raw pages fault (test the bitmap here).
+    if (bits == (need | _PAGE_SIM_POISONED) && !raw_corrupted(procHost(p), e, va, atPud ? HPAGE_1G_SHIFT : HPAGE_2M_SHIFT)) continue;
+    access_slow(p, va, write);
+    cachedRegion = NO_REGION;
   }
   count_run(runProc, run);
 }
 
 const NO_REGION: u64 = 0xffff_ffff_ffff_ffff;
+
+/** Whether the raw page that leaf e (a hugepage of shift hs) maps at va holds lost data. */
+function raw_corrupted(h: u32, e: u64, va: u64, hs: u32): bool {
+  const phys = (e & PTE_ADDR_MASK) + (va & ((<u64>1 << hs) - 1));
+  const local = physToFrame(h, phys);
+  const sc = foundSc;
+  return rawTest(h, sc, <u32>local, <u32>((phys - framePhys(h, sc, <u32>local)) >> 12), BIT_CORRUPTED);
+}
 
 // @ts-ignore: decorator
 @inline function count_run(p: u32, n: f64): void {

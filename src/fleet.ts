@@ -244,6 +244,11 @@ export class FleetShard {
     };
   }
 
+  /** The kernel instance (benchmarks read its memory directly). */
+  get kernelExports(): KernelExports {
+    return this.kernel;
+  }
+
   /** Bytes of linear memory the kernel has handed out (all hosts of the shard). */
   heapBytes(): number {
     return this.kernel.heap_used();
