@@ -43,6 +43,7 @@ export function file_create(h: u32, hs: u32, keep: bool): u32 {
 
 export function fileHost(f: u32): u32 { return load<u32>(filePtr(f) + F_HOST); }
 export function fileShift(f: u32): u32 { return load<u32>(filePtr(f) + F_SHIFT); }
+export function fileLive(f: u32): bool { return (load<u32>(filePtr(f) + F_FLAGS) & FL_LIVE) != 0; }
 export function fileKeep(f: u32): bool { return (load<u32>(filePtr(f) + F_FLAGS) & FL_KEEP) != 0; }
 export function fileSize(f: u32): u64 { return load<u64>(filePtr(f) + F_BYTES); }
 export function setFileSize(f: u32, size: u64): void { store<u64>(filePtr(f) + F_BYTES, size); }

@@ -6,8 +6,9 @@ import {
 } from './constants';
 import {
   addFileFds, addFileVmas, cacheCap, fileFds, fileHost, fileIndices, fileKeep, fileShift,
-  fileVmas, file_free, slotGet, slotSet,
+  fileLive, fileVmas, file_free, slotGet, slotSet,
 } from './files';
+import { realloc } from './arena';
 import {
   huge_pte_offset, mk_huge_pte, pte_phys, pte_present,
 } from './pagetable';
@@ -95,7 +96,7 @@ function hugetlbfs_evict_inode(f: u32): void {
 }
 
 function maybe_release(f: u32): void {
-  if (fileFds(f) == 0 && fileVmas(f) == 0) hugetlbfs_evict_inode(f);
+  if (fileLive(f) && fileFds(f) == 0 && fileVmas(f) == 0) hugetlbfs_evict_inode(f);
 }
 
 export function fput(f: u32): void {
@@ -103,10 +104,27 @@ export function fput(f: u32): void {
   maybe_release(f);
 }
 
+// Files whose last mapping went in the current munmap; released once the whole range is
+// unmapped (as the kernel's deferred fput does), so private pages are freed first.
+let putFiles: usize = 0;
+let putCap: u32 = 0;
+let putCount: u32 = 0;
+
 function vma_put_file(f: u32): void {
   if (f == NO_FILE) return;
   addFileVmas(f, -1);
-  maybe_release(f);
+  if (putCount == putCap) {
+    const next = putCap == 0 ? <u32>8 : putCap * 2;
+    putFiles = realloc(putFiles, <usize>putCap << 2, <usize>next << 2);
+    putCap = next;
+  }
+  store<u32>(putFiles + (<usize>putCount << 2), f);
+  putCount++;
+}
+
+function release_put_files(): void {
+  for (let i: u32 = 0; i < putCount; i++) maybe_release(load<u32>(putFiles + (<usize>i << 2)));
+  putCount = 0;
 }
 
 /**
@@ -191,8 +209,13 @@ function zap_vma_range(p: u32, v: usize, a: u64, b: u64): void {
   }
 }
 
-/** do_munmap over [start, end): whole, trimmed and split VMAs. */
+/** do_munmap over [start, end): whole, trimmed and split VMAs; then the files let go. */
 export function do_munmap(p: u32, start: u64, end: u64): void {
+  unmap_region(p, start, end);
+  release_put_files();
+}
+
+function unmap_region(p: u32, start: u64, end: u64): void {
   let i = first_vma_above(p, start);
   while (i < vmaCount(p)) {
     const v = vmaAt(p, i);
@@ -226,12 +249,9 @@ export function do_munmap(p: u32, start: u64, end: u64): void {
   }
 }
 
-/** do_exit: the mm goes (every VMA unmapped), then the files. */
+/** do_exit: the mm goes (every VMA unmapped, in address order), then the fds. */
 export function do_exit(p: u32): void {
-  while (vmaCount(p) > 0) {
-    const v = vmaAt(p, 0);
-    do_munmap(p, load<u64>(v + V_START), load<u64>(v + V_END));
-  }
+  if (vmaCount(p) > 0) do_munmap(p, load<u64>(vmaAt(p, 0) + V_START), load<u64>(vmaAt(p, vmaCount(p) - 1) + V_END));
   const limit = fdLimit(p);
   for (let fd: i32 = 3; fd < limit; fd++) {
     const f = fdget(p, fd);

@@ -127,6 +127,10 @@ export function proc_alive(p: u32): bool {
 }
 
 /** -errno when process p cannot make a system call now, else 0. */
+export function proc_guard(p: u32): i32 {
+  return guard(p);
+}
+
 function guard(p: u32): i32 {
   if (host_panicked(procHost(p))) return -EIO;
   if (!procAlive(p)) return -ESRCH;
@@ -171,9 +175,7 @@ export function translate(p: u32, va: f64): f64 {
 }
 export function sendfd(p: u32, fd: i32, q: u32): i32 {
   const g = guard(p);
-  if (g != 0) return g;
-  if (!procAlive(q)) return -ESRCH;
-  return sys.sys_sendfd(p, fd, q);
+  return g != 0 ? g : sys.sys_sendfd(p, fd, q);
 }
 export function close(p: u32, fd: i32): i32 {
   const g = guard(p);

@@ -112,9 +112,14 @@ export function addPoolResv(h: u32, sc: u32, delta: i32): void {
   const p = hostPtr(h) + H_RESV + (<usize>sc << 2);
   store<u32>(p, <u32>(<i32>load<u32>(p) + delta));
 }
-/** Hugepages an allocation without a reservation may take (free - resv). */
+/**
+ * Hugepages an allocation without a reservation may take (free - resv, never below 0: a
+ * UE can dissolve a free hugepage that backed a reservation).
+ */
 export function poolAvailable(h: u32, sc: u32): u32 {
-  return poolFree(h, sc) - poolResv(h, sc);
+  const free = poolFree(h, sc);
+  const resv = poolResv(h, sc);
+  return free > resv ? free - resv : 0;
 }
 export function hwCorruptedPages(h: u32): u32 {
   return load<u32>(hostPtr(h) + H_HW_CORRUPTED);

@@ -67,6 +67,7 @@ function access_slow(p: u32, va: u64, write: bool): void {
   }
   const r = sys_access(p, va, 1, write);
   if (r == 1) addHostStat(h, H_ACCESS_SIGNALLED, 1);
+  else if ((hostFlags(h) & HF_PANICKED) != 0) addHostStat(h, H_DEAD_EVENTS, 1);
   else if (r < 0) addHostStat(h, H_BAD_EVENTS, 1);
 }
 

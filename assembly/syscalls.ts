@@ -2,7 +2,7 @@
 // anything, so a call that fails leaves no trace. Errors are returned as -errno.
 
 import {
-  BUS_ADRERR, BUS_MCEERR_AR, EBADF, EEXIST, EFAULT, EHWPOISON, EINVAL, EIO, ENOMEM, ENOSPC,
+  BUS_ADRERR, BUS_MCEERR_AR, EBADF, EEXIST, EFAULT, EHWPOISON, EINVAL, EIO, ENOMEM, ENOSPC, ESRCH,
   EOPNOTSUPP, EPERM, F_HWPOISON, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, HPAGE_1G_SHIFT,
   HPAGE_2M_SHIFT, LOG_INJECT, LOG_MCE_USER, MADV_HWPOISON, MADV_SOFT_OFFLINE, MAP_ANONYMOUS,
   MAP_FIXED, MAP_HUGETLB, MAP_HUGE_SHIFT, MAP_PRIVATE, MAP_SHARED, MFD_EXEC, MFD_HUGETLB,
@@ -10,7 +10,7 @@ import {
   PROT_WRITE, SLOT_EMPTY, SLOT_RESERVED, _PAGE_SIM_POISONED,
 } from './constants';
 import {
-  addFileFds, addFileVmas, fileHost, fileIndices, fileKeep, fileShift, fileSize, file_create,
+  addFileFds, addFileVmas, cacheCap, fileHost, fileIndices, fileKeep, fileShift, fileSize, file_create,
   setFileSize, slotGet, slotSet,
 } from './files';
 import {
@@ -24,7 +24,7 @@ import { huge_pte_offset, is_hwpoison_entry, pte_phys, pte_present } from './pag
 import { BIT_CORRUPTED, BIT_POISONED, firstRawSet, rawTest } from './poison';
 import {
   HF_PANICKED, HF_POLICY_CAPABLE, addPoolResv, folioWord, framePhys, hostFlags, physToFrame, foundSc,
-  poolAvailable, scOfShift,
+  poolAvailable, poolFree, scOfShift,
 } from './pool';
 import {
   PF_CAP_SYS_ADMIN, V_END, V_FILE, V_FLAGS, V_PGOFF, V_SHIFT, V_START, VM_READ, VM_SHARED,
@@ -72,18 +72,22 @@ export function sys_ftruncate(p: u32, fd: i32, size: u64): i32 {
   if (f < 0) return -EBADF;
   const hs = fileShift(<u32>f);
   if ((size & hugeMask(hs)) != 0) return -EINVAL;
-  if (size < fileSize(<u32>f)) {
-    const from = size >> hs;
-    hugetlb_vmdelete_list(<u32>f, from, fileIndices(<u32>f));
-    remove_inode_hugepages(<u32>f, from, fileIndices(<u32>f));
-  }
+  // hugetlb_vmtruncate runs whether the file grows or shrinks: nothing survives beyond the
+  // new size, neither pages (fallocate KEEP_SIZE) nor reservations (read-only mappings).
   setFileSize(<u32>f, size);
+  const from = size >> hs;
+  const to = <u64>cacheCap(<u32>f);
+  if (from < to) {
+    hugetlb_vmdelete_list(<u32>f, from, to);
+    remove_inode_hugepages(<u32>f, from, to);
+  }
   return 0;
 }
 
 export function sys_fallocate(p: u32, fd: i32, mode: u32, offset: u64, len: u64): i32 {
   const f = fdget(p, fd);
   if (f < 0) return -EBADF;
+  if (len == 0) return -EINVAL;
   const hs = fileShift(<u32>f);
   const H: u64 = <u64>1 << hs;
   const end = offset + len;
@@ -99,9 +103,16 @@ export function sys_fallocate(p: u32, fd: i32, mode: u32, offset: u64, len: u64)
   if (mode != 0 && mode != FALLOC_FL_KEEP_SIZE) return -EOPNOTSUPP;
   const from = offset >> hs;
   const to = (end + H - 1) >> hs;
-  let need: u64 = 0;
-  for (let idx = from; idx < to; idx++) if (slotGet(<u32>f, idx) == SLOT_EMPTY) need++;
-  if (need > <u64>poolAvailable(fileHost(<u32>f), scOfShift(hs))) return -ENOSPC;
+  let unreserved: u64 = 0;
+  let reserved: u64 = 0;
+  for (let idx = from; idx < to; idx++) {
+    const s = slotGet(<u32>f, idx);
+    if (s == SLOT_EMPTY) unreserved++;
+    else if (s == SLOT_RESERVED) reserved++;
+  }
+  const h = fileHost(<u32>f);
+  const sc = scOfShift(hs);
+  if (unreserved > <u64>poolAvailable(h, sc) || unreserved + reserved > <u64>poolFree(h, sc)) return -ENOSPC;
   for (let idx = from; idx < to; idx++) {
     const s = slotGet(<u32>f, idx);
     if (s == SLOT_EMPTY || s == SLOT_RESERVED) hugetlb_add_to_page_cache(<u32>f, idx);
@@ -161,6 +172,8 @@ export function sys_mmap(p: u32, addr: u64, length: u64, prot: u32, flags: u32, 
   }
   const mask = hugeMask(<u32>hs);
   if ((offset & mask) != 0) return -EINVAL;
+  // An anonymous mapping's offset is ignored (its backing file starts with the mapping).
+  if (anon) offset = 0;
   const len = (length + mask) & ~mask;
   if (len == 0 || len > TASK_SIZE) return -ENOMEM;
   const fixed = (flags & MAP_FIXED) != 0;
@@ -200,6 +213,7 @@ export function sys_mmap(p: u32, addr: u64, length: u64, prot: u32, flags: u32, 
 export function sys_munmap(p: u32, addr: u64, length: u64): i32 {
   if ((addr & (PAGE_SIZE - 1)) != 0) return -EINVAL;
   const end = addr + ((length + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
+  if (end > TASK_SIZE) return -EINVAL;
   // hugetlb VMAs can only be cut at hugepage boundaries.
   for (let va = addr; va < end; ) {
     const vi = find_vma(p, va);
@@ -233,6 +247,7 @@ export function sys_exit(p: u32): void {
 export function sys_sendfd(p: u32, fd: i32, q: u32): i32 {
   const f = fdget(p, fd);
   if (f < 0) return -EBADF;
+  if (!procAlive(q)) return -ESRCH;
   if (procHost(q) != procHost(p)) return -EINVAL;
   addFileFds(<u32>f, 1);
   return fd_install(q, <u32>f);
@@ -329,7 +344,8 @@ export function sys_access(p: u32, addr: u64, len: u64, write: bool): i32 {
         const touch = badVa > pos ? badVa : pos;
         outbox_push(LOG_MCE_USER, h, 0, 0, phys + (touch - base), 0);
         memory_failure(h, phys + (<u64>bad << PAGE_SHIFT), <i32>p, true);
-        return 1;
+        // With recovery off the machine check panicked the host: the load never returns.
+        return (hostFlags(h) & HF_PANICKED) != 0 ? -EIO : 1;
       }
     }
     pos = stop;
@@ -349,20 +365,43 @@ export function sys_translate(p: u32, va: u64): f64 {
   return <f64>(pte_phys(e) + (va & hugeMask(hs)));
 }
 
-/** The raw page a MADV_HWPOISON step at va reaches, set by madvise_probe (see rawKey). */
+// What one MADV_HWPOISON step reaches, set by madvise_probe. Under KEEP a step poisons a
+// raw page, so two steps on one raw page collide; under DEFAULT the first step takes the
+// whole hugepage offline, so two steps on one hugepage collide.
 let probedKey: u64 = 0;
+/** Marks a key that names a DEFAULT hugepage rather than a raw page. */
+const FOLIO_KEY: u64 = <u64>1 << 62;
+/** Marks a key for a page not yet faulted in: (file or process, index, raw) in place of a pfn. */
+const UNFAULTED_KEY: u64 = <u64>1 << 63;
 
-/**
- * A name for a raw page: its pfn when it has a folio, else (file, index, raw) with the top
- * bit set, for a page the step would first fault in.
- */
-function rawKey(f: u32, idx: u64, raw: u32): u64 {
-  return (<u64>1 << 63) | (<u64>f << 44) | (idx << 18) | <u64>raw;
+function unfaultedKey(owner: u64, idx: u64, raw: u32): u64 {
+  return UNFAULTED_KEY | (owner << 42) | (idx << 18) | <u64>raw;
+}
+
+/** The key of a step: a pfn-based name for a raw page (KEEP) or its hugepage (DEFAULT). */
+function stepKey(keep: bool, base: u64, raw: u32): u64 {
+  return keep ? base + <u64>raw : FOLIO_KEY | base;
+}
+
+// Pool pages a MADV_HWPOISON call will fault in, per size class: without and with a reservation.
+const needUnreserved: usize = memory.data(16, 8);
+const needReserved: usize = memory.data(16, 8);
+
+function countNeed(counter: usize, sc: u32): void {
+  const at = counter + (<usize>sc << 3);
+  store<u64>(at, load<u64>(at) + 1);
+}
+
+/** Whether the pool of class sc can give what the probed steps need. */
+function poolCanGive(h: u32, sc: u32): bool {
+  const unreserved = load<u64>(needUnreserved + (<usize>sc << 3));
+  const reserved = load<u64>(needReserved + (<usize>sc << 3));
+  return unreserved <= <u64>poolAvailable(h, sc) && unreserved + reserved <= <u64>poolFree(h, sc);
 }
 
 /**
- * What MADV_HWPOISON at va would meet: 0 = a mapped or mappable healthy raw page,
- * 1 = it needs a hugepage from the pool, or -errno.
+ * Checks one MADV_HWPOISON step at va: 0 when it can be injected (counting the pool page a
+ * fault-in would take), or -errno. Sets probedKey.
  */
 function madvise_probe(p: u32, vi: u32, va: u64): i32 {
   const h = procHost(p);
@@ -371,38 +410,45 @@ function madvise_probe(p: u32, vi: u32, va: u64): i32 {
   const sc = scOfShift(hs);
   const base = va & ~hugeMask(hs);
   const raw = <u32>((va - base) >> PAGE_SHIFT);
+  const f = load<u32>(v + V_FILE);
+  const shared = (load<u32>(v + V_FLAGS) & VM_SHARED) != 0;
+  const keep = shared && fileKeep(f);
   const slot = huge_pte_offset(procPgd(p), va, hs, false);
   const e = slot != 0 ? load<u64>(slot) : 0;
   if (is_hwpoison_entry(e)) return -EFAULT;
   if (pte_present(e)) {
-    probedKey = (pte_phys(e) >> PAGE_SHIFT) + <u64>raw;
+    probedKey = stepKey(keep, pte_phys(e) >> PAGE_SHIFT, raw);
     const local = <u32>physToFrame(h, pte_phys(e));
     return rawTest(h, foundSc, local, raw, BIT_POISONED) ? -EHWPOISON : 0;
   }
-  const f = load<u32>(v + V_FILE);
   const idx = (base - load<u64>(v + V_START) + load<u64>(v + V_PGOFF)) >> hs;
-  // A private page not yet touched will be the process's own copy: nobody else reaches it.
-  probedKey = rawKey(f == NO_FILE ? 0xfffff : f, f == NO_FILE ? (base >> hs) : idx, raw) | (<u64>p << 38);
   if (f != NO_FILE && idx >= fileIndices(f)) return -EFAULT;
-  if ((load<u32>(v + V_FLAGS) & VM_SHARED) == 0) return 0;
-  probedKey = rawKey(f, idx, raw);
+  if (!shared) {
+    // The first touch makes the process's own copy, from the VMA's reservation.
+    probedKey = FOLIO_KEY | unfaultedKey(<u64>p, base >> hs, 0);
+    countNeed(needReserved, sc);
+    return 0;
+  }
   const s = slotGet(f, idx);
-  if (s == SLOT_RESERVED) return 0;
-  if (s == SLOT_EMPTY) return 1;
-  probedKey = (framePhys(h, sc, s - 1) >> PAGE_SHIFT) + <u64>raw;
+  if (s == SLOT_EMPTY || s == SLOT_RESERVED) {
+    probedKey = keep ? unfaultedKey(<u64>f, idx, raw) : FOLIO_KEY | unfaultedKey(<u64>f, idx, 0);
+    countNeed(s == SLOT_EMPTY ? needUnreserved : needReserved, sc);
+    return 0;
+  }
+  probedKey = stepKey(keep, framePhys(h, sc, s - 1) >> PAGE_SHIFT, raw);
   if ((folioWord(h, sc, s - 1) & F_HWPOISON) == 0) return 0;
-  if (!fileKeep(f)) return -EFAULT;
+  if (!keep) return -EFAULT;
   return rawTest(h, sc, s - 1, raw, BIT_POISONED) ? -EHWPOISON : 0;
 }
 
-/** Whether two steps of one MADV_HWPOISON call reach the same raw page (the second would fail). */
-function has_duplicate_keys(keys: usize, n: u32): bool {
-  if (n < 2) return false;
+/** The first key in step order that repeats an earlier one, or 0. */
+function first_duplicate_key(keys: usize, n: u32): u64 {
+  if (n < 2) return 0;
   let cap: u32 = 8;
   while (cap < n * 2) cap <<= 1;
   const table = alloc(<usize>cap << 3);
-  let dup = false;
-  for (let i: u32 = 0; i < n && !dup; i++) {
+  let dup: u64 = 0;
+  for (let i: u32 = 0; i < n && dup == 0; i++) {
     const k = load<u64>(keys + (<usize>i << 3));
     let j = <u32>((k * 0x9e3779b97f4a7c15) >> 40) & (cap - 1);
     while (true) {
@@ -412,7 +458,7 @@ function has_duplicate_keys(keys: usize, n: u32): bool {
         break;
       }
       if (at == k) {
-        dup = true;
+        dup = k;
         break;
       }
       j = (j + 1) & (cap - 1);
@@ -426,12 +472,12 @@ export function sys_madvise(p: u32, addr: u64, length: u64, advice: u32): i32 {
   if (advice == MADV_SOFT_OFFLINE) return -EOPNOTSUPP;
   if (advice != MADV_HWPOISON) return -EINVAL;
   if ((procFlags(p) & PF_CAP_SYS_ADMIN) == 0) return -EPERM;
-  if ((addr & (PAGE_SIZE - 1)) != 0) return -EINVAL;
+  if (length == 0 || (addr & (PAGE_SIZE - 1)) != 0) return -EINVAL;
   const h = procHost(p);
   const end = addr + ((length + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
   // First every step is checked (get_user_pages would fail there), then each is injected.
-  let need2M: u64 = 0;
-  let need1G: u64 = 0;
+  memory.fill(needUnreserved, 0, 16);
+  memory.fill(needReserved, 0, 16);
   let steps: u32 = 0;
   let keysCap: u32 = 16;
   let keys = alloc(<usize>keysCap << 3);
@@ -445,10 +491,6 @@ export function sys_madvise(p: u32, addr: u64, length: u64, advice: u32): i32 {
     const hs = load<u32>(vmaAt(p, <u32>vi) + V_SHIFT);
     const r = madvise_probe(p, <u32>vi, va);
     if (r < 0) err = r;
-    if (r == 1) {
-      if (hs == HPAGE_1G_SHIFT) need1G++;
-      else need2M++;
-    }
     if (steps == keysCap) {
       keys = realloc(keys, <usize>keysCap << 3, <usize>keysCap << 4);
       keysCap <<= 1;
@@ -457,10 +499,13 @@ export function sys_madvise(p: u32, addr: u64, length: u64, advice: u32): i32 {
     steps++;
     va += <u64>1 << hs;
   }
-  if (err == 0 && has_duplicate_keys(keys, steps)) err = -EHWPOISON;
+  if (err == 0) {
+    const dup = first_duplicate_key(keys, steps);
+    if (dup != 0) err = (dup & FOLIO_KEY) != 0 ? -EFAULT : -EHWPOISON;
+  }
   free(keys, <usize>keysCap << 3);
   if (err != 0) return err;
-  if (need2M > <u64>poolAvailable(h, 0) || need1G > <u64>poolAvailable(h, 1)) return -EFAULT;
+  if (!poolCanGive(h, 0) || !poolCanGive(h, 1)) return -EFAULT;
   for (let va = addr; va < end; ) {
     const vi = find_vma(p, va);
     if (vi < 0 || !procAlive(p)) break;

@@ -3,7 +3,7 @@
 // arguments, makes one kernel call per operation, and turns the kernel's outbox records
 // into signals and kernel log lines.
 import { EBADF, EINVAL, EIO, ESRCH, SIGBUS } from './constants.js';
-import { toAddr } from './args.js';
+import { toAddr, toFlags } from './args.js';
 import { Counter, HostFlag, Out, ProcFlag, instantiateKernel, type KernelExports } from './kernel.js';
 import { drainOutbox, formatLogLine, isLogRecord, type OutboxRecord } from './outbox.js';
 import { sysError } from './syserror.js';
@@ -238,31 +238,42 @@ export class Process implements SimProcess {
     return this.host.syscall(name, ret, why(name));
   }
 
+  /** A panicked host (EIO) or an exited process (ESRCH) fails a call before its arguments are read. */
+  private enter(name: string): void {
+    const ret = this.k.proc_guard(this.kid);
+    if (ret < 0) throw sysError(-ret, name, ret === -EIO ? 'the host has panicked' : `process ${this.pid} has exited`);
+  }
+
   memfdCreate(name: string, flags: number): number {
+    this.enter('memfd_create');
     if (typeof name !== 'string' || name.length > 249) throw sysError(EINVAL, 'memfd_create', 'name must be a string of at most 249 characters');
-    return this.call('memfd_create', this.k.memfd_create(this.kid, flagsArg(flags, 'memfd_create')));
+    return this.call('memfd_create', this.k.memfd_create(this.kid, toFlags(flags, 'memfd_create', 'flags')));
   }
 
   ftruncate(fd: number, size: Num): void {
+    this.enter('ftruncate');
     this.call('ftruncate', this.k.ftruncate(this.kid, fdArg(fd, 'ftruncate'), toAddr(size, 'ftruncate', 'size')));
   }
 
   fallocate(fd: number, mode: number, offset: Num, len: Num): void {
+    this.enter('fallocate');
     const off = toAddr(offset, 'fallocate', 'offset');
-    const n = positive(len, 'fallocate', 'len');
-    this.call('fallocate', this.k.fallocate(this.kid, fdArg(fd, 'fallocate'), flagsArg(mode, 'fallocate'), off, n));
+    const n = toAddr(len, 'fallocate', 'len');
+    this.call('fallocate', this.k.fallocate(this.kid, fdArg(fd, 'fallocate'), toFlags(mode, 'fallocate', 'mode'), off, n));
   }
 
   mmap(addr: Num, length: Num, prot: number, flags: number, fd: number, offset: Num): bigint {
+    this.enter('mmap');
     const a = toAddr(addr, 'mmap', 'addr');
     const len = positive(length, 'mmap', 'length');
     const off = toAddr(offset, 'mmap', 'offset');
     const fdNum = fd === -1 ? -1 : fdArg(fd, 'mmap');
-    const ret = this.k.mmap(this.kid, a, len, flagsArg(prot, 'mmap'), flagsArg(flags, 'mmap'), fdNum, off);
+    const ret = this.k.mmap(this.kid, a, len, toFlags(prot, 'mmap', 'prot'), toFlags(flags, 'mmap', 'flags'), fdNum, off);
     return BigInt(this.call('mmap', ret));
   }
 
   munmap(addr: Num, length: Num): void {
+    this.enter('munmap');
     const a = toAddr(addr, 'munmap', 'addr');
     this.call('munmap', this.k.munmap(this.kid, a, positive(length, 'munmap', 'length')));
   }
@@ -276,6 +287,7 @@ export class Process implements SimProcess {
   }
 
   private access(name: string, addr: Num, length: Num, write: number): AccessResult {
+    this.enter(name);
     const a = toAddr(addr, name, 'addr');
     const len = positive(length, name, 'length');
     if (a + len > Number.MAX_SAFE_INTEGER) throw sysError(EINVAL, name, 'range beyond 2^53');
@@ -284,24 +296,28 @@ export class Process implements SimProcess {
   }
 
   madvise(addr: Num, length: Num, advice: number): number {
+    this.enter('madvise');
     const a = toAddr(addr, 'madvise', 'addr');
-    const len = positive(length, 'madvise', 'length');
-    return this.call('madvise', this.k.madvise(this.kid, a, len, flagsArg(advice, 'madvise')));
+    const len = toAddr(length, 'madvise', 'length');
+    return this.call('madvise', this.k.madvise(this.kid, a, len, toFlags(advice, 'madvise', 'advice')));
   }
 
   pread(fd: number, length: Num, offset: Num): number {
+    this.enter('pread');
     const len = toAddr(length, 'pread', 'length');
     const off = toAddr(offset, 'pread', 'offset');
     return this.call('pread', this.k.pread(this.kid, fdArg(fd, 'pread'), len, off));
   }
 
   translate(vaddr: Num): bigint | null {
+    this.enter('translate');
     const ret = this.k.translate(this.kid, toAddr(vaddr, 'translate', 'vaddr'));
     if (ret === -1) return null;
     return BigInt(this.call('translate', ret));
   }
 
   sendFd(fd: number, to: SimProcess): number {
+    this.enter('sendmsg');
     if (!(to instanceof Process) || to.host !== this.host) {
       throw sysError(EINVAL, 'sendmsg', 'the receiving process is not on this host');
     }
@@ -310,10 +326,12 @@ export class Process implements SimProcess {
   }
 
   close(fd: number): void {
+    this.enter('close');
     this.call('close', this.k.close(this.kid, fdArg(fd, 'close')));
   }
 
   exit(): void {
+    this.enter('exit');
     this.call('exit', this.k.exit(this.kid));
   }
 }
@@ -330,11 +348,3 @@ function fdArg(fd: unknown, syscall: string): number {
   }
   return fd;
 }
-
-function flagsArg(v: unknown, syscall: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
-    throw sysError(EINVAL, syscall, `flags must be an unsigned 32-bit integer, got ${String(v)}`);
-  }
-  return v >>> 0;
-}
-

@@ -16,6 +16,7 @@ export interface KernelExports {
   proc_pid(p: number): number;
   proc_alive(p: number): number;
   proc_pgd(p: number): number;
+  proc_guard(p: number): number;
   memfd_create(p: number, flags: number): number;
   ftruncate(p: number, fd: number, size: number): number;
   fallocate(p: number, fd: number, mode: number, offset: number, len: number): number;

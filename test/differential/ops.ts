@@ -1,0 +1,282 @@
+// Random scenarios for differential testing: host options plus a sequence of operations.
+// Operations are plain data with small indices ("the most recent fd of process 1"); they
+// are resolved against what the first host returned, so both hosts get identical
+// arguments. Besides single random operations, scenarios contain short purposeful
+// sequences (create, size, map and touch a memfd; share it with another process) so that
+// hugepages are in use, mapped by several processes, and hit by errors.
+import fc from 'fast-check';
+import {
+  FALLOC_FL_KEEP_SIZE,
+  FALLOC_FL_PUNCH_HOLE,
+  MADV_HWPOISON,
+  MADV_SOFT_OFFLINE,
+  MAP_ANONYMOUS,
+  MAP_FIXED,
+  MAP_HUGE_1GB,
+  MAP_HUGETLB,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  MFD_HUGE_1GB,
+  MFD_HUGE_2MB,
+  MFD_HUGETLB,
+  MFD_MF_KEEP_UE_MAPPED,
+  PROT_READ,
+  PROT_WRITE,
+} from '../../src/constants.js';
+import type { HostOptions, HugepageSize, SpawnOptions } from '../../src/types.js';
+
+const MiB = 1 << 20;
+const GiB = 1 << 30;
+const PAGE = 4096;
+export const UNIT: Readonly<Record<HugepageSize, number>> = { '2M': 2 * MiB, '1G': GiB };
+
+/**
+ * `p`, `f`, `m`, `to` pick a process, fd or mapping: 0 is the most recent one, k the k-th
+ * before it (modulo how many there are); BAD (7) asks for an fd that is not open.
+ */
+export const BAD = 7;
+
+export type Op =
+  | { op: 'spawn'; opts: Required<Pick<SpawnOptions, 'mceKill' | 'handlesSigbus' | 'capSysAdmin'>> }
+  | { op: 'memfdCreate'; p: number; size: HugepageSize | 'none'; keep: boolean; extraFlags: number }
+  | { op: 'ftruncate'; p: number; f: number; pages: number; extra: number }
+  | { op: 'fallocate'; p: number; f: number; mode: number; off: number; len: number; offExtra: number; lenExtra: number }
+  | {
+      op: 'mmap';
+      p: number;
+      f: number;
+      anon: boolean;
+      huge1G: boolean;
+      type: number;
+      prot: number;
+      pages: number;
+      shave: number;
+      offPages: number;
+      offExtra: number;
+      place: 'any' | 'hint' | 'fixed' | 'fixed-taken';
+      slot: number;
+    }
+  | { op: 'munmap'; p: number; m: number; offPages: number; pages: number; extra: number }
+  | { op: 'read' | 'write'; p: number; m: number; hugeIdx: number; off: number; len: number }
+  | { op: 'madvise'; p: number; m: number; hugeIdx: number; raw: number; misalign: boolean; len: number; advice: number }
+  | { op: 'pread'; p: number; f: number; off: number; len: number }
+  | { op: 'translate'; p: number; m: number; off: number }
+  | { op: 'sendFd'; p: number; f: number; to: number }
+  | { op: 'close'; p: number; f: number }
+  | { op: 'exit'; p: number }
+  | {
+      op: 'injectUE';
+      /** mapped: the page under a mapping (found with translate on the first host); pool: any pool page. */
+      where: 'mapped' | 'pool' | 'outside';
+      p: number;
+      m: number;
+      hugeIdx: number;
+      size: HugepageSize;
+      frame: number;
+      raw: number;
+      byte: number;
+      consumer: 'none' | 'self' | 'other';
+    }
+  | { op: 'sysctl'; name: 'vm.memory_failure_early_kill' | 'vm.memory_failure_recovery'; value: number | undefined };
+
+export interface Scenario {
+  host: HostOptions;
+  ops: Op[];
+}
+
+const w = <T>(weight: number, arbitrary: fc.Arbitrary<T>) => ({ weight, arbitrary });
+const constant = <T>(x: T) => fc.constant(x);
+
+/** Mostly the most recent object, sometimes an older one. */
+const pick = fc.oneof(w(6, constant(0)), w(3, fc.nat({ max: 5 })));
+/** Like pick, sometimes asking for a bad fd. */
+const pickFd = fc.oneof(w(6, constant(0)), w(3, fc.nat({ max: 5 })), w(1, constant(BAD)));
+const proc = fc.nat({ max: 5 });
+/** Raw page indices that collide often: first, second, one in the middle, last of 2 MiB. */
+const rawIndex = fc.oneof(w(3, fc.constantFrom(0, 1, 5, 511)), w(1, fc.nat({ max: 1023 })));
+/** Byte offsets inside a hugepage: page boundaries, raw pages that get poisoned, anything. */
+const byteOffset = fc.oneof(
+  w(3, fc.constantFrom(0, 1, PAGE - 1, PAGE, 5 * PAGE + 0x40, 511 * PAGE, 2 * MiB - 1)),
+  w(1, fc.nat({ max: 2 * MiB })),
+);
+const byteLength = fc.oneof(
+  w(4, fc.constantFrom(1, 0x10, PAGE, PAGE + 1, 2 * MiB, 4 * MiB)),
+  w(1, fc.constantFrom(0, GiB, 2 * GiB)),
+  w(2, fc.integer({ min: 1, max: 6 * MiB })),
+);
+
+const hostOptions: fc.Arbitrary<HostOptions> = fc.record({
+  hugepages: fc.record({
+    '2M': fc.oneof(w(9, fc.integer({ min: 2, max: 8 })), w(1, fc.nat({ max: 1 }))),
+    '1G': fc.nat({ max: 2 }),
+  }),
+  policyCapable: fc.oneof(w(9, constant(true)), w(1, constant(false))),
+  keepVersion: fc.constantFrom<'v3' | 'v4'>('v3', 'v4'),
+  earlyKill: fc.boolean(),
+  memoryFailureRecovery: fc.oneof(w(29, constant(true)), w(1, constant(false))),
+});
+
+const spawnOp: fc.Arbitrary<Op> = fc.record({
+  op: constant('spawn' as const),
+  opts: fc.record({
+    mceKill: fc.constantFrom<'default' | 'early' | 'late'>('default', 'early', 'late'),
+    handlesSigbus: fc.oneof(w(3, constant(true)), w(1, constant(false))),
+    capSysAdmin: fc.oneof(w(9, constant(true)), w(1, constant(false))),
+  }),
+});
+
+const memfdOp = fc.record({
+  op: constant('memfdCreate' as const),
+  p: proc,
+  size: fc.constantFrom<HugepageSize | 'none'>('2M', '2M', '1G', 'none'),
+  keep: fc.boolean(),
+  extraFlags: fc.oneof(w(19, constant(0)), w(1, fc.constantFrom(0x40, MFD_HUGE_2MB, 16 << 26))),
+});
+
+const mmapOp = fc.record({
+  op: constant('mmap' as const),
+  p: proc,
+  f: pickFd,
+  anon: fc.oneof(w(5, constant(false)), w(1, constant(true))),
+  huge1G: fc.oneof(w(3, constant(false)), w(1, constant(true))),
+  type: fc.oneof(w(12, constant(MAP_SHARED)), w(5, constant(MAP_PRIVATE)), w(1, fc.constantFrom(0, MAP_SHARED | MAP_PRIVATE))),
+  prot: fc.oneof(w(16, constant(PROT_READ | PROT_WRITE)), w(3, fc.constantFrom(PROT_READ, PROT_WRITE, 0)), w(1, constant(4))),
+  pages: fc.oneof(w(9, fc.integer({ min: 1, max: 3 })), w(1, constant(0))),
+  shave: fc.constantFrom(0, 0, 0, 0, PAGE),
+  offPages: fc.oneof(w(3, constant(0)), w(1, fc.nat({ max: 3 }))),
+  offExtra: fc.oneof(w(19, constant(0)), w(1, constant(PAGE))),
+  place: fc.oneof(w(12, constant('any' as const)), w(1, fc.constantFrom<'hint' | 'fixed' | 'fixed-taken'>('hint', 'fixed', 'fixed-taken'))),
+  slot: fc.nat({ max: 3 }),
+});
+
+/** Which hugepage of a mapping an op aims at: mostly the first. */
+const hugeIdx = fc.oneof(w(4, constant(0)), w(1, fc.nat({ max: 2 })));
+
+const accessOp = fc.record({
+  op: fc.constantFrom<'read' | 'write'>('read', 'write'),
+  p: proc,
+  m: pick,
+  hugeIdx,
+  off: byteOffset,
+  len: fc.oneof(w(3, fc.constantFrom(1, 0x10, PAGE)), w(1, byteLength)),
+});
+
+const injectOp = fc.record({
+  op: constant('injectUE' as const),
+  where: fc.oneof(w(8, constant('mapped' as const)), w(4, constant('pool' as const)), w(1, constant('outside' as const))),
+  p: proc,
+  m: pick,
+  hugeIdx,
+  size: fc.constantFrom<HugepageSize>('2M', '2M', '1G'),
+  frame: fc.nat({ max: 8 }),
+  raw: rawIndex,
+  byte: fc.constantFrom(0, 0x40, PAGE - 1),
+  consumer: fc.oneof(w(4, constant('self' as const)), w(4, constant('none' as const)), w(1, constant('other' as const))),
+});
+
+const madviseOp = fc.record({
+  op: constant('madvise' as const),
+  p: proc,
+  m: pick,
+  hugeIdx,
+  raw: rawIndex,
+  misalign: fc.oneof(w(29, constant(false)), w(1, constant(true))),
+  len: fc.oneof(w(8, constant(PAGE)), w(3, fc.constantFrom(2 * PAGE, 2 * MiB + PAGE, 4 * MiB)), w(1, constant(0))),
+  advice: fc.oneof(w(29, constant(MADV_HWPOISON)), w(1, fc.constantFrom(MADV_SOFT_OFFLINE, 4))),
+});
+
+const singleOp: fc.Arbitrary<Op> = fc.oneof(
+  w(2, memfdOp),
+  w(3, fc.record({
+    op: constant('ftruncate' as const),
+    p: proc,
+    f: pickFd,
+    pages: fc.nat({ max: 4 }),
+    extra: fc.oneof(w(9, constant(0)), w(1, constant(PAGE))),
+  })),
+  w(2, fc.record({
+    op: constant('fallocate' as const),
+    p: proc,
+    f: pickFd,
+    mode: fc.constantFrom(0, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, 0x8),
+    off: fc.nat({ max: 4 }),
+    len: fc.nat({ max: 3 }),
+    offExtra: fc.constantFrom(0, 0, 0, 1, PAGE),
+    lenExtra: fc.constantFrom(0, 0, 0, 1, PAGE),
+  })),
+  w(4, mmapOp),
+  w(2, fc.record({
+    op: constant('munmap' as const),
+    p: proc,
+    m: pick,
+    offPages: fc.nat({ max: 2 }),
+    pages: fc.nat({ max: 3 }),
+    extra: fc.constantFrom(0, 0, 0, 0, 1, PAGE),
+  })),
+  w(10, accessOp),
+  w(6, madviseOp),
+  w(3, fc.record({ op: constant('pread' as const), p: proc, f: pickFd, off: fc.nat({ max: 6 * MiB }), len: byteLength })),
+  w(2, fc.record({ op: constant('translate' as const), p: proc, m: pick, off: byteOffset })),
+  w(3, fc.record({ op: constant('sendFd' as const), p: proc, f: pickFd, to: proc })),
+  w(2, fc.record({ op: constant('close' as const), p: proc, f: pickFd })),
+  w(1, fc.record({ op: constant('exit' as const), p: proc })),
+  w(10, injectOp),
+  w(1, fc.record({
+    op: constant('sysctl' as const),
+    name: fc.constantFrom<'vm.memory_failure_early_kill' | 'vm.memory_failure_recovery'>(
+      'vm.memory_failure_early_kill',
+      'vm.memory_failure_early_kill',
+      'vm.memory_failure_recovery',
+    ),
+    value: fc.constantFrom(undefined, 0, 1, 1, 1, 2),
+  })),
+);
+
+/** A process creates a memfd, sizes it, maps it and touches every hugepage. */
+const guestSequence: fc.Arbitrary<Op[]> = fc
+  .record({ create: memfdOp, pages: fc.integer({ min: 1, max: 3 }), map: mmapOp, touch: fc.constantFrom<'read' | 'write'>('write', 'write', 'read') })
+  .map(({ create, pages, map, touch }) => {
+    const p = create.p;
+    return [
+      create,
+      { op: 'ftruncate', p, f: 0, pages, extra: 0 },
+      { ...map, p, f: 0, anon: false, pages, offPages: 0, offExtra: 0, shave: 0, place: 'any' },
+      { op: touch, p, m: 0, hugeIdx: 0, off: 0, len: pages * (create.size === '1G' ? GiB : 2 * MiB) },
+    ];
+  });
+
+/** A process sends its newest fd to another, which maps it and touches it. */
+const shareSequence: fc.Arbitrary<Op[]> = fc
+  .record({ from: proc, to: proc, map: mmapOp, len: fc.constantFrom(1, PAGE, 2 * MiB) })
+  .map(({ from, to, map, len }) => [
+    { op: 'sendFd', p: from, f: 0, to },
+    { ...map, p: to, f: 0, anon: false, offPages: 0, offExtra: 0, place: 'any' },
+    { op: 'read', p: to, m: 0, hugeIdx: 0, off: 0, len },
+  ]);
+
+/** Host options, 1-3 spawns, then random operations and sequences (at most about `maxOps`). */
+export function scenarioArbitrary(maxOps = 40): fc.Arbitrary<Scenario> {
+  const chunk = fc.oneof(w(8, singleOp.map((op) => [op])), w(3, guestSequence), w(2, shareSequence));
+  return fc.record({
+    host: hostOptions,
+    ops: fc
+      .tuple(fc.array(spawnOp, { minLength: 1, maxLength: 3 }), fc.array(chunk, { minLength: 1, maxLength: Math.max(1, Math.ceil(maxOps / 1.5)), size: 'max' }))
+      .map(([spawns, chunks]) => [...spawns, ...chunks.flat()]),
+  });
+}
+
+/** The memfd_create flags an op asks for. */
+export function memfdFlagsOf(op: Extract<Op, { op: 'memfdCreate' }>): number {
+  const size = op.size === '2M' ? MFD_HUGE_2MB : op.size === '1G' ? MFD_HUGE_1GB : 0;
+  // Added, not OR-ed: a second size field must give an unknown size and bit 31 must stay positive.
+  return MFD_HUGETLB + size + (op.keep ? MFD_MF_KEEP_UE_MAPPED : 0) + op.extraFlags;
+}
+
+/** The mmap flags an op asks for. */
+export function mmapFlagsOf(op: Extract<Op, { op: 'mmap' }>): number {
+  let flags = op.type;
+  if (op.anon) flags |= MAP_ANONYMOUS | MAP_HUGETLB;
+  if (op.anon && op.huge1G) flags |= MAP_HUGE_1GB;
+  if (op.place === 'fixed' || op.place === 'fixed-taken') flags |= MAP_FIXED;
+  return flags;
+}

@@ -1,0 +1,995 @@
+// The reference model: a plain TypeScript implementation of docs/semantics.md, written to
+// be read, not to be fast. Differential tests run it side by side with the wasm-backed host
+// and require both to agree on every observable result.
+import { toAddr, toFlags } from '../../src/args.js';
+import {
+  BUS_ADRERR,
+  BUS_MCEERR_AO,
+  BUS_MCEERR_AR,
+  EBADF,
+  EEXIST,
+  EFAULT,
+  EHWPOISON,
+  EINVAL,
+  EIO,
+  ENOMEM,
+  ENOSPC,
+  EOPNOTSUPP,
+  EPERM,
+  ESRCH,
+  FALLOC_FL_KEEP_SIZE,
+  FALLOC_FL_PUNCH_HOLE,
+  MADV_HWPOISON,
+  MADV_SOFT_OFFLINE,
+  MAP_ANONYMOUS,
+  MAP_FIXED,
+  MAP_HUGETLB,
+  MAP_PRIVATE,
+  MAP_SHARED,
+  MFD_EXEC,
+  MFD_HUGETLB,
+  MFD_MF_KEEP_UE_MAPPED,
+  MFD_NOEXEC_SEAL,
+  PROT_READ,
+  PROT_WRITE,
+  SI_KERNEL,
+  SIGBUS,
+} from '../../src/constants.js';
+import { sysError } from '../../src/syserror.js';
+import type {
+  AccessResult,
+  HostOptions,
+  HugepageSize,
+  Meminfo,
+  MemoryFailureStats,
+  Num,
+  PoolCounters,
+  Signal,
+  SimHost,
+  SimProcess,
+  SpawnOptions,
+} from '../../src/types.js';
+import { HugetlbFile } from './file.js';
+import {
+  alignDown,
+  alignUp,
+  HUGE_BYTES,
+  HUGE_SHIFT,
+  MMAP_BASE,
+  PAGE_SIZE,
+  PHYS_BASE,
+  GiB,
+  sizeOfShift,
+  TASK_SIZE,
+} from './layout.js';
+import { logLine } from './log.js';
+import { Hugepage, Pool } from './pool.js';
+
+/** A virtual memory area. All bounds are multiples of the hugepage size H. */
+interface Vma {
+  start: number;
+  end: number;
+  hsize: HugepageSize;
+  prot: number;
+  shared: boolean;
+  /** The mapped file (null for a private anonymous mapping). */
+  file: HugetlbFile | null;
+  /** File offset of `start`, in bytes. */
+  pgoff: number;
+  /** Private mappings: slot address -> the process's own hugepage. */
+  privatePages: Map<number, Hugepage>;
+  /** Private mappings: slot addresses still holding the VMA's reservation. */
+  privateReserved: Set<number>;
+}
+
+/** A leaf entry of the page table (a missing entry is NONE). */
+type Leaf = { kind: 'present'; page: Hugepage } | { kind: 'hwpoison' };
+
+/** Where a fault-in would take its hugepage from, or why it would raise SIGBUS. */
+type FaultPlan =
+  | { kind: 'cached'; page: Hugepage }
+  | { kind: 'allocate'; reserved: boolean }
+  | { kind: 'sigbus'; code: number; lsb: number };
+
+type MceKill = NonNullable<SpawnOptions['mceKill']>;
+
+const MFD_KNOWN_LOW = 0x3f;
+const MAP_KNOWN_LOW = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_HUGETLB;
+/** Bits 26..31 of memfd_create / mmap flags carry log2 of the hugepage size. */
+const SIZE_FIELD_UNIT = 2 ** 26;
+const MMAP_MIN_ADDR = 0x10000;
+
+const SYSCTLS = ['vm.memory_failure_early_kill', 'vm.memory_failure_recovery'] as const;
+
+function sizeField(flags: number): number {
+  return Math.floor(flags / SIZE_FIELD_UNIT) & 0x3f;
+}
+
+function lowBits(flags: number): number {
+  return flags % SIZE_FIELD_UNIT;
+}
+
+function sigbus(code: number, addr: number, addrLsb: number): Signal {
+  return { signo: SIGBUS, code, addr: BigInt(addr), addrLsb };
+}
+
+export class RefHost implements SimHost {
+  // Everything below is internal to the model; RefProcess reaches into it.
+  readonly pools: Record<HugepageSize, Pool>;
+  readonly processes: RefProcess[] = [];
+  readonly log: string[] = [];
+  readonly stats: MemoryFailureStats = { total: 0, ignored: 0, failed: 0, delayed: 0, recovered: 0 };
+  readonly policyCapable: boolean;
+  readonly keepVersion: 'v3' | 'v4';
+  earlyKill: boolean;
+  recovery: boolean;
+  hardwareCorruptedKb = 0;
+  panickedFlag = false;
+  private nextPid = 1000;
+  private nextFileId = 1;
+
+  private constructor(opts: HostOptions) {
+    const n1G = RefHost.poolCount(opts.hugepages?.['1G']);
+    const n2M = RefHost.poolCount(opts.hugepages?.['2M']);
+    this.pools = {
+      '1G': new Pool('1G', PHYS_BASE, n1G),
+      '2M': new Pool('2M', PHYS_BASE + n1G * GiB, n2M),
+    };
+    this.policyCapable = opts.policyCapable ?? true;
+    this.keepVersion = opts.keepVersion ?? 'v4';
+    this.earlyKill = opts.earlyKill ?? false;
+    this.recovery = opts.memoryFailureRecovery ?? true;
+    if (this.keepVersion !== 'v3' && this.keepVersion !== 'v4') {
+      throw sysError(EINVAL, 'create', `keepVersion must be 'v3' or 'v4'`);
+    }
+  }
+
+  static create(opts: HostOptions = {}): RefHost {
+    return new RefHost(opts);
+  }
+
+  private static poolCount(n: number | undefined): number {
+    if (n === undefined) return 0;
+    if (!Number.isSafeInteger(n) || n < 0) throw sysError(EINVAL, 'create', `pool size must be a non-negative integer, got ${n}`);
+    return n;
+  }
+
+  // ---- SimHost -------------------------------------------------------------------------
+
+  get panicked(): boolean {
+    return this.panickedFlag;
+  }
+
+  spawn(opts: SpawnOptions = {}): RefProcess {
+    this.guard('spawn');
+    const mceKill = opts.mceKill ?? 'default';
+    if (!['default', 'early', 'late'].includes(mceKill)) throw sysError(EINVAL, 'spawn', `bad mceKill ${String(mceKill)}`);
+    // Defaults describe a VMM: privileged, with a SIGBUS handler.
+    const proc = new RefProcess(this, this.nextPid++, opts.name ?? 'task', opts.capSysAdmin ?? true, mceKill, opts.handlesSigbus ?? true);
+    this.processes.push(proc);
+    return proc;
+  }
+
+  injectUE(physAddr: Num, opts: { consumer?: SimProcess } = {}): void {
+    this.guard('injectUE');
+    const phys = toAddr(physAddr, 'injectUE', 'physAddr');
+    const page = this.pageAt(phys);
+    if (!page) throw sysError(EINVAL, 'injectUE', `physical address 0x${phys.toString(16)} is outside the host`);
+    const raw = Math.floor((phys - page.phys) / PAGE_SIZE);
+    let consumer: RefProcess | null = null;
+    if (opts.consumer !== undefined) {
+      if (!opts.consumer.alive) throw sysError(ESRCH, 'injectUE', 'consumer is not alive');
+      if (!(opts.consumer instanceof RefProcess) || opts.consumer.host !== this) {
+        throw sysError(EINVAL, 'injectUE', 'consumer belongs to another host');
+      }
+      consumer = opts.consumer;
+      if (page.state !== 'inuse' || !this.victimsOf(page, raw).some((v) => v.proc === consumer)) {
+        throw sysError(EINVAL, 'injectUE', 'consumer does not map that page');
+      }
+      this.log.push(logLine.userAccessMce(phys));
+    }
+    this.memoryFailure(page, raw, consumer, true);
+  }
+
+  sysctl(name: string, value?: number): number {
+    this.guard('sysctl');
+    if (!(SYSCTLS as readonly string[]).includes(name)) throw sysError(EINVAL, 'sysctl', `unknown sysctl ${name}`);
+    if (value !== undefined) {
+      if (value !== 0 && value !== 1) throw sysError(EINVAL, 'sysctl', `${name} takes 0 or 1`);
+      if (name === 'vm.memory_failure_early_kill') this.earlyKill = value === 1;
+      else this.recovery = value === 1;
+    }
+    return (name === 'vm.memory_failure_early_kill' ? this.earlyKill : this.recovery) ? 1 : 0;
+  }
+
+  hugepages(size: HugepageSize): PoolCounters {
+    return this.pool(size).counters();
+  }
+
+  meminfo(): Meminfo {
+    const p = this.pools['2M'].counters();
+    return {
+      HardwareCorrupted: this.hardwareCorruptedKb,
+      HugePages_Total: p.nr,
+      HugePages_Free: p.free,
+      HugePages_Rsvd: p.resv,
+      HugePages_Surp: p.surplus,
+      Hugepagesize: 2048,
+    };
+  }
+
+  memoryFailureStats(): MemoryFailureStats {
+    return { ...this.stats };
+  }
+
+  kernelLog(): string[] {
+    return [...this.log];
+  }
+
+  freeHugepages(size: HugepageSize): bigint[] {
+    return this.pool(size).freeList().map((a) => BigInt(a));
+  }
+
+  // ---- internals shared with RefProcess --------------------------------------------------
+
+  /** After a panic every call fails with EIO. */
+  guard(syscall: string): void {
+    if (this.panickedFlag) throw sysError(EIO, syscall, 'the host has panicked');
+  }
+
+  pool(size: HugepageSize): Pool {
+    const pool = this.pools[size];
+    if (!pool) throw sysError(EINVAL, 'hugepages', `unknown hugepage size ${String(size)}`);
+    return pool;
+  }
+
+  pageAt(phys: number): Hugepage | undefined {
+    return this.pools['1G'].lookup(phys) ?? this.pools['2M'].lookup(phys);
+  }
+
+  newFile(name: string, hsize: HugepageSize, keep: boolean, anonymous: boolean): HugetlbFile {
+    return new HugetlbFile(this.nextFileId++, name, hsize, keep, anonymous);
+  }
+
+  alive(): RefProcess[] {
+    return this.processes.filter((p) => p.alive);
+  }
+
+  isMapped(file: HugetlbFile): boolean {
+    return this.alive().some((p) => p.vmas.some((v) => v.file === file));
+  }
+
+  /** A file with no fd and no VMA is released: every page removed, every reservation dropped. */
+  releaseIfUnused(file: HugetlbFile): void {
+    if (file.fds === 0 && !this.isMapped(file)) this.truncateFrom(file, 0);
+  }
+
+  /** Removes every index >= `first` (pages and reservations), in ascending index order. */
+  truncateFrom(file: HugetlbFile, first: number): void {
+    this.removeIndices(file, first, Infinity);
+  }
+
+  /** Removes every index in [from, to): mappers' leaves, reservations, pages. */
+  removeIndices(file: HugetlbFile, from: number, to: number): void {
+    const pool = this.pools[file.hsize];
+    for (const index of file.reservedIn(from, to)) {
+      file.reserved.delete(index);
+      pool.resv--;
+    }
+    for (const index of file.populatedIn(from, to)) {
+      const page = file.cache.get(index)!;
+      for (const proc of this.alive()) proc.clearFileLeaves(file, index);
+      file.cache.delete(index);
+      this.removeFromCache(page, file.keep);
+    }
+  }
+
+  /** A page leaves the page cache: healthy -> free list; poisoned -> dissolved (KEEP) or leaked (DEFAULT). */
+  private removeFromCache(page: Hugepage, keep: boolean): void {
+    const pool = this.pools[page.size];
+    if (page.poisoned.size === 0) pool.release(page);
+    else if (keep) pool.dissolve(page);
+    else page.owner = { kind: 'leaked' };
+  }
+
+  /** A private hugepage unmapped by its owner. A poisoned one was already dissolved. */
+  freePrivate(page: Hugepage): void {
+    if (page.state !== 'inuse') return;
+    const pool = this.pools[page.size];
+    if (page.poisoned.size === 0) pool.release(page);
+    else pool.dissolve(page);
+  }
+
+  /**
+   * The processes that map raw page `raw` of `page`, in pid order, each with the virtual
+   * address of that raw page in its lowest such VMA.
+   */
+  victimsOf(page: Hugepage, raw: number): { proc: RefProcess; vaddr: number }[] {
+    const out: { proc: RefProcess; vaddr: number }[] = [];
+    const owner = page.owner;
+    if (page.state !== 'inuse' || !owner) return out;
+    const rawOffset = raw * PAGE_SIZE;
+    if (owner.kind === 'file') {
+      const offset = owner.index * page.bytes;
+      for (const proc of this.alive()) {
+        const vma = proc.vmas.find((v) => v.shared && v.file === owner.file && v.pgoff <= offset && offset < v.pgoff + (v.end - v.start));
+        if (vma) out.push({ proc, vaddr: vma.start + (offset - vma.pgoff) + rawOffset });
+      }
+    } else if (owner.kind === 'private' && owner.process.alive) {
+      out.push({ proc: owner.process, vaddr: owner.slot + rawOffset });
+    }
+    return out;
+  }
+
+  private isEarlyKill(proc: RefProcess): boolean {
+    return proc.mceKill === 'early' || (proc.mceKill === 'default' && this.earlyKill);
+  }
+
+  private count(result: 'recovered' | 'failed' | 'ignored'): void {
+    this.stats.total++;
+    this.stats[result]++;
+  }
+
+  private panic(pfn: number): void {
+    this.log.push(logLine.panic(pfn));
+    this.panickedFlag = true;
+    // The machine stops: processes are gone, but nothing is torn down or counted.
+    for (const proc of this.processes) proc.alive = false;
+  }
+
+  /** Records a newly poisoned raw page. */
+  private poison(page: Hugepage, raw: number, real: boolean): void {
+    page.poisoned.add(raw);
+    if (real) page.corrupted.add(raw);
+    this.hardwareCorruptedKb += PAGE_SIZE / 1024;
+  }
+
+  /**
+   * memory_failure() for raw page `raw` of `page`. `consumer` is the process that consumed
+   * the error (AR); null for a patrol-scrub error (AO). `real` is a hardware UE (the data is
+   * lost), false for MADV_HWPOISON.
+   */
+  memoryFailure(page: Hugepage, raw: number, consumer: RefProcess | null, real: boolean): void {
+    const pfn = page.pfn(raw);
+    if (!this.recovery) return this.panic(pfn);
+
+    const pool = this.pools[page.size];
+    if (page.state === 'free') {
+      pool.dissolve(page);
+      this.poison(page, raw, real);
+      this.log.push(logLine.recoveryAction(pfn, 'free huge page', 'Recovered'));
+      return this.count('recovered');
+    }
+    if (page.state === 'dissolved') {
+      if (page.poisoned.has(raw)) {
+        if (real) page.corrupted.add(raw);
+        this.log.push(logLine.alreadyPoisoned(pfn));
+        return;
+      }
+      this.poison(page, raw, real);
+      this.log.push(logLine.recoveryAction(pfn, 'free buddy page', 'Recovered'));
+      return this.count('recovered');
+    }
+
+    const keep = page.keep;
+    const lsb = keep ? 12 : page.shift;
+    const victims = this.victimsOf(page, raw);
+    const signalled: RefProcess[] = [];
+    const signal = (proc: RefProcess, code: number, vaddr: number) => {
+      proc.deliver(sigbus(code, vaddr, lsb));
+      this.log.push(logLine.sendingSigbus(pfn, proc.comm, proc.pid));
+      signalled.push(proc);
+    };
+    const signalConsumer = () => {
+      const v = victims.find((x) => x.proc === consumer);
+      if (v) signal(v.proc, BUS_MCEERR_AR, v.vaddr);
+    };
+
+    if (page.poisoned.has(raw)) {
+      if (real) page.corrupted.add(raw);
+      this.log.push(logLine.alreadyPoisoned(pfn));
+      signalConsumer();
+      return this.killUnhandled(signalled);
+    }
+
+    const wasPoisoned = page.poisoned.size > 0;
+    this.poison(page, raw, real);
+
+    if (keep && this.keepVersion === 'v3' && real && wasPoisoned) {
+      this.count('ignored');
+      this.log.push(logLine.recoveryAction(pfn, 'huge page', 'Ignored'));
+      if (consumer) {
+        consumer.deliver(sigbus(SI_KERNEL, 0, 0));
+        this.log.push(logLine.notRecovered());
+        signalled.push(consumer);
+      }
+      return this.killUnhandled(signalled);
+    }
+    if (!keep && wasPoisoned) {
+      signalConsumer();
+      this.count('failed');
+      this.log.push(logLine.recoveryAction(pfn, 'huge page', 'Failed'));
+      return this.killUnhandled(signalled);
+    }
+
+    // Recovered: KEEP leaves every mapping alone; DEFAULT unmaps the whole hugepage.
+    if (!keep) for (const proc of this.alive()) proc.poisonLeaves(page);
+    for (const v of victims) {
+      if (v.proc === consumer) signal(v.proc, BUS_MCEERR_AR, v.vaddr);
+      else if (this.isEarlyKill(v.proc)) signal(v.proc, BUS_MCEERR_AO, v.vaddr);
+    }
+    if (!keep && page.owner?.kind === 'private') pool.dissolve(page);
+    this.count('recovered');
+    this.log.push(logLine.recoveryAction(pfn, 'huge page', 'Recovered'));
+    this.killUnhandled(signalled);
+  }
+
+  private killUnhandled(signalled: RefProcess[]): void {
+    for (const proc of signalled) if (proc.alive && !proc.handlesSigbus) proc.die();
+  }
+}
+
+export class RefProcess implements SimProcess {
+  alive = true;
+  readonly signalLog: Signal[] = [];
+  readonly fds = new Map<number, HugetlbFile>();
+  /** Sorted by start address. */
+  vmas: Vma[] = [];
+  /** Slot address (H-aligned) -> leaf entry. */
+  readonly leaves = new Map<number, Leaf>();
+  private mmapBase = MMAP_BASE;
+
+  constructor(
+    readonly host: RefHost,
+    readonly pid: number,
+    readonly comm: string,
+    readonly capSysAdmin: boolean,
+    readonly mceKill: MceKill,
+    readonly handlesSigbus: boolean,
+  ) {}
+
+  get signals(): readonly Signal[] {
+    return [...this.signalLog];
+  }
+
+  // ---- system calls --------------------------------------------------------------------
+
+  memfdCreate(name: string, flags: number): number {
+    this.enter('memfd_create');
+    const f = toFlags(flags, 'memfd_create', 'flags');
+    const low = lowBits(f);
+    const shift = sizeField(f);
+    const known = this.host.policyCapable ? MFD_KNOWN_LOW : MFD_KNOWN_LOW & ~MFD_MF_KEEP_UE_MAPPED;
+    if (low & ~known) throw sysError(EINVAL, 'memfd_create', 'unknown flags');
+    if (low & MFD_NOEXEC_SEAL && low & MFD_EXEC) throw sysError(EINVAL, 'memfd_create', 'MFD_NOEXEC_SEAL with MFD_EXEC');
+    const hugetlb = (low & MFD_HUGETLB) !== 0;
+    if (shift !== 0 && !hugetlb) throw sysError(EINVAL, 'memfd_create', 'a size without MFD_HUGETLB');
+    const keep = (low & MFD_MF_KEEP_UE_MAPPED) !== 0;
+    if (keep && !hugetlb) throw sysError(EINVAL, 'memfd_create', 'MFD_MF_KEEP_UE_MAPPED without MFD_HUGETLB');
+    const hsize = shift === 0 ? '2M' : sizeOfShift(shift);
+    if (!hsize) throw sysError(EINVAL, 'memfd_create', `no ${shift}-bit hugepage size`);
+    if (!hugetlb) throw sysError(EOPNOTSUPP, 'memfd_create', 'only HugeTLB memfds are modelled');
+    const file = this.host.newFile(name, hsize, keep, false);
+    return this.installFd(file);
+  }
+
+  ftruncate(fd: number, size: Num): void {
+    this.enter('ftruncate');
+    const length = toAddr(size, 'ftruncate', 'size');
+    const file = this.file(fd, 'ftruncate');
+    if (length % file.H !== 0) throw sysError(EINVAL, 'ftruncate', 'size is not a multiple of the hugepage size');
+    this.host.truncateFrom(file, length / file.H);
+    file.size = length;
+  }
+
+  fallocate(fd: number, mode: number, offset: Num, len: Num): void {
+    this.enter('fallocate');
+    const m = toFlags(mode, 'fallocate', 'mode');
+    const off = toAddr(offset, 'fallocate', 'offset');
+    const length = toAddr(len, 'fallocate', 'len');
+    const file = this.file(fd, 'fallocate');
+    if (length === 0) throw sysError(EINVAL, 'fallocate', 'len must be > 0');
+    const H = file.H;
+    if (m === (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)) {
+      this.host.removeIndices(file, alignUp(off, H) / H, Math.floor((off + length) / H));
+      return;
+    }
+    if (m !== 0 && m !== FALLOC_FL_KEEP_SIZE) throw sysError(EOPNOTSUPP, 'fallocate', `mode 0x${m.toString(16)}`);
+
+    const first = Math.floor(off / H);
+    const last = Math.ceil((off + length) / H);
+    const pool = this.host.pools[file.hsize];
+    const needed = last - first - file.populatedIn(first, last).length;
+    const unreserved = needed - file.reservedIn(first, last).length;
+    if (needed > pool.free || unreserved > pool.available) throw sysError(ENOSPC, 'fallocate', 'not enough free hugepages');
+    // `needed` is at most the pool size, so this loop is short.
+    for (let index = first; index < last; index++) {
+      if (file.cache.has(index)) continue;
+      const reserved = file.reserved.delete(index);
+      if (reserved) pool.resv--;
+      file.cache.set(index, pool.allocate({ kind: 'file', file, index }));
+    }
+    if (m === 0) file.size = Math.max(file.size, off + length);
+  }
+
+  mmap(addr: Num, length: Num, prot: number, flags: number, fd: number, offset: Num): bigint {
+    this.enter('mmap');
+    const hint = toAddr(addr, 'mmap', 'addr');
+    const len = toAddr(length, 'mmap', 'length');
+    const off = toAddr(offset, 'mmap', 'offset');
+    const p = toFlags(prot, 'mmap', 'prot');
+    const f = toFlags(flags, 'mmap', 'flags');
+    if (p & ~(PROT_READ | PROT_WRITE)) throw sysError(EINVAL, 'mmap', 'unknown prot bits');
+    const low = lowBits(f);
+    if (low & ~MAP_KNOWN_LOW) throw sysError(EINVAL, 'mmap', 'unknown flags');
+    const type = low & (MAP_SHARED | MAP_PRIVATE);
+    if (type !== MAP_SHARED && type !== MAP_PRIVATE) throw sysError(EINVAL, 'mmap', 'exactly one of MAP_SHARED and MAP_PRIVATE');
+    const shared = type === MAP_SHARED;
+    if (len === 0) throw sysError(EINVAL, 'mmap', 'length must be > 0');
+
+    let file: HugetlbFile | null = null;
+    let hsize: HugepageSize;
+    const anonymous = (low & MAP_ANONYMOUS) !== 0;
+    if (anonymous) {
+      // As in Linux, the fd of an anonymous mapping is ignored.
+      if (!(low & MAP_HUGETLB)) throw sysError(EOPNOTSUPP, 'mmap', 'anonymous mappings must be MAP_HUGETLB');
+      const shift = sizeField(f);
+      const size = shift === 0 ? '2M' : sizeOfShift(shift);
+      if (!size) throw sysError(EINVAL, 'mmap', `no ${shift}-bit hugepage size`);
+      hsize = size;
+    } else {
+      file = this.file(fd, 'mmap');
+      hsize = file.hsize;
+    }
+    const H = HUGE_BYTES[hsize];
+    if (off % H !== 0) throw sysError(EINVAL, 'mmap', 'offset is not a multiple of the hugepage size');
+    const span = alignUp(len, H);
+    if (span > TASK_SIZE) throw sysError(ENOMEM, 'mmap', 'length too large');
+
+    const placed = this.place(hint, span, H, (low & MAP_FIXED) !== 0);
+
+    // hugetlb_reserve_pages: reserve what the mapping may fault in, or fail now.
+    const pool = this.host.pools[hsize];
+    const count = span / H;
+    const first = off / H;
+    const needed = shared && file ? count - file.populatedIn(first, first + count).length - file.reservedIn(first, first + count).length : count;
+    if (needed > pool.available) throw sysError(ENOMEM, 'mmap', 'not enough hugepages to reserve');
+
+    // Validated: apply.
+    if (placed.topDown) this.mmapBase = placed.start;
+    if (anonymous && shared) {
+      file = this.host.newFile('anon_hugepage', hsize, false, true);
+      file.size = span;
+    }
+    const vma: Vma = {
+      start: placed.start,
+      end: placed.start + span,
+      hsize,
+      prot: p,
+      shared,
+      file,
+      pgoff: anonymous ? 0 : off,
+      privatePages: new Map(),
+      privateReserved: new Set(),
+    };
+    if (shared) {
+      const backing = file!;
+      for (let index = vma.pgoff / H; index < vma.pgoff / H + count; index++) {
+        if (!backing.cache.has(index) && !backing.reserved.has(index)) {
+          backing.reserved.add(index);
+          pool.resv++;
+        }
+      }
+      if (p & PROT_WRITE) backing.size = Math.max(backing.size, vma.pgoff + span);
+    } else {
+      for (let slot = vma.start; slot < vma.end; slot += H) vma.privateReserved.add(slot);
+      pool.resv += count;
+    }
+    this.vmas.push(vma);
+    this.vmas.sort((a, b) => a.start - b.start);
+    return BigInt(vma.start);
+  }
+
+  munmap(addr: Num, length: Num): void {
+    this.enter('munmap');
+    const start = toAddr(addr, 'munmap', 'addr');
+    const len = toAddr(length, 'munmap', 'length');
+    if (len === 0) throw sysError(EINVAL, 'munmap', 'length must be > 0');
+    if (start % PAGE_SIZE !== 0) throw sysError(EINVAL, 'munmap', 'addr is not page aligned');
+    const end = start + alignUp(len, PAGE_SIZE);
+    if (end > TASK_SIZE) throw sysError(EINVAL, 'munmap', 'range beyond the user address space');
+    const hit = this.vmas.filter((v) => v.start < end && v.end > start);
+    // A hugetlb VMA can only be split at a hugepage boundary (a cut inside it); a range that
+    // runs past a VMA's end, or starts before it, does not cut it there.
+    for (const v of hit) {
+      const H = HUGE_BYTES[v.hsize];
+      if ((start > v.start && start % H !== 0) || (end < v.end && end % H !== 0)) {
+        throw sysError(EINVAL, 'munmap', 'the range would split a hugepage');
+      }
+    }
+    for (const file of this.unmapRange(start, end)) this.host.releaseIfUnused(file);
+  }
+
+  read(addr: Num, length: Num): AccessResult {
+    return this.access(addr, length, PROT_READ, 'read');
+  }
+
+  write(addr: Num, length: Num): AccessResult {
+    return this.access(addr, length, PROT_WRITE, 'write');
+  }
+
+  madvise(addr: Num, length: Num, advice: number): number {
+    this.enter('madvise');
+    const start = toAddr(addr, 'madvise', 'addr');
+    const len = toAddr(length, 'madvise', 'length');
+    const adv = toFlags(advice, 'madvise', 'advice');
+    if (adv === MADV_SOFT_OFFLINE) throw sysError(EOPNOTSUPP, 'madvise', 'MADV_SOFT_OFFLINE is not modelled');
+    if (adv !== MADV_HWPOISON) throw sysError(EINVAL, 'madvise', `advice ${adv}`);
+    if (!this.capSysAdmin) throw sysError(EPERM, 'madvise', 'MADV_HWPOISON needs CAP_SYS_ADMIN');
+    if (len === 0) throw sysError(EINVAL, 'madvise', 'length must be > 0');
+    if (start % PAGE_SIZE !== 0) throw sysError(EINVAL, 'madvise', 'addr is not page aligned');
+
+    const steps = this.planHwpoison(start, start + len);
+    for (const { pos, vma } of steps) {
+      if (!this.alive) break; // killed by an earlier step's SIGBUS
+      const H = HUGE_BYTES[vma.hsize];
+      const slot = alignDown(pos, H);
+      if (!this.leaves.has(slot)) {
+        const signal = this.faultIn(vma, slot, pos);
+        if (signal) throw new Error('reference model: madvise fault-in failed after its check');
+      }
+      const leaf = this.leaves.get(slot)!;
+      if (leaf.kind !== 'present') throw new Error('reference model: madvise reached a poisoned entry after its check');
+      const raw = (pos - slot) / PAGE_SIZE;
+      this.host.log.push(logLine.injecting(leaf.page.pfn(raw), pos));
+      this.host.memoryFailure(leaf.page, raw, this, false);
+      this.host.guard('madvise');
+    }
+    return 0;
+  }
+
+  pread(fd: number, length: Num, offset: Num): number {
+    this.enter('pread');
+    const len = toAddr(length, 'pread', 'length');
+    const off = toAddr(offset, 'pread', 'offset');
+    const file = this.file(fd, 'pread');
+    if (len === 0 || off >= file.size) return 0;
+    const end = Math.min(off + len, file.size);
+    const H = file.H;
+    // The first poisoned byte in [off, end), if any.
+    let stop = end;
+    for (const index of file.populatedIn(Math.floor(off / H), Math.ceil(end / H))) {
+      for (const raw of file.cache.get(index)!.poisoned) {
+        const rawStart = index * H + raw * PAGE_SIZE;
+        if (rawStart + PAGE_SIZE > off && rawStart < end) stop = Math.min(stop, Math.max(rawStart, off));
+      }
+    }
+    if (stop === off) throw sysError(EIO, 'pread', 'the read starts in a poisoned page');
+    return stop - off;
+  }
+
+  translate(vaddr: Num): bigint | null {
+    this.enter('translate');
+    const va = toAddr(vaddr, 'translate', 'vaddr');
+    const vma = this.vmaAt(va);
+    if (!vma) return null;
+    const slot = alignDown(va, HUGE_BYTES[vma.hsize]);
+    const leaf = this.leaves.get(slot);
+    return leaf?.kind === 'present' ? BigInt(leaf.page.phys + (va - slot)) : null;
+  }
+
+  sendFd(fd: number, to: SimProcess): number {
+    this.enter('sendmsg');
+    const file = this.file(fd, 'sendmsg');
+    if (!to.alive) throw sysError(ESRCH, 'sendmsg', 'the receiver is not alive');
+    if (!(to instanceof RefProcess) || to.host !== this.host) throw sysError(EINVAL, 'sendmsg', 'the receiver is on another host');
+    return to.installFd(file);
+  }
+
+  close(fd: number): void {
+    this.enter('close');
+    const file = this.file(fd, 'close');
+    this.fds.delete(fd);
+    file.fds--;
+    this.host.releaseIfUnused(file);
+  }
+
+  exit(): void {
+    this.enter('exit');
+    this.die();
+  }
+
+  // ---- internals -----------------------------------------------------------------------
+
+  /** Every call: EIO after a panic, ESRCH once the process is dead. */
+  private enter(syscall: string): void {
+    this.host.guard(syscall);
+    if (!this.alive) throw sysError(ESRCH, syscall, `process ${this.pid} has exited`);
+  }
+
+  private file(fd: number, syscall: string): HugetlbFile {
+    const file = Number.isInteger(fd) ? this.fds.get(fd) : undefined;
+    if (!file) throw sysError(EBADF, syscall, `fd ${String(fd)}`);
+    return file;
+  }
+
+  installFd(file: HugetlbFile): number {
+    let fd = 3;
+    while (this.fds.has(fd)) fd++;
+    this.fds.set(fd, file);
+    file.fds++;
+    return fd;
+  }
+
+  deliver(signal: Signal): void {
+    this.signalLog.push(signal);
+  }
+
+  /**
+   * Exit (or death by signal), in the kernel's order: the whole address space is unmapped
+   * (files left unused are released), then the fds are closed in ascending order.
+   */
+  die(): void {
+    this.alive = false;
+    for (const file of this.unmapRange(0, TASK_SIZE)) this.host.releaseIfUnused(file);
+    for (const [fd, file] of [...this.fds].sort((a, b) => a[0] - b[0])) {
+      this.fds.delete(fd);
+      file.fds--;
+      this.host.releaseIfUnused(file);
+    }
+  }
+
+  vmaAt(vaddr: number): Vma | undefined {
+    return this.vmas.find((v) => v.start <= vaddr && vaddr < v.end);
+  }
+
+  private overlaps(start: number, end: number): boolean {
+    return this.vmas.some((v) => v.start < end && v.end > start);
+  }
+
+  /** Chooses the address of a new mapping of `span` bytes (docs: "Placement"). */
+  private place(hint: number, span: number, H: number, fixed: boolean): { start: number; topDown: boolean } {
+    // addr 0 always means "anywhere" (top-down), with or without MAP_FIXED.
+    if (fixed && hint !== 0) {
+      if (hint % H !== 0) throw sysError(EINVAL, 'mmap', 'MAP_FIXED address is not hugepage aligned');
+      if (hint + span > TASK_SIZE) throw sysError(ENOMEM, 'mmap', 'MAP_FIXED range beyond the user address space');
+      if (this.overlaps(hint, hint + span)) throw sysError(EEXIST, 'mmap', 'MAP_FIXED range is in use');
+      return { start: hint, topDown: false };
+    }
+    if (hint !== 0 && hint % H === 0 && hint + span <= TASK_SIZE && !this.overlaps(hint, hint + span)) {
+      return { start: hint, topDown: false };
+    }
+    // Top-down below mmapBase, skipping down past any mapping in the way.
+    let start = alignDown(this.mmapBase - span, H);
+    for (;;) {
+      if (this.mmapBase < span || start < MMAP_MIN_ADDR) throw sysError(ENOMEM, 'mmap', 'no room for the mapping');
+      const s = start;
+      const blocker = this.vmas.filter((v) => v.start < s + span && v.end > s).sort((a, b) => a.start - b.start)[0];
+      if (!blocker) return { start, topDown: true };
+      if (blocker.start < span) throw sysError(ENOMEM, 'mmap', 'no room for the mapping');
+      start = alignDown(blocker.start - span, H);
+    }
+  }
+
+  /**
+   * Unmaps [start, end) (bounds already validated against every VMA's H): clears leaves,
+   * frees private hugepages and their unused reservations, splits VMAs. Returns the files
+   * whose VMAs went away, for the caller to release once the whole range is gone.
+   */
+  private unmapRange(start: number, end: number): HugetlbFile[] {
+    const files: HugetlbFile[] = [];
+    const kept: Vma[] = [];
+    for (const vma of this.vmas) {
+      if (vma.end <= start || vma.start >= end) {
+        kept.push(vma);
+        continue;
+      }
+      const H = HUGE_BYTES[vma.hsize];
+      const cutStart = Math.max(start, vma.start);
+      const cutEnd = Math.min(end, vma.end);
+      const pool = this.host.pools[vma.hsize];
+      for (let slot = cutStart; slot < cutEnd; slot += H) {
+        this.leaves.delete(slot);
+        const page = vma.privatePages.get(slot);
+        if (page) this.host.freePrivate(page);
+        if (vma.privateReserved.has(slot)) pool.resv--;
+      }
+      if (vma.start < cutStart) kept.push(this.slice(vma, vma.start, cutStart));
+      if (cutEnd < vma.end) kept.push(this.slice(vma, cutEnd, vma.end));
+      if (vma.file && !files.includes(vma.file)) files.push(vma.file);
+    }
+    this.vmas = kept.sort((a, b) => a.start - b.start);
+    return files;
+  }
+
+  /** The part [start, end) of `vma`, as a VMA of its own. */
+  private slice(vma: Vma, start: number, end: number): Vma {
+    const inside = (slot: number) => slot >= start && slot < end;
+    return {
+      ...vma,
+      start,
+      end,
+      pgoff: vma.pgoff + (start - vma.start),
+      privatePages: new Map([...vma.privatePages].filter(([slot]) => inside(slot))),
+      privateReserved: new Set([...vma.privateReserved].filter(inside)),
+    };
+  }
+
+  /** DEFAULT recovery: every present leaf of `page` becomes a HWPOISON entry. */
+  poisonLeaves(page: Hugepage): void {
+    for (const [slot, leaf] of this.leaves) {
+      if (leaf.kind === 'present' && leaf.page === page) this.leaves.set(slot, { kind: 'hwpoison' });
+    }
+  }
+
+  /** Truncation: shared mappers of `file` lose their leaves for `index`. */
+  clearFileLeaves(file: HugetlbFile, index: number): void {
+    for (const vma of this.vmas) {
+      if (!vma.shared || vma.file !== file) continue;
+      const H = file.H;
+      const slot = vma.start + index * H - vma.pgoff;
+      if (slot >= vma.start && slot < vma.end) this.leaves.delete(slot);
+    }
+  }
+
+  /** The file index that slot `slot` of a shared VMA maps. */
+  private indexOf(vma: Vma, slot: number): number {
+    return (slot - vma.start + vma.pgoff) / HUGE_BYTES[vma.hsize];
+  }
+
+  /**
+   * What a fault-in of `slot` would do, without doing it. `pending` counts allocations an
+   * earlier step of the same madvise call will have made by then.
+   */
+  private faultPlan(vma: Vma, slot: number, pending = { reserved: 0, unreserved: 0 }): FaultPlan {
+    const pool = this.host.pools[vma.hsize];
+    const shift = HUGE_SHIFT[vma.hsize];
+    let reserved: boolean;
+    if (vma.shared) {
+      const file = vma.file!;
+      const index = this.indexOf(vma, slot);
+      if (index >= file.indexLimit) return { kind: 'sigbus', code: BUS_ADRERR, lsb: 0 };
+      const page = file.cache.get(index);
+      if (page) {
+        if (page.poisoned.size > 0 && !file.keep) return { kind: 'sigbus', code: BUS_MCEERR_AR, lsb: shift };
+        return { kind: 'cached', page };
+      }
+      reserved = file.reserved.has(index);
+    } else {
+      // A private mapping of a file still ends at EOF (as in Linux's hugetlb_no_page).
+      if (vma.file && this.indexOf(vma, slot) >= vma.file.indexLimit) return { kind: 'sigbus', code: BUS_ADRERR, lsb: 0 };
+      reserved = vma.privateReserved.has(slot);
+    }
+    // A reservation guarantees a page unless a UE dissolved the free page backing it.
+    const free = pool.free - pending.reserved - pending.unreserved;
+    const ok = reserved ? free > 0 : pool.available - pending.unreserved > 0;
+    return ok ? { kind: 'allocate', reserved } : { kind: 'sigbus', code: BUS_ADRERR, lsb: 0 };
+  }
+
+  /** Faults `slot` in. Returns the SIGBUS to raise at `exact` (not yet delivered), or null. */
+  private faultIn(vma: Vma, slot: number, exact: number): Signal | null {
+    const plan = this.faultPlan(vma, slot);
+    if (plan.kind === 'sigbus') return sigbus(plan.code, exact, plan.lsb);
+    let page: Hugepage;
+    if (plan.kind === 'cached') {
+      page = plan.page;
+    } else {
+      const pool = this.host.pools[vma.hsize];
+      if (plan.reserved) pool.resv--;
+      if (vma.shared) {
+        const file = vma.file!;
+        const index = this.indexOf(vma, slot);
+        file.reserved.delete(index);
+        page = pool.allocate({ kind: 'file', file, index });
+        file.cache.set(index, page);
+      } else {
+        vma.privateReserved.delete(slot);
+        page = pool.allocate({ kind: 'private', process: this, slot });
+        vma.privatePages.set(slot, page);
+      }
+    }
+    this.leaves.set(slot, { kind: 'present', page });
+    return null;
+  }
+
+  /** A SIGBUS raised by an access: delivered, and fatal without a handler. */
+  private raise(signal: Signal): AccessResult {
+    this.deliver(signal);
+    if (!this.handlesSigbus) this.die();
+    return { ok: false, signal };
+  }
+
+  private access(addr: Num, length: Num, need: number, syscall: 'read' | 'write'): AccessResult {
+    this.enter(syscall);
+    const start = toAddr(addr, syscall, 'addr');
+    const len = toAddr(length, syscall, 'length');
+    if (len === 0) throw sysError(EINVAL, syscall, 'length must be > 0');
+    const end = start + len;
+    // Every byte must be mapped with the right protection before anything is touched.
+    const segments: Vma[] = [];
+    for (let pos = start; pos < end; ) {
+      const vma = this.vmaAt(pos);
+      if (!vma || !(vma.prot & need)) throw sysError(EFAULT, syscall, `0x${pos.toString(16)} is not ${syscall === 'read' ? 'readable' : 'writable'}`);
+      segments.push(vma);
+      pos = vma.end;
+    }
+    for (const vma of segments) {
+      const H = HUGE_BYTES[vma.hsize];
+      for (let slot = alignDown(Math.max(start, vma.start), H); slot < Math.min(end, vma.end); slot += H) {
+        const from = Math.max(start, slot);
+        const to = Math.min(end, slot + H);
+        if (!this.leaves.has(slot)) {
+          const signal = this.faultIn(vma, slot, from);
+          if (signal) return this.raise(signal);
+        }
+        const leaf = this.leaves.get(slot)!;
+        if (leaf.kind === 'hwpoison') return this.raise(sigbus(BUS_MCEERR_AR, from, HUGE_SHIFT[vma.hsize]));
+        const result = this.touchPresent(leaf.page, slot, from, to, syscall);
+        if (result) return result;
+      }
+    }
+    return { ok: true };
+  }
+
+  /** Touches [from, to) of a present hugepage: a corrupted raw page raises a machine check. */
+  private touchPresent(page: Hugepage, slot: number, from: number, to: number, syscall: string): AccessResult | null {
+    const firstRaw = Math.floor((from - slot) / PAGE_SIZE);
+    const lastRaw = Math.floor((to - 1 - slot) / PAGE_SIZE);
+    let hit = -1;
+    for (const raw of page.corrupted) if (raw >= firstRaw && raw <= lastRaw && (hit < 0 || raw < hit)) hit = raw;
+    if (hit < 0) return null;
+    const exact = Math.max(from, slot + hit * PAGE_SIZE);
+    const before = this.signalLog.length;
+    this.host.log.push(logLine.userAccessMce(page.phys + (exact - slot)));
+    this.host.memoryFailure(page, hit, this, true);
+    this.host.guard(syscall);
+    const signal = this.signalLog[before];
+    if (!signal) throw new Error('reference model: a machine check delivered no signal');
+    return { ok: false, signal };
+  }
+
+  /**
+   * MADV_HWPOISON's check phase: the steps addr, addr+H, ... < end, each checked as if the
+   * earlier steps had already run. Any failure throws; nothing has changed yet.
+   */
+  private planHwpoison(start: number, end: number): { pos: number; vma: Vma }[] {
+    const steps: { pos: number; vma: Vma }[] = [];
+    const pending: Record<HugepageSize, { reserved: number; unreserved: number }> = {
+      '2M': { reserved: 0, unreserved: 0 },
+      '1G': { reserved: 0, unreserved: 0 },
+    };
+    const faulted = new Map<string, Hugepage | null>(); // key -> page (null: newly allocated)
+    const unmapped = new Set<string>(); // keys an earlier step poisons under DEFAULT
+    const poisoned = new Set<string>(); // key/raw pairs an earlier step poisons
+    for (let pos = start; pos < end; ) {
+      const vma = this.vmaAt(pos);
+      if (!vma) throw sysError(EFAULT, 'madvise', `0x${pos.toString(16)} is not mapped`);
+      const H = HUGE_BYTES[vma.hsize];
+      const slot = alignDown(pos, H);
+      const raw = (pos - slot) / PAGE_SIZE;
+      // The same hugepage reached through two VMAs has one key.
+      const key = vma.shared ? `file ${vma.file!.id}:${this.indexOf(vma, slot)}` : `private ${slot}`;
+      const leaf = this.leaves.get(slot);
+      if (leaf?.kind === 'hwpoison' || unmapped.has(key)) throw sysError(EFAULT, 'madvise', 'the hugepage is unmapped (poisoned)');
+      let page: Hugepage | null;
+      if (leaf) {
+        page = leaf.page;
+      } else if (faulted.has(key)) {
+        page = faulted.get(key)!;
+      } else {
+        const plan = this.faultPlan(vma, slot, pending[vma.hsize]);
+        if (plan.kind === 'sigbus') throw sysError(EFAULT, 'madvise', 'the page cannot be faulted in');
+        if (plan.kind === 'allocate') pending[vma.hsize][plan.reserved ? 'reserved' : 'unreserved']++;
+        page = plan.kind === 'cached' ? plan.page : null;
+        faulted.set(key, page);
+      }
+      if (page?.poisoned.has(raw) || poisoned.has(`${key}/${raw}`)) throw sysError(EHWPOISON, 'madvise', 'the page is already poisoned');
+      poisoned.add(`${key}/${raw}`);
+      const keep = vma.shared && vma.file!.keep;
+      if (!keep) unmapped.add(key);
+      steps.push({ pos, vma });
+      pos += H;
+    }
+    return steps;
+  }
+}
