@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // mfrsim's command line: one subcommand per file in src/commands/.
 import { Command } from 'commander';
+import { registerErrorsCommand } from './commands/errors.js';
 import { registerSelftestCommand } from './commands/selftest.js';
 
 const program = new Command();
@@ -10,6 +11,7 @@ program
   .showHelpAfterError();
 
 registerSelftestCommand(program);
+registerErrorsCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`mfrsim: ${err instanceof Error ? err.message : String(err)}\n`);

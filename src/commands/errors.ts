@@ -1,0 +1,265 @@
+// `mfrsim errors gen` and `mfrsim errors import`: memory-error streams in mfrsim's binary
+// format (docs/error-streams.md), generated from the DRAM fault model or the incident
+// shortcut, or imported from rasdaemon, mcelog, kernel logs and SmartMem-style CSV.
+import { readFile, writeFile } from 'node:fs/promises';
+import { SingleBar } from 'cli-progress';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { computeCalibration, formatCalibration, type CalibrationReport, type FleetTally } from '../errors/calibration.js';
+import { parseGeneratorConfig, type GeneratorConfig, type GeneratorConfigInput } from '../errors/config.js';
+import { LOG_FORMATS, type LogFormat } from '../errors/detect.js';
+import { HOURS_PER_YEAR } from '../errors/faults.js';
+import { ErrorStreamWriter, STREAM_GENERATED, STREAM_WALL_CLOCK, writeErrorStream } from '../errors/format.js';
+import { generateErrorBatches, newFleetTally, tallyFleet } from '../errors/generator.js';
+import { openErrorLog } from '../errors/import-log.js';
+import { makeMapping } from '../errors/mapping.js';
+import { RASDAEMON_TABLES, type RasdaemonTable } from '../errors/readers/rasdaemon.js';
+import { dimmsPerChannelFor, makeTopology } from '../errors/topology.js';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer.');
+  return n;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number.');
+  return n;
+}
+
+function seedValue(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError('must be an integer from 0 to 2^32-1.');
+  return n;
+}
+
+function address(value: string): number {
+  const n = Number(value.replace(/_/g, ''));
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('must be a byte address (decimal or 0x hex).');
+  return n;
+}
+
+/** Options shared by both subcommands: the machines' shape and the DRAM -> physical mapping. */
+function addMachineOptions(cmd: Command, mappings: string[]): Command {
+  return cmd
+    .option('--dimms-per-host <n>', 'DIMMs per host (sockets x channels x DIMMs per channel)', positiveInt, 16)
+    .option('--sockets <n>', 'sockets per host', positiveInt, 2)
+    .option('--channels <n>', 'memory channels per socket', positiveInt, 4)
+    .option('--dimm-gib <n>', 'GiB per DIMM', positiveNumber, 32)
+    .addOption(new Option('--ecc <scheme>', 'ECC: chipkill (18 x4 devices per rank) or secded (9 x8)').choices(['chipkill', 'secded']).default('chipkill'))
+    .addOption(new Option('--mapping <kind>', 'DRAM -> physical address mapping').choices(mappings).default('linear'))
+    .option('--channel-interleave <bytes>', 'channel interleave granularity (64, 256, 4096, ...)', positiveInt, 256)
+    .option('--phys-base <addr>', "start of each host's physical address space", address, 2 ** 32);
+}
+
+interface MachineFlags {
+  dimmsPerHost: number;
+  sockets: number;
+  channels: number;
+  dimmGib: number;
+  ecc: 'chipkill' | 'secded';
+  mapping: string;
+  channelInterleave: number;
+  physBase: number;
+}
+
+function machineConfig(o: MachineFlags): Pick<GeneratorConfigInput, 'topology' | 'mapping' | 'physBase'> {
+  return {
+    topology: {
+      sockets: o.sockets,
+      channelsPerSocket: o.channels,
+      dimmsPerChannel: dimmsPerChannelFor(o.dimmsPerHost, o.sockets, o.channels),
+      dimmGiB: o.dimmGib,
+      ecc: o.ecc,
+    },
+    mapping: { kind: o.mapping === 'xor' ? 'xor' : 'linear', channelInterleaveBytes: o.channelInterleave },
+    physBase: o.physBase,
+  };
+}
+
+type Json = Record<string, unknown>;
+
+/** `over` laid on `base`, objects merged key by key. */
+function deepMerge(base: Json, over: Json): Json {
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b) ? deepMerge(b as Json, v as Json) : v;
+  }
+  return out;
+}
+
+async function readParams(file: string | undefined): Promise<Json> {
+  if (!file) return {};
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new Error(`${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected a JSON object');
+    return parsed as Json;
+  } catch (err) {
+    throw new Error(`${file}: not a JSON parameter object: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+async function writeJson(target: string, value: unknown): Promise<void> {
+  const text = JSON.stringify(value, null, 2) + '\n';
+  if (target === '-') process.stdout.write(text);
+  else await writeFile(target, text);
+}
+
+/** A progress bar on stderr for long runs, only when stderr is a terminal. */
+function progressBar(total: number, label: string): { update(done: number): void; stop(): void } {
+  const LONG_RUN_HOSTS = 5000;
+  if (!process.stderr.isTTY || total < LONG_RUN_HOSTS) return { update() {}, stop() {} };
+  const bar = new SingleBar({ stream: process.stderr, format: `${label} [{bar}] {percentage}% | {value}/{total} hosts | ETA {eta}s` });
+  bar.start(total, 0);
+  const step = Math.max(1, Math.floor(total / 200));
+  return {
+    update(done) {
+      if (done % step === 0 || done === total) bar.update(done);
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}
+
+interface GenFlags extends MachineFlags {
+  hosts: number;
+  years: number;
+  mode: 'dram' | 'incident';
+  seed: number;
+  out?: string;
+  json?: string;
+  fitScale?: number;
+  incidentRate?: number;
+  scrubHours?: number;
+  params?: string;
+  batchSize?: number;
+}
+
+async function runGen(o: GenFlags): Promise<void> {
+  const flags: Json = {
+    mode: o.mode,
+    seed: o.seed,
+    hosts: o.hosts,
+    years: o.years,
+    ...machineConfig(o),
+    ...(o.fitScale !== undefined ? { dram: { fitScale: o.fitScale } } : {}),
+    ...(o.incidentRate !== undefined ? { incident: { perHostYear: o.incidentRate } } : {}),
+    ...(o.scrubHours !== undefined ? { reporting: { scrubHours: o.scrubHours } } : {}),
+  };
+  const config: GeneratorConfig = parseGeneratorConfig(deepMerge(await readParams(o.params), flags) as GeneratorConfigInput);
+  const progress = progressBar(config.hosts, 'generating');
+  let records: number | null = null;
+  let tally: FleetTally;
+  try {
+    if (o.out) {
+      tally = newFleetTally(config);
+      records = await writeErrorStream(
+        o.out === '-' ? process.stdout : o.out,
+        {
+          flags: STREAM_GENERATED,
+          hostCount: config.hosts,
+          seed: config.seed,
+          physBase: config.physBase,
+          spanSeconds: config.years * HOURS_PER_YEAR * 3600,
+        },
+        generateErrorBatches(config, { tally, batchSize: o.batchSize, onHost: progress.update }),
+      );
+    } else {
+      tally = tallyFleet(config, {}, progress.update);
+    }
+  } finally {
+    progress.stop();
+  }
+  const calibration: CalibrationReport = computeCalibration(tally, config.mode);
+  // The report goes to stdout unless stdout carries the stream or the JSON.
+  const report = o.out === '-' || o.json === '-' ? process.stderr : process.stdout;
+  const lines = [records !== null ? `${records.toLocaleString('en-US')} error records -> ${o.out === '-' ? 'stdout' : o.out}` : 'no --out: records not written', formatCalibration(calibration)];
+  report.write(lines.join('\n') + '\n');
+  if (o.json) await writeJson(o.json, { config, records, calibration });
+}
+
+interface ImportFlags extends MachineFlags {
+  format: LogFormat | 'auto';
+  skipBad?: boolean;
+  out?: string;
+  json?: string;
+  table: RasdaemonTable | 'auto';
+}
+
+async function runImport(file: string, o: ImportFlags): Promise<void> {
+  const machine = parseGeneratorConfig(machineConfig(o));
+  const topology = makeTopology(machine.topology);
+  const mapping = o.mapping === 'logged' ? 'logged' : makeMapping(machine.mapping, topology, machine.physBase);
+  const log = await openErrorLog(file, { format: o.format, skipBad: o.skipBad, table: o.table, topology, mapping });
+  const mapped = log.format === 'smartmem' && mapping !== 'logged';
+  const header = { flags: 0, hostCount: 1, seed: 0, physBase: mapped ? machine.physBase : 0, spanSeconds: 0 };
+  let records = 0;
+  if (o.out) {
+    const writer = await ErrorStreamWriter.create(o.out === '-' ? process.stdout : o.out, header);
+    try {
+      for await (const batch of log.batches) await writer.write(batch);
+    } finally {
+      const s = log.stats;
+      await writer.close({
+        flags: s.wallClock ? STREAM_WALL_CLOCK : 0,
+        hostCount: s.hostCount,
+        spanSeconds: s.records > 0 ? s.lastTime - s.firstTime : 0,
+      });
+    }
+    records = writer.recordsWritten;
+  } else {
+    for await (const batch of log.batches) records += batch.length;
+  }
+  const s = log.stats;
+  // The summary goes to stdout unless stdout carries the stream or the JSON.
+  const report = o.out === '-' || o.json === '-' ? process.stderr : process.stdout;
+  report.write(
+    `${file} (${log.format}): ${records.toLocaleString('en-US')} records` +
+      `${o.out ? ` -> ${o.out === '-' ? 'stdout' : o.out}` : ' (no --out: not written)'}; ` +
+      `${s.skipped} malformed skipped${s.firstSkipped ? ` (first: ${s.firstSkipped})` : ''}; ${s.ignored} without a usable address ignored\n`,
+  );
+  if (o.json) await writeJson(o.json, { file, format: log.format, records, stats: s });
+}
+
+export function registerErrorsCommand(program: Command): void {
+  const errors = program.command('errors').description('generate or import memory-error streams (docs/error-streams.md)');
+
+  addMachineOptions(
+    errors
+      .command('gen')
+      .description('generate an error stream for a fleet and print its calibration report')
+      .option('--hosts <n>', 'hosts in the fleet', positiveInt, 1000)
+      .option('--years <y>', 'years of operation to simulate', positiveNumber, 1)
+      .addOption(new Option('--mode <mode>', 'DRAM fault model or the incident shortcut').choices(['dram', 'incident']).default('dram'))
+      .option('--seed <s>', 'random seed', seedValue, 1)
+      .option('--out <file>', 'write the binary stream to this file ("-": stdout)')
+      .option('--json <file>', 'write config, record count and calibration as JSON ("-": stdout)')
+      .option('--fit-scale <x>', 'multiplier on the FIT table', positiveNumber)
+      .option('--incident-rate <r>', 'UE incidents per host-year (incident mode)', positiveNumber)
+      .option('--scrub-hours <h>', 'patrol scrub period', positiveNumber)
+      .option('--params <file>', 'JSON object overriding any model parameter')
+      .option('--batch-size <n>', 'records per batch (the output does not depend on it)', positiveInt),
+    ['linear', 'xor'],
+  ).action((o: GenFlags) => runGen(o));
+
+  addMachineOptions(
+    errors
+      .command('import')
+      .description('convert an error log (rasdaemon, mcelog, kernel log, SmartMem CSV) to an error stream')
+      .argument('<file>', 'the log')
+      .addOption(new Option('--format <format>', 'log format').choices(['auto', ...LOG_FORMATS]).default('auto'))
+      .addOption(new Option('--table <table>', 'rasdaemon table to read').choices(['auto', ...RASDAEMON_TABLES]).default('auto'))
+      .option('--skip-bad', 'skip malformed records (counted) instead of stopping at the first')
+      .option('--out <file>', 'write the binary stream to this file ("-": stdout)')
+      .option('--json <file>', 'write the import summary as JSON ("-": stdout)'),
+    ['linear', 'xor', 'logged'],
+  ).action((file: string, o: ImportFlags) => runImport(file, o));
+}

@@ -1,0 +1,37 @@
+// Opens an error log of any supported format as a stream of record batches.
+import { detectFormat, type LogFormat } from './detect.js';
+import type { DramMapping } from './mapping.js';
+import type { ErrorLogImport, ReaderOptions } from './readers/common.js';
+import { readKmsg } from './readers/kmsg.js';
+import { readMcelog } from './readers/mcelog.js';
+import { readRasdaemon, type RasdaemonTable } from './readers/rasdaemon.js';
+import { readSmartmem } from './readers/smartmem.js';
+import type { Topology } from './topology.js';
+
+export interface OpenLogOptions extends ReaderOptions {
+  format?: LogFormat | 'auto';
+  /** rasdaemon: the table to read. */
+  table?: RasdaemonTable | 'auto';
+  /** smartmem: the machines' topology and the DRAM -> physical mapping (or 'logged'). */
+  topology: Topology;
+  mapping: DramMapping | 'logged';
+}
+
+export async function openErrorLog(file: string, opts: OpenLogOptions): Promise<ErrorLogImport & { format: LogFormat }> {
+  let format = opts.format ?? 'auto';
+  if (format === 'auto') {
+    const detected = await detectFormat(file);
+    if (detected === 'mfrsim') throw new Error(`${file}: already an mfrsim error stream; nothing to import`);
+    format = detected;
+  }
+  switch (format) {
+    case 'rasdaemon':
+      return { format, ...readRasdaemon(file, opts) };
+    case 'mcelog':
+      return { format, ...readMcelog(file, opts) };
+    case 'kmsg':
+      return { format, ...readKmsg(file, opts) };
+    case 'smartmem':
+      return { format, ...readSmartmem(file, opts) };
+  }
+}

@@ -1,0 +1,110 @@
+// Kernel log lines (dmesg, journalctl, syslog):
+//   mce: Uncorrected hardware memory error in user-access at 3710b3400     (byte address; consumed, AR)
+//   Memory failure: 0x3710b3: recovery action for huge page: Recovered     (raw 4 KiB pfn)
+//   Memory failure: 0x3710b3: already hardware poisoned
+//   EDAC MC0: 1 UE memory read error on ... (channel:0 slot:0 page:0x12345 offset:0x0 grain:32 ...)
+// One memory failure prints several lines; they are one record. An "mce:" line opens a
+// consumed (AR) event and the "Memory failure:" lines for its pfn that follow belong to it.
+// "Memory failure:" lines for a new pfn, with no "mce:" line first, are asynchronous (AO)
+// events; "already hardware poisoned" is a new event (a repeat) unless its "mce:" line opened it.
+import { FLAG_SCRUB, FLAG_SOURCE_UNKNOWN, FLAG_UE, UNKNOWN_DIMM, UNKNOWN_FAULT } from '../batch.js';
+import { CAUSE_UNKNOWN } from '../faults.js';
+import { numberedLines, parseDateTime, parseHex, RecordCollector, type ErrorLogImport, type ReaderOptions } from './common.js';
+
+const ISO_PREFIX = /^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)\s/;
+const BOOT_SECONDS = /\[\s*(\d+\.\d+)\]/;
+const MCE_MARK = 'mce: Uncorrected hardware memory error';
+const MCE_LINE = /mce: Uncorrected hardware memory error in [\w-]+ at ([0-9a-fA-F]+)\s*$/;
+const MF_MARK = 'Memory failure:';
+const MF_LINE = /Memory failure: (0x[0-9a-fA-F]+|[0-9a-fA-F]+): (.*)$/;
+const EDAC_LINE = /\bEDAC [\w ]*?MC\d+: (\d+) (CE|UE) (.*)$/;
+const EDAC_PAGE = /\bpage:(0x[0-9a-fA-F]+|\d+)/;
+const EDAC_OFFSET = /\boffset:(0x[0-9a-fA-F]+|\d+)/;
+
+const PAGE_SHIFT = 12;
+
+export function readKmsg(file: string, opts: ReaderOptions = {}): ErrorLogImport {
+  const out = new RecordCollector(file, opts);
+  let sawBootTime = false;
+  let sawWallClock = false;
+
+  async function* batches() {
+    // The event the latest mce:/Memory failure: line opened: its pfn, and whether an
+    // "already hardware poisoned" line would still belong to it.
+    let openPfn = -1;
+    let openedByMce = false;
+    let sawMfLine = false;
+
+    for await (const [n, line] of numberedLines(file)) {
+      const isMce = line.includes(MCE_MARK);
+      const isMf = !isMce && line.includes(MF_MARK);
+      const isEdac = !isMce && !isMf && line.includes('EDAC ') && /\b(CE|UE)\b/.test(line);
+      if (!isMce && !isMf && !isEdac) continue;
+
+      const where = `line ${n}`;
+      const iso = ISO_PREFIX.exec(line);
+      let time = iso ? parseDateTime(iso[1]) : NaN;
+      sawWallClock ||= !Number.isNaN(time);
+      if (Number.isNaN(time)) {
+        const boot = BOOT_SECONDS.exec(line);
+        time = boot ? parseFloat(boot[1]) : 0;
+        sawBootTime ||= boot !== null;
+      }
+
+      if (isMce) {
+        const m = MCE_LINE.exec(line);
+        const addr = m ? parseHex(m[1]) : null;
+        if (addr === null) {
+          out.bad(where, 'an "mce: Uncorrected hardware memory error" line without a hex physical address at its end');
+          continue;
+        }
+        out.push(time, 0, addr, FLAG_UE, CAUSE_UNKNOWN, UNKNOWN_DIMM, UNKNOWN_FAULT, 1);
+        openPfn = Math.floor(addr / 2 ** PAGE_SHIFT);
+        openedByMce = true;
+        sawMfLine = false;
+      } else if (isMf) {
+        const m = MF_LINE.exec(line);
+        const pfn = m ? parseHex(m[1]) : null;
+        if (m === null || pfn === null) {
+          out.bad(where, 'a "Memory failure:" line without a pfn (expected "Memory failure: 0x<pfn>: <message>")');
+          continue;
+        }
+        const repeat = m[2].startsWith('already hardware poisoned');
+        const belongs = pfn === openPfn && (!repeat || (openedByMce && !sawMfLine));
+        if (belongs) {
+          sawMfLine = true;
+        } else {
+          out.push(time, 0, pfn * 2 ** PAGE_SHIFT, FLAG_UE | FLAG_SCRUB, CAUSE_UNKNOWN, UNKNOWN_DIMM, UNKNOWN_FAULT, 1);
+          openPfn = pfn;
+          openedByMce = false;
+          sawMfLine = true;
+        }
+      } else {
+        const m = EDAC_LINE.exec(line);
+        if (!m) continue; // an EDAC line mentioning CE/UE in passing (driver banners)
+        const page = EDAC_PAGE.exec(m[3]);
+        if (!page) {
+          out.ignore(); // "no information available": the driver could not locate it
+          continue;
+        }
+        const offset = EDAC_OFFSET.exec(m[3]);
+        const pageNo = page[1].startsWith('0x') ? parseHex(page[1]) : Number(page[1]);
+        const offsetNo = offset ? (offset[1].startsWith('0x') ? parseHex(offset[1]) : Number(offset[1])) : 0;
+        if (pageNo === null || offsetNo === null || !Number.isSafeInteger(pageNo) || !Number.isSafeInteger(offsetNo)) {
+          out.bad(where, 'an EDAC error line whose page:/offset: fields are not numbers');
+          continue;
+        }
+        const count = Number(m[1]);
+        const what = m[3].toLowerCase();
+        const source = what.includes('scrub') ? FLAG_SCRUB : what.includes('read') ? 0 : FLAG_SOURCE_UNKNOWN;
+        out.push(time, 0, pageNo * 2 ** PAGE_SHIFT + offsetNo, (m[2] === 'UE' ? FLAG_UE : 0) | source, CAUSE_UNKNOWN, UNKNOWN_DIMM, UNKNOWN_FAULT, Math.max(1, count));
+      }
+      const batch = out.full();
+      if (batch) yield batch;
+    }
+    out.stats.wallClock = sawWallClock && !sawBootTime;
+    const rest = out.rest();
+    if (rest) yield rest;
+  }
+  return { file, batches: batches(), stats: out.stats };
+}
