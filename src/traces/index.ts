@@ -1,0 +1,24 @@
+// Access traces: streaming readers for the formats users have, mfrsim's binary format, and
+// the address-space layout that places virtual-address traces in HugeTLB memory.
+export { ACCESS_IFETCH, ACCESS_READ, ACCESS_WRITE, TRACE_FORMATS } from './types.js';
+export type { AccessBatch, OpenTraceOptions, TraceColumns, TraceFormat, TraceReader } from './types.js';
+export { TraceFormatError } from './errors.js';
+export { createAccessBatch, DEFAULT_BATCH_SIZE } from './batch.js';
+export { openTrace } from './open.js';
+export { detectTraceFormat } from './detect.js';
+export { isTraceFormat } from './formats.js';
+export { TraceWriter, writeTrace, type TraceWriterOptions } from './binary.js';
+export {
+  HUGEPAGE_BYTES,
+  LayoutError,
+  defaultLayout,
+  loadLayout,
+  memfdFlags,
+  mmapFlags,
+  parseLayout,
+  traceAddressRange,
+  type AddressLayout,
+  type DefaultLayoutOptions,
+  type HugetlbPolicy,
+  type LayoutRegion,
+} from './layout.js';

@@ -1,0 +1,195 @@
+// The address-space layout of a virtual-address trace: which ranges are backed by which
+// HugeTLB memfd (hugepage size, memory-failure policy, shared or private mapping). The default
+// backs the trace's touched range with one memfd; a JSON layout file describes anything else.
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import {
+  MAP_PRIVATE,
+  MAP_SHARED,
+  MFD_HUGE_1GB,
+  MFD_HUGE_2MB,
+  MFD_HUGETLB,
+  MFD_MF_KEEP_UE_MAPPED,
+} from '../constants.js';
+import type { HugepageSize } from '../types.js';
+import type { TraceReader } from './types.js';
+
+/** `keep`: the memfd is created with MFD_MF_KEEP_UE_MAPPED; `default`: hard-offline. */
+export type HugetlbPolicy = 'keep' | 'default';
+
+export interface LayoutRegion {
+  name: string;
+  /** First byte address; a multiple of the hugepage size. */
+  start: number;
+  /** Bytes; a positive multiple of the hugepage size. */
+  length: number;
+  hugepageSize: HugepageSize;
+  policy: HugetlbPolicy;
+  sharing: 'shared' | 'private';
+}
+
+/** Regions sorted by start, not overlapping. */
+export interface AddressLayout {
+  regions: LayoutRegion[];
+}
+
+export const HUGEPAGE_BYTES: Record<HugepageSize, number> = { '2M': 2 << 20, '1G': 1 << 30 };
+
+export class LayoutError extends Error {
+  /**
+   * @param file the layout file
+   * @param path JSON path of the offending value, e.g. `regions[1].start` (empty for the root)
+   * @param reason what is wrong
+   */
+  constructor(
+    readonly file: string,
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`${file}: ${path ? `${path}: ` : ''}${reason}`);
+    this.name = 'LayoutError';
+  }
+}
+
+const SIZE_UNITS: Record<string, number> = { K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+
+/** A byte count or address: a number, or a string in hex (`0x...`), decimal, or with a K/M/G/T suffix. */
+const byteValue = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const parsed = typeof value === 'number' ? value : parseByteString(value);
+  if (!Number.isSafeInteger(parsed) || parsed < 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a byte count or address (0x..., decimal, or like 2M/1G), got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+function parseByteString(text: string): number {
+  const match = /^(?:0x([0-9a-f]+)|(\d+)([KMGT])?)$/i.exec(text.trim());
+  if (!match) return NaN;
+  if (match[1] !== undefined) return parseInt(match[1], 16);
+  return Number(match[2]) * (match[3] ? SIZE_UNITS[match[3].toUpperCase()] : 1);
+}
+
+const regionSchema = z
+  .strictObject({
+    name: z.string().optional(),
+    start: byteValue,
+    length: byteValue,
+    hugepageSize: z.enum(['2M', '1G']),
+    policy: z.enum(['keep', 'default']).default('default'),
+    sharing: z.enum(['shared', 'private']).default('shared'),
+  })
+  .superRefine((region, ctx) => {
+    const page = HUGEPAGE_BYTES[region.hugepageSize];
+    if (region.start % page !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['start'], message: `must be a multiple of the hugepage size (${region.hugepageSize})` });
+    }
+    if (region.length === 0 || region.length % page !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['length'], message: `must be a positive multiple of the hugepage size (${region.hugepageSize})` });
+    }
+    if (region.start + region.length > Number.MAX_SAFE_INTEGER) {
+      ctx.addIssue({ code: 'custom', path: ['length'], message: 'region ends above 2^53-1' });
+    }
+  });
+
+const layoutSchema = z
+  .strictObject({ regions: z.array(regionSchema).min(1, 'needs at least one region') })
+  .superRefine((layout, ctx) => {
+    const order = layout.regions.map((_, i) => i).sort((a, b) => layout.regions[a].start - layout.regions[b].start);
+    for (let k = 1; k < order.length; k++) {
+      const before = layout.regions[order[k - 1]];
+      const after = layout.regions[order[k]];
+      if (after.start < before.start + before.length) {
+        ctx.addIssue({ code: 'custom', path: ['regions', order[k]], message: `overlaps regions[${order[k - 1]}]` });
+      }
+    }
+  });
+
+/** Validates a parsed layout document; `file` names it in errors. */
+export function parseLayout(document: unknown, file: string): AddressLayout {
+  const result = layoutSchema.safeParse(document);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new LayoutError(file, jsonPath(issue.path), issue.message);
+  }
+  const regions = result.data.regions.map((r, i) => ({ ...r, name: r.name ?? `region${i}` }));
+  return { regions: regions.sort((a, b) => a.start - b.start) };
+}
+
+export async function loadLayout(path: string): Promise<AddressLayout> {
+  let document: unknown;
+  try {
+    document = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    if (err instanceof SyntaxError) throw new LayoutError(path, '', `invalid JSON: ${err.message}`);
+    throw err;
+  }
+  return parseLayout(document, path);
+}
+
+function jsonPath(path: readonly PropertyKey[]): string {
+  return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i > 0 ? '.' : ''}${String(key)}`)).join('');
+}
+
+export interface DefaultLayoutOptions {
+  hugepageSize?: HugepageSize;
+  policy?: HugetlbPolicy;
+  sharing?: 'shared' | 'private';
+}
+
+/**
+ * One region covering [minAddr, maxAddr] rounded out to whole hugepages (default 2M pages,
+ * policy `default`, shared). A trace that touches both low code and a high stack gets a large
+ * region: describe such address spaces with a layout file instead.
+ */
+export function defaultLayout(minAddr: number, maxAddr: number, options: DefaultLayoutOptions = {}): AddressLayout {
+  if (!Number.isSafeInteger(minAddr) || !Number.isSafeInteger(maxAddr) || minAddr < 0 || maxAddr < minAddr) {
+    throw new RangeError(`invalid address range ${minAddr}..${maxAddr}`);
+  }
+  const hugepageSize = options.hugepageSize ?? '2M';
+  const page = HUGEPAGE_BYTES[hugepageSize];
+  const start = Math.floor(minAddr / page) * page;
+  const end = Math.ceil((maxAddr + 1) / page) * page;
+  return {
+    regions: [
+      {
+        name: 'trace',
+        start,
+        length: end - start,
+        hugepageSize,
+        policy: options.policy ?? 'default',
+        sharing: options.sharing ?? 'shared',
+      },
+    ],
+  };
+}
+
+/** memfd_create flags for a region's backing file. */
+export function memfdFlags(region: LayoutRegion): number {
+  const size = region.hugepageSize === '2M' ? MFD_HUGE_2MB : MFD_HUGE_1GB;
+  return MFD_HUGETLB | size | (region.policy === 'keep' ? MFD_MF_KEEP_UE_MAPPED : 0);
+}
+
+/** mmap flags for a region's mapping. */
+export function mmapFlags(region: LayoutRegion): number {
+  return region.sharing === 'shared' ? MAP_SHARED : MAP_PRIVATE;
+}
+
+/**
+ * The lowest and highest address of a trace, for defaultLayout: from the header of an mfrsim
+ * trace, else by reading the trace once. Undefined for an empty trace.
+ */
+export async function traceAddressRange(trace: TraceReader): Promise<{ min: number; max: number } | undefined> {
+  if (trace.addressRange) return trace.eventCount === 0 ? undefined : trace.addressRange;
+  let min = Infinity;
+  let max = -Infinity;
+  for await (const batch of trace) {
+    const { addr } = batch;
+    for (let i = 0; i < batch.length; i++) {
+      const a = addr[i];
+      if (a < min) min = a;
+      if (a > max) max = a;
+    }
+  }
+  return min <= max ? { min, max } : undefined;
+}
