@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // mfrsim's command line: one subcommand per file in src/commands/.
 import { Command } from 'commander';
+import { registerConvertCommand } from './commands/convert.js';
 import { registerErrorsCommand } from './commands/errors.js';
+import { registerReplayCommand } from './commands/replay.js';
 import { registerSelftestCommand } from './commands/selftest.js';
 
 const program = new Command();
@@ -11,6 +13,8 @@ program
   .showHelpAfterError();
 
 registerSelftestCommand(program);
+registerReplayCommand(program);
+registerConvertCommand(program);
 registerErrorsCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

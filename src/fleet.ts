@@ -3,8 +3,8 @@
 // memory. A fleet larger than one wasm32 instance holds is split into shards by host
 // (src/fleet-pool.ts); per-host results do not depend on the split.
 import {
-  MAP_SHARED, MFD_HUGETLB, MFD_HUGE_1GB, MFD_HUGE_2MB, MFD_MF_KEEP_UE_MAPPED, PROT_READ,
-  PROT_WRITE,
+  MAP_FIXED, MAP_PRIVATE, MAP_SHARED, MFD_HUGETLB, MFD_HUGE_1GB, MFD_HUGE_2MB, MFD_MF_KEEP_UE_MAPPED,
+  PROT_READ, PROT_WRITE,
 } from './constants.js';
 import { Counter, ErrFlag, HostFlag, Out, ProcFlag, instantiateKernel, type KernelExports } from './kernel.js';
 import { drainOutbox, isLogRecord } from './outbox.js';
@@ -13,16 +13,34 @@ import type { HugepageSize } from './types.js';
 
 export type Policy = 'default' | 'keep';
 
-export interface VmSpec {
-  /** Guest memory in bytes (rounded up to the hugepage size). */
-  memory: number;
+/** One memfd mapped by a process. */
+export interface RegionSpec {
+  /** Fixed virtual address (default: placed by mmap). */
+  address?: number;
+  /** Bytes (rounded up to the hugepage size). */
+  length: number;
   hugepage: HugepageSize;
   policy: Policy;
-  /** The VMM handles SIGBUS (default true) or dies of it. */
+  /** MAP_SHARED (default) or MAP_PRIVATE. */
+  shared?: boolean;
+}
+
+/**
+ * A process on a host: a VM (one memfd of `memory` bytes, the VMM's guest memory) or, with
+ * `regions`, any set of mappings (a traced program's address space).
+ */
+export interface VmSpec {
+  memory?: number;
+  hugepage?: HugepageSize;
+  policy?: Policy;
+  /** Fixed address of the guest memory mapping (default: placed by mmap). */
+  address?: number;
+  regions?: RegionSpec[];
+  /** The process handles SIGBUS (default true) or dies of it. */
   handlesSigbus?: boolean;
   mceKill?: 'default' | 'early' | 'late';
-  /** Fixed guest-physical base address in the VMM (default: placed by mmap). */
-  address?: number;
+  /** Fault every mapping in at boot, as VMMs pre-fault guest memory (default true). */
+  prefault?: boolean;
 }
 
 export interface HostSpec {
@@ -32,7 +50,7 @@ export interface HostSpec {
   earlyKill?: boolean;
 }
 
-/** A VM as the replay sees it: the VMM's kernel process and where guest memory is mapped. */
+/** A VM as the replay sees it: its kernel process and where its (first) mapping lies. */
 export interface VmHandle {
   host: number;
   proc: number;
@@ -113,16 +131,24 @@ export class FleetShard {
       if (vm.mceKill === 'early') pflags |= ProcFlag.mceEarly;
       if (vm.mceKill === 'late') pflags |= ProcFlag.mceLate;
       const p = k.proc_spawn(h, pflags);
-      const shift = SHIFT[vm.hugepage];
-      const size = Math.ceil(vm.memory / 2 ** shift) * 2 ** shift;
-      const memfdFlags = MFD_HUGETLB | MFD_SIZE[vm.hugepage] | (vm.policy === 'keep' ? MFD_MF_KEEP_UE_MAPPED : 0);
-      const fd = this.check('memfd_create', k.memfd_create(p, memfdFlags), index);
-      this.check('ftruncate', k.ftruncate(p, fd, size), index);
-      const base = this.check('mmap', k.mmap(p, vm.address ?? 0, size, PROT_READ | PROT_WRITE, MAP_SHARED | (vm.address ? 0x10 : 0), fd, 0), index);
-      this.check('prefault', k.access(p, base, size, 1), index);
-      this.vms.push({ host: h, proc: p, base, size, hugepageShift: shift });
+      const regions = vm.regions ?? [{ address: vm.address, length: vm.memory ?? 0, hugepage: vm.hugepage ?? '2M', policy: vm.policy ?? 'default' }];
+      const mapped = regions.map((r) => this.mapRegion(index, p, r, vm.prefault !== false));
+      this.vms.push({ host: h, proc: p, base: mapped[0]!.base, size: mapped[0]!.size, hugepageShift: SHIFT[regions[0]!.hugepage] });
     }
     this.drain();
+  }
+
+  private mapRegion(index: number, p: number, r: RegionSpec, prefault: boolean): { base: number; size: number } {
+    const k = this.kernel;
+    const shift = SHIFT[r.hugepage];
+    const size = Math.ceil(r.length / 2 ** shift) * 2 ** shift;
+    const memfdFlags = MFD_HUGETLB | MFD_SIZE[r.hugepage] | (r.policy === 'keep' ? MFD_MF_KEEP_UE_MAPPED : 0);
+    const fd = this.check('memfd_create', k.memfd_create(p, memfdFlags), index);
+    this.check('ftruncate', k.ftruncate(p, fd, size), index);
+    const flags = (r.shared === false ? MAP_PRIVATE : MAP_SHARED) | (r.address !== undefined ? MAP_FIXED : 0);
+    const base = this.check('mmap', k.mmap(p, r.address ?? 0, size, PROT_READ | PROT_WRITE, flags, fd, 0), index);
+    if (prefault) this.check('prefault', k.access(p, base, size, 1), index);
+    return { base, size };
   }
 
   private check(what: string, ret: number, host: number): number {

@@ -1,0 +1,198 @@
+// `mfrsim replay`: a recorded access trace against one simulated host, or a fleet
+// description with synthetic workloads across worker threads. Prints a summary table and,
+// with --json, writes the figures.
+import { readFile, writeFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { z } from 'zod';
+import type { HostStats } from '../fleet.js';
+import { runFleet } from '../fleet-pool.js';
+import { fileProgress } from '../progress.js';
+import { replayTrace } from '../replay-trace.js';
+import { TRACE_FORMATS, type TraceFormat } from '../traces/index.js';
+import type { HugepageSize } from '../types.js';
+
+interface ReplayOptions {
+  trace?: string;
+  fleet?: string;
+  format: TraceFormat | 'auto';
+  errors?: string;
+  errorsHost: number;
+  layout?: string;
+  policy: 'default' | 'keep';
+  hugepage: HugepageSize;
+  poisonFraction?: number;
+  seed: number;
+  killOnSigbus?: boolean;
+  workers?: number;
+  json?: string;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer.');
+  return n;
+}
+
+function fraction(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be a number from 0 to 1.');
+  return n;
+}
+
+const region = z.object({
+  address: z.number().int().nonnegative().optional(),
+  length: z.number().int().positive(),
+  hugepage: z.enum(['2M', '1G']),
+  policy: z.enum(['default', 'keep']),
+  shared: z.boolean().optional(),
+});
+const vm = z.object({
+  memory: z.number().int().positive().optional(),
+  hugepage: z.enum(['2M', '1G']).optional(),
+  policy: z.enum(['default', 'keep']).optional(),
+  regions: z.array(region).optional(),
+  handlesSigbus: z.boolean().optional(),
+  mceKill: z.enum(['default', 'early', 'late']).optional(),
+}).refine((v) => v.regions !== undefined || v.memory !== undefined, 'a VM needs memory or regions');
+const host = z.object({
+  hugepages: z.object({ '2M': z.number().int().nonnegative().optional(), '1G': z.number().int().nonnegative().optional() }),
+  vms: z.array(vm),
+  keepVersion: z.enum(['v3', 'v4']).optional(),
+  earlyKill: z.boolean().optional(),
+});
+/** A fleet description: `hosts` copies of `host`, poisoned and driven by a workload. */
+const fleetSchema = z.object({
+  hosts: z.number().int().positive(),
+  host,
+  seed: z.number().int().optional(),
+  poison: z.object({ fraction: z.number().min(0).max(1) }).optional(),
+  workload: z.object({
+    pattern: z.enum(['random', 'sequential', 'poisoned']),
+    accessesPerHost: z.number().int().nonnegative(),
+    writeFraction: z.number().min(0).max(1).optional(),
+  }).optional(),
+});
+
+async function loadFleet(path: string): Promise<z.infer<typeof fleetSchema>> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const parsed = fleetSchema.safeParse(doc);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${path}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+const GiB = 2 ** 30;
+
+/** The summary printed for people: one figure per line. */
+function summary(title: string, s: HostStats, extra: [string, string][]): string {
+  const rows: [string, string][] = [
+    ['accesses', s.accesses.toLocaleString('en-US')],
+    ['completed', s.ok.toLocaleString('en-US')],
+    ['SIGBUS', s.sigbus.toLocaleString('en-US')],
+    ['  BUS_MCEERR_AR', s.sigbusByCode.BUS_MCEERR_AR.toLocaleString('en-US')],
+    ['  BUS_MCEERR_AO', s.sigbusByCode.BUS_MCEERR_AO.toLocaleString('en-US')],
+    ['  BUS_ADRERR', s.sigbusByCode.BUS_ADRERR.toLocaleString('en-US')],
+    ['  SI_KERNEL', s.sigbusByCode.SI_KERNEL.toLocaleString('en-US')],
+    ['processes killed', String(s.killed)],
+    ['raw pages poisoned', s.rawPagesPoisoned.toLocaleString('en-US')],
+    ['hugepages lost whole', s.hugepagesLost.toLocaleString('en-US')],
+    ['memory lost', `${(s.bytesLost / GiB).toFixed(3)} GiB (${s.bytesLost.toLocaleString('en-US')} bytes)`],
+    ['memory failures', `${s.memoryFailure.total} (recovered ${s.memoryFailure.recovered}, failed ${s.memoryFailure.failed}, ignored ${s.memoryFailure.ignored})`],
+    ...extra,
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return [title, ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`)].join('\n');
+}
+
+async function writeJson(target: string, data: unknown): Promise<void> {
+  const text = `${JSON.stringify(data, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v), 2)}\n`;
+  if (target === '-') process.stdout.write(text);
+  else await writeFile(target, text);
+}
+
+async function replayTraceCommand(o: ReplayOptions): Promise<void> {
+  let progress: ReturnType<typeof fileProgress> | undefined;
+  const r = await replayTrace({
+    trace: o.trace!, format: o.format, layout: o.layout, hugepage: o.hugepage, policy: o.policy,
+    errors: o.errors, errorsHost: o.errorsHost, poisonFraction: o.poisonFraction, seed: o.seed,
+    killOnSigbus: o.killOnSigbus,
+    onProgress: ({ bytesRead, fileSize, events }) => {
+      progress ??= fileProgress('replaying', fileSize);
+      progress.update(bytesRead, events);
+    },
+  });
+  progress?.stop();
+  const regions = r.layout.regions;
+  const mapped = regions.reduce((n, x) => n + x.length, 0);
+  const json = {
+    accesses: r.accesses, ok: r.ok, sigbus: r.sigbus, sigbusByCode: r.sigbusByCode, bytesLost: r.bytesLost,
+    hugepagesLost: r.hugepagesLost, rawPagesPoisoned: r.rawPagesPoisoned, processKilled: r.processKilled,
+    eventsPerSecond: r.eventsPerSecond, replaySeconds: r.replaySeconds, trace: r.trace, format: r.format,
+    layout: r.layout, relocation: r.relocation, errors: r.errors, memoryFailure: r.host.memoryFailure, faultIns: r.host.faultIns,
+    signalLog: r.signalLog, signalsDropped: r.signalsDropped,
+  };
+  if (o.json !== '-') {
+    process.stdout.write(`${summary(`replay of ${r.trace} (${r.format})`, r.host, [
+      ['layout', `${regions.length} region(s), ${(mapped / GiB).toFixed(2)} GiB of ${regions[0]!.hugepageSize} hugepages, policy ${regions[0]!.policy}`],
+      ['UEs applied', `${r.errors.applied} (${r.errors.outsideHost} outside the host, ${r.errors.corrected} CEs skipped)`],
+      ['throughput', `${Math.round(r.eventsPerSecond).toLocaleString('en-US')} events/s (${r.replaySeconds.toFixed(2)} s)`],
+    ])}\n`);
+  }
+  if (o.json) await writeJson(o.json, json);
+}
+
+async function replayFleetCommand(o: ReplayOptions): Promise<void> {
+  const fleet = await loadFleet(o.fleet!);
+  const showProgress = process.stderr.isTTY;
+  const r = await runFleet({
+    hosts: Array.from({ length: fleet.hosts }, () => fleet.host),
+    seed: fleet.seed ?? o.seed,
+    poison: fleet.poison,
+    workload: fleet.workload,
+    workers: o.workers,
+    onShardDone: showProgress ? (done, total) => process.stderr.write(`\rreplaying fleet: ${done}/${total} shards`) : undefined,
+  });
+  if (showProgress) process.stderr.write('\n');
+  const eventsPerSecond = r.total.accesses / Math.max(r.wallSeconds, 1e-9);
+  if (o.json !== '-') {
+    process.stdout.write(`${summary(`fleet replay of ${o.fleet} (${fleet.hosts} hosts)`, r.total, [
+      ['throughput', `${Math.round(eventsPerSecond).toLocaleString('en-US')} events/s end to end (${r.wallSeconds.toFixed(2)} s)`],
+    ])}\n`);
+  }
+  if (o.json) {
+    await writeJson(o.json, {
+      ...r.total, eventsPerSecond, wallSeconds: r.wallSeconds, perHost: r.perHost,
+      signalLog: r.signalLog, signalsDropped: r.signalsDropped,
+    });
+  }
+}
+
+export function registerReplayCommand(program: Command): void {
+  program
+    .command('replay')
+    .description('replay an access trace (or a fleet description) against simulated hosts and report what recovery cost')
+    .option('--trace <file>', 'access trace (lackey, Ramulator, DRAMsim3, ChampSim, perf, mfrsim; plain or .xz)')
+    .option('--fleet <file>', 'fleet description (JSON: hosts, host, poison, workload) instead of a trace')
+    .addOption(new Option('--format <format>', 'trace format').choices(['auto', ...TRACE_FORMATS]).default('auto'))
+    .option('--errors <file>', 'mfrsim error stream (mfrsim errors gen/import): its UEs are applied before the trace')
+    .option('--errors-host <n>', 'which host of the error stream is this one', nonNegativeInt, 0)
+    .option('--layout <file>', 'address-space layout (JSON, docs/formats.md); default: the touched hugepages')
+    .addOption(new Option('--policy <policy>', 'recovery policy of the default layout').choices(['default', 'keep']).default('default'))
+    .addOption(new Option('--hugepage <size>', 'hugepage size of the default layout').choices(['2M', '1G']).default('2M'))
+    .option('--poison-fraction <f>', 'share of hugepages given one poisoned raw page before the run', fraction)
+    .option('--seed <s>', 'random seed', nonNegativeInt, 1)
+    .option('--kill-on-sigbus', 'the traced process has no SIGBUS handler and dies of the first one')
+    .option('--workers <n>', 'worker threads for --fleet (default: one per core; a single trace is one address space)', nonNegativeInt)
+    .option('--json <file>', 'write the figures as JSON ("-": stdout only)')
+    .action(async (o: ReplayOptions) => {
+      if ((o.trace === undefined) === (o.fleet === undefined)) throw new Error('replay needs exactly one of --trace or --fleet');
+      await (o.trace ? replayTraceCommand(o) : replayFleetCommand(o));
+    });
+}

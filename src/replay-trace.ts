@@ -1,0 +1,206 @@
+// Replays a recorded access trace (any size, streamed) against one simulated host: the
+// traced program's address space is laid out as HugeTLB memfds, the host's UEs come from an
+// error stream (or a seeded fraction of poisoned hugepages), and every access is replayed in
+// wasm batches.
+import { FLAG_SCRUB, FLAG_UE } from './errors/batch.js';
+import { readErrorStream } from './errors/format.js';
+import { streamRng, uniformInt } from './errors/rng.js';
+import { ErrFlag } from './kernel.js';
+import { FleetShard, REPLAY_BATCH, type HostStats, type RegionSpec, type SignalRecord } from './fleet.js';
+import { ACCESS_WRITE, openTrace, type TraceFormat, type TraceReader } from './traces/index.js';
+import { HUGEPAGE_BYTES, loadLayout, type AddressLayout } from './traces/layout.js';
+import type { HugepageSize } from './types.js';
+
+const PHYS_BASE = 2 ** 32;
+/** Lowest address a mapping may start at (vm.mmap_min_addr). */
+const MMAP_MIN_ADDR = 0x10000;
+/**
+ * Where a layout that starts below mmap_min_addr is moved: a hugepage-aligned region at 0
+ * (a program loaded at 0x108000 under valgrind, say) cannot be mapped there, so every trace
+ * address is replayed this far up instead. Translation costs and outcomes do not change.
+ */
+const RELOCATION = 2 ** 40;
+
+export interface TraceReplayOptions {
+  trace: string;
+  format?: TraceFormat | 'auto';
+  /** A layout file; default: the hugepages the trace touches, grouped into regions. */
+  layout?: string;
+  hugepage?: HugepageSize;
+  policy?: 'default' | 'keep';
+  /** An mfrsim error stream; its UEs for `errorsHost` are applied before the trace runs. */
+  errors?: string;
+  errorsHost?: number;
+  /** Share of the layout's hugepages given one poisoned raw page (scrub UEs) before the run. */
+  poisonFraction?: number;
+  seed?: number;
+  /** The traced process dies of SIGBUS instead of handling it (default: it handles it). */
+  killOnSigbus?: boolean;
+  onProgress?: (p: { bytesRead: number; fileSize: number; events: number }) => void;
+}
+
+export interface TraceReplayResult {
+  trace: string;
+  format: TraceFormat;
+  layout: AddressLayout;
+  /** Added to every trace address when the layout starts below mmap_min_addr, else 0. */
+  relocation: number;
+  accesses: number;
+  ok: number;
+  sigbus: number;
+  sigbusByCode: HostStats['sigbusByCode'];
+  bytesLost: number;
+  hugepagesLost: number;
+  rawPagesPoisoned: number;
+  processKilled: boolean;
+  errors: { applied: number; corrected: number; outsideHost: number };
+  host: HostStats;
+  signalLog: SignalRecord[];
+  signalsDropped: number;
+  replaySeconds: number;
+  eventsPerSecond: number;
+}
+
+/**
+ * The hugepages a trace touches, merged into regions: runs of touched hugepages closer than
+ * `gap` hugepages share one region, so a sparse address space does not back its holes.
+ */
+export async function touchedLayout(trace: TraceReader, hugepage: HugepageSize, policy: 'default' | 'keep', gap = 64): Promise<AddressLayout> {
+  const H = HUGEPAGE_BYTES[hugepage];
+  const touched = new Set<number>();
+  for await (const batch of trace) {
+    for (let i = 0; i < batch.length; i++) touched.add(Math.floor(batch.addr[i]! / H));
+  }
+  const pages = [...touched].sort((a, b) => a - b);
+  const regions: AddressLayout['regions'] = [];
+  for (let i = 0; i < pages.length; ) {
+    let j = i;
+    while (j + 1 < pages.length && pages[j + 1]! - pages[j]! <= gap) j++;
+    regions.push({
+      name: `trace-${regions.length}`, start: pages[i]! * H, length: (pages[j]! - pages[i]! + 1) * H,
+      hugepageSize: hugepage, policy, sharing: 'shared',
+    });
+    i = j + 1;
+  }
+  return { regions };
+}
+
+/** The highest physical address among `host`'s UEs in an error stream, or 0. */
+async function maxUEAddress(path: string, host: number): Promise<number> {
+  let max = 0;
+  for await (const b of readErrorStream(path)) {
+    for (let i = 0; i < b.length; i++) {
+      if (b.host[i] === host && (b.flags[i]! & FLAG_UE) !== 0 && b.physAddr[i]! > max) max = b.physAddr[i]!;
+    }
+  }
+  return max;
+}
+
+export async function replayTrace(opts: TraceReplayOptions): Promise<TraceReplayResult> {
+  const trace = await openTrace(opts.trace, { format: opts.format ?? 'auto', batchSize: REPLAY_BATCH });
+  if (trace.physical) {
+    throw new Error(`${opts.trace}: the trace carries physical addresses; replay needs the virtual ones (perf script -F addr)`);
+  }
+  const hugepage = opts.hugepage ?? '2M';
+  const layout = opts.layout ? await loadLayout(opts.layout) : await touchedLayout(trace, hugepage, opts.policy ?? 'default');
+  if (layout.regions.length === 0) throw new Error(`${opts.trace}: the trace has no accesses`);
+
+  // The host's pools: what the layout maps, and enough to hold every UE of the error stream.
+  const need: Record<HugepageSize, number> = { '2M': 0, '1G': 0 };
+  for (const r of layout.regions) need[r.hugepageSize] += r.length / HUGEPAGE_BYTES[r.hugepageSize];
+  const errorsHost = opts.errors ? (opts.errorsHost ?? 0) : 0;
+  if (opts.errors) {
+    // 1 GiB pages sit at the bottom of a host's pool space, 2 MiB pages after them.
+    const top = await maxUEAddress(opts.errors, errorsHost);
+    const size: HugepageSize = need['1G'] > 0 ? '1G' : '2M';
+    const below1G = need['1G'] * HUGEPAGE_BYTES['1G'];
+    const span = top - PHYS_BASE - (size === '2M' ? below1G : 0);
+    need[size] = Math.max(need[size], Math.floor(span / HUGEPAGE_BYTES[size]) + 1);
+  }
+  const relocation = layout.regions[0]!.start < MMAP_MIN_ADDR ? RELOCATION : 0;
+  const regions: RegionSpec[] = layout.regions.map((r) => ({
+    address: r.start + relocation, length: r.length, hugepage: r.hugepageSize, policy: r.policy, shared: r.sharing === 'shared',
+  }));
+  const shard = FleetShard.create([{ hugepages: need, vms: [{ regions, handlesSigbus: !opts.killOnSigbus }] }]);
+  const vm = shard.vms[0]!;
+
+  const errors = opts.errors ? await applyErrorStream(shard, opts.errors, errorsHost) : { applied: 0, corrected: 0, outsideHost: 0 };
+  if (opts.poisonFraction) errors.applied += poisonLayout(shard, layout, relocation, opts.poisonFraction, opts.seed ?? 1);
+
+  const start = performance.now();
+  let events = 0;
+  for await (const batch of trace) {
+    const cols = shard.accessColumns();
+    cols.proc.fill(vm.proc, 0, batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      cols.va[i] = batch.addr[i]! + relocation;
+      cols.write[i] = batch.kind[i] === ACCESS_WRITE ? 1 : 0;
+    }
+    shard.replayAccesses(batch.length);
+    events += batch.length;
+    opts.onProgress?.({ bytesRead: trace.bytesRead, fileSize: trace.fileSize, events });
+  }
+  const replaySeconds = (performance.now() - start) / 1000;
+  const host = shard.hostStats(0);
+  return {
+    trace: opts.trace,
+    format: trace.format,
+    layout,
+    relocation,
+    accesses: host.accesses,
+    ok: host.ok,
+    sigbus: host.sigbus,
+    sigbusByCode: host.sigbusByCode,
+    bytesLost: host.bytesLost,
+    hugepagesLost: host.hugepagesLost,
+    rawPagesPoisoned: host.rawPagesPoisoned,
+    processKilled: host.killed > 0,
+    errors,
+    host,
+    signalLog: shard.signalLog,
+    signalsDropped: shard.signalsDropped,
+    replaySeconds,
+    eventsPerSecond: events / Math.max(replaySeconds, 1e-9),
+  };
+}
+
+/** Applies the UEs of one host of an error stream, in stream order. */
+async function applyErrorStream(shard: FleetShard, path: string, host: number): Promise<TraceReplayResult['errors']> {
+  const out = { applied: 0, corrected: 0, outsideHost: 0 };
+  for await (const b of readErrorStream(path)) {
+    const cols = shard.errorColumns();
+    let n = 0;
+    for (let i = 0; i < b.length; i++) {
+      if (b.host[i] !== host) continue;
+      if ((b.flags[i]! & FLAG_UE) === 0) {
+        out.corrected++;
+        continue;
+      }
+      cols.host[n] = 0;
+      cols.phys[n] = b.physAddr[i]!;
+      cols.flags[n] = ErrFlag.ue | ((b.flags[i]! & FLAG_SCRUB) === 0 ? ErrFlag.consumed : 0);
+      n++;
+    }
+    const handled = shard.replayErrors(n);
+    out.applied += handled;
+    out.outsideHost += n - handled;
+  }
+  return out;
+}
+
+/** Poisons one random raw page in `fraction` of the layout's hugepages (scrub UEs). */
+function poisonLayout(shard: FleetShard, layout: AddressLayout, relocation: number, fraction: number, seed: number): number {
+  const rng = streamRng(seed, 3);
+  const vm = shard.vms[0]!;
+  const phys: number[] = [];
+  for (const r of layout.regions) {
+    const H = HUGEPAGE_BYTES[r.hugepageSize];
+    const pages = r.length / H;
+    for (let i = 0; i < Math.round(pages * fraction); i++) {
+      const va = relocation + r.start + uniformInt(rng, pages) * H + uniformInt(rng, H / 4096) * 4096;
+      const pa = shard.physOf({ ...vm, base: 0 }, va);
+      if (pa !== null) phys.push(pa);
+    }
+  }
+  return shard.injectScrubUEs(0, phys);
+}
