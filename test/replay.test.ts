@@ -1,0 +1,92 @@
+// mfrsim replay on traces: the touched hugepages are laid out, UEs from an error stream hit
+// the traced process as the policy says, and the figures are reproducible.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ErrorBatchBuilder, FLAG_SCRUB, FLAG_UE } from '../src/errors/batch.js';
+import { ErrorStreamWriter } from '../src/errors/format.js';
+import { replayTrace, touchedLayout } from '../src/replay-trace.js';
+import { openTrace } from '../src/traces/index.js';
+
+const MiB = 2 ** 20;
+const BASE = 0x2000_0000; // 512 MiB: hugepage 256 of the 2 MiB size
+
+/** A lackey trace sweeping 8 MiB with 64 B loads and stores, `passes` times. */
+async function lackeyTrace(dir: string, passes: number): Promise<string> {
+  const lines = ['==1== Lackey, an example Valgrind tool'];
+  for (let p = 0; p < passes; p++) {
+    for (let off = 0; off < 8 * MiB; off += 64) lines.push(`${p % 2 ? ' S' : ' L'} ${(BASE + off).toString(16).toUpperCase()},8`);
+  }
+  const path = join(dir, 'sweep.lackey');
+  await writeFile(path, `${lines.join('\n')}\n`);
+  return path;
+}
+
+/** An error stream with UEs on host 0 at the given physical addresses. */
+async function errorStream(dir: string, phys: number[], scrub: boolean): Promise<string> {
+  const path = join(dir, 'ues.mfrerr');
+  const w = await ErrorStreamWriter.create(path, { flags: 0, hostCount: 1, seed: 0, physBase: 2 ** 32, spanSeconds: 0 });
+  const b = new ErrorBatchBuilder();
+  phys.forEach((pa, i) => b.push(i, 0, pa, FLAG_UE | (scrub ? FLAG_SCRUB : 0), 255, 0, i));
+  await w.write(b);
+  await w.close();
+  return path;
+}
+
+test('the default layout backs exactly the touched hugepages', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mfrsim-replay-'));
+  const layout = await touchedLayout(await openTrace(await lackeyTrace(dir, 1)), '2M', 'keep');
+  assert.equal(layout.regions.map((r) => [r.start, r.length, r.policy]), [[BASE, 8 * MiB, 'keep']]);
+});
+
+test('a scrub UE in the traced memory: KEEP loses 4 KiB and faults only on the bad page, DEFAULT loses the hugepage', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mfrsim-replay-'));
+  const trace = await lackeyTrace(dir, 2);
+  // The layout's 4 hugepages take the pool's lowest frames: the UE hits the second one.
+  const ue = 2 ** 32 + 2 * MiB + 5 * 4096;
+  const errors = await errorStream(dir, [ue], true);
+  const keep = await replayTrace({ trace, errors, policy: 'keep' });
+  const dflt = await replayTrace({ trace, errors, policy: 'default' });
+  const accesses = 2 * (8 * MiB) / 64;
+  for (const r of [keep, dflt]) {
+    assert.is(r.accesses, accesses);
+    assert.is(r.errors.applied, 1);
+    assert.is(r.rawPagesPoisoned, 1);
+  }
+  // KEEP: only the 64 accesses per pass to the corrupted 4 KiB page fault.
+  assert.is(keep.bytesLost, 4096);
+  assert.is(keep.sigbusByCode.BUS_MCEERR_AR, 2 * 64);
+  assert.is(keep.ok, accesses - 2 * 64);
+  // DEFAULT: the whole 2 MiB hugepage is offline: every access to it faults.
+  assert.is(dflt.bytesLost, 2 * MiB);
+  assert.is(dflt.hugepagesLost, 1);
+  assert.is(dflt.sigbusByCode.BUS_MCEERR_AR, 2 * (2 * MiB) / 64);
+});
+
+test('a process without a SIGBUS handler dies of the first fault; later accesses are counted as dead', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mfrsim-replay-'));
+  const trace = await lackeyTrace(dir, 1);
+  const errors = await errorStream(dir, [2 ** 32 + 4096], true);
+  const r = await replayTrace({ trace, errors, policy: 'default', killOnSigbus: true });
+  assert.ok(r.processKilled);
+  assert.is(r.sigbus, 1);
+  assert.is(r.ok, 0, 'the first access is on the offlined hugepage');
+  assert.is(r.host.deadProcessEvents, r.accesses - 1);
+});
+
+test('UEs outside the host are counted, CEs skipped, and the result is reproducible', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mfrsim-replay-'));
+  const trace = await lackeyTrace(dir, 1);
+  const a = await replayTrace({ trace, policy: 'keep', poisonFraction: 0.5, seed: 9 });
+  const b = await replayTrace({ trace, policy: 'keep', poisonFraction: 0.5, seed: 9 });
+  assert.equal({ ...a.host }, { ...b.host });
+  assert.is(a.rawPagesPoisoned, 2);
+  const errors = await errorStream(dir, [2 ** 20, 2 ** 32 + 64 * MiB], false);
+  const c = await replayTrace({ trace, errors });
+  assert.is(c.errors.applied + c.errors.outsideHost, 2);
+  assert.is(c.errors.outsideHost, 1, 'below 4 GiB is not HugeTLB memory');
+});
+
+test.run();
