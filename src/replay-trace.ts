@@ -7,8 +7,8 @@ import { readErrorStream } from './errors/format.js';
 import { streamRng, uniformInt } from './errors/rng.js';
 import { ErrFlag } from './kernel.js';
 import { FleetShard, REPLAY_BATCH, type HostStats, type RegionSpec, type SignalRecord } from './fleet.js';
-import { ACCESS_WRITE, openTrace, type TraceFormat, type TraceReader } from './traces/index.js';
-import { HUGEPAGE_BYTES, loadLayout, type AddressLayout } from './traces/layout.js';
+import { ACCESS_WRITE, openTrace, type TraceFormat } from './traces/index.js';
+import { HUGEPAGE_BYTES, loadLayout, touchedLayout, type AddressLayout } from './traces/layout.js';
 import type { HugepageSize } from './types.js';
 
 const PHYS_BASE = 2 ** 32;
@@ -61,30 +61,6 @@ export interface TraceReplayResult {
   eventsPerSecond: number;
 }
 
-/**
- * The hugepages a trace touches, merged into regions: runs of touched hugepages closer than
- * `gap` hugepages share one region, so a sparse address space does not back its holes.
- */
-export async function touchedLayout(trace: TraceReader, hugepage: HugepageSize, policy: 'default' | 'keep', gap = 64): Promise<AddressLayout> {
-  const H = HUGEPAGE_BYTES[hugepage];
-  const touched = new Set<number>();
-  for await (const batch of trace) {
-    for (let i = 0; i < batch.length; i++) touched.add(Math.floor(batch.addr[i]! / H));
-  }
-  const pages = [...touched].sort((a, b) => a - b);
-  const regions: AddressLayout['regions'] = [];
-  for (let i = 0; i < pages.length; ) {
-    let j = i;
-    while (j + 1 < pages.length && pages[j + 1]! - pages[j]! <= gap) j++;
-    regions.push({
-      name: `trace-${regions.length}`, start: pages[i]! * H, length: (pages[j]! - pages[i]! + 1) * H,
-      hugepageSize: hugepage, policy, sharing: 'shared',
-    });
-    i = j + 1;
-  }
-  return { regions };
-}
-
 /** The highest physical address among `host`'s UEs in an error stream, or 0. */
 async function maxUEAddress(path: string, host: number): Promise<number> {
   let max = 0;
@@ -102,7 +78,7 @@ export async function replayTrace(opts: TraceReplayOptions): Promise<TraceReplay
     throw new Error(`${opts.trace}: the trace carries physical addresses; replay needs the virtual ones (perf script -F addr)`);
   }
   const hugepage = opts.hugepage ?? '2M';
-  const layout = opts.layout ? await loadLayout(opts.layout) : await touchedLayout(trace, hugepage, opts.policy ?? 'default');
+  const layout = opts.layout ? await loadLayout(opts.layout) : await touchedLayout(trace, { hugepageSize: hugepage, policy: opts.policy ?? 'default' });
   if (layout.regions.length === 0) throw new Error(`${opts.trace}: the trace has no accesses`);
 
   // The host's pools: what the layout maps, and enough to hold every UE of the error stream.

@@ -7,7 +7,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ErrorBatchBuilder, FLAG_SCRUB, FLAG_UE } from '../src/errors/batch.js';
 import { ErrorStreamWriter } from '../src/errors/format.js';
-import { replayTrace, touchedLayout } from '../src/replay-trace.js';
+import { replayTrace } from '../src/replay-trace.js';
+import { touchedLayout } from '../src/traces/layout.js';
 import { openTrace } from '../src/traces/index.js';
 
 const MiB = 2 ** 20;
@@ -37,7 +38,7 @@ async function errorStream(dir: string, phys: number[], scrub: boolean): Promise
 
 test('the default layout backs exactly the touched hugepages', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'mfrsim-replay-'));
-  const layout = await touchedLayout(await openTrace(await lackeyTrace(dir, 1)), '2M', 'keep');
+  const layout = await touchedLayout(await openTrace(await lackeyTrace(dir, 1)), { policy: 'keep' });
   assert.equal(layout.regions.map((r) => [r.start, r.length, r.policy]), [[BASE, 8 * MiB, 'keep']]);
 });
 

@@ -1,8 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MAP_PRIVATE, MAP_SHARED, MFD_HUGE_1GB, MFD_HUGE_2MB, MFD_HUGETLB, MFD_MF_KEEP_UE_MAPPED } from '../src/constants.js';
 import { writeTrace } from '../src/traces/binary.js';
-import { LayoutError, defaultLayout, loadLayout, memfdFlags, mmapFlags, parseLayout, traceAddressRange } from '../src/traces/layout.js';
+import { LayoutError, loadLayout, parseLayout, touchedLayout } from '../src/traces/layout.js';
 import { openTrace } from '../src/traces/open.js';
 import { tempDir, writeFile } from './traces-fixtures.js';
 
@@ -10,16 +9,21 @@ const dir = tempDir();
 const MiB = 1 << 20;
 const GiB = 1 << 30;
 
-test('defaultLayout rounds the touched range out to whole hugepages', () => {
-  assert.equal(defaultLayout(0x7f0000100123, 0x7f00003fffff), {
-    regions: [{ name: 'trace', start: 0x7f0000000000, length: 4 * MiB, hugepageSize: '2M', policy: 'default', sharing: 'shared' }],
-  });
-  const gig = defaultLayout(5 * GiB, 5 * GiB, { hugepageSize: '1G', policy: 'keep', sharing: 'private' });
-  assert.equal(gig.regions[0], { name: 'trace', start: 5 * GiB, length: GiB, hugepageSize: '1G', policy: 'keep', sharing: 'private' });
-  // The last byte of a page stays in that page; the first byte of the next needs another.
-  assert.is(defaultLayout(0, 2 * MiB - 1).regions[0].length, 2 * MiB);
-  assert.is(defaultLayout(0, 2 * MiB).regions[0].length, 4 * MiB);
-  assert.throws(() => defaultLayout(10, 5), /invalid address range/);
+test('touchedLayout backs the touched hugepages, merging runs closer than the gap', async () => {
+  // Code at 4 MiB, a heap 6 hugepages above it, a stack far away: two regions.
+  const path = writeFile(dir, 't.lackey', 'I  400000,4\n L 1000010,8\n S 1000018,8\n L 7ffe0010,8\n');
+  const layout = await touchedLayout(await openTrace(path));
+  assert.equal(layout.regions, [
+    { name: 'trace-0', start: 4 * MiB, length: 7 * 2 * MiB, hugepageSize: '2M', policy: 'default', sharing: 'shared' },
+    { name: 'trace-1', start: 0x7fe00000, length: 2 * MiB, hugepageSize: '2M', policy: 'default', sharing: 'shared' },
+  ]);
+  const tight = await touchedLayout(await openTrace(path), { gap: 1, hugepageSize: '2M' });
+  assert.is(tight.regions.length, 3);
+  const gig = await touchedLayout(await openTrace(path), { hugepageSize: '1G', policy: 'keep', sharing: 'private' });
+  assert.equal(gig.regions, [{ name: 'trace-0', start: 0, length: 2 * GiB, hugepageSize: '1G', policy: 'keep', sharing: 'private' }]);
+  const empty = `${dir}/empty.mfr`;
+  await writeTrace(empty, [], { physical: false, columns: (await openTrace(path)).columns });
+  assert.equal(await touchedLayout(await openTrace(empty)), { regions: [] });
 });
 
 test('a layout file: hex, decimal and suffixed sizes, defaults, sorted regions', async () => {
@@ -79,27 +83,6 @@ test('loadLayout reports invalid JSON', async () => {
     assert.instance(err, LayoutError);
     assert.match((err as Error).message, new RegExp(`^${path}: invalid JSON`));
   }
-});
-
-test('memfd and mmap flags of a region', () => {
-  const [region] = defaultLayout(0, 1, { policy: 'keep' }).regions;
-  assert.is(memfdFlags(region), MFD_HUGETLB | MFD_HUGE_2MB | MFD_MF_KEEP_UE_MAPPED);
-  assert.is(mmapFlags(region), MAP_SHARED);
-  const other = { ...region, hugepageSize: '1G' as const, policy: 'default' as const, sharing: 'private' as const };
-  assert.is(memfdFlags(other), MFD_HUGETLB | MFD_HUGE_1GB);
-  assert.is(mmapFlags(other), MAP_PRIVATE);
-});
-
-test('traceAddressRange: scanned from text, read from a binary header', async () => {
-  const path = writeFile(dir, 'r.lackey', 'I  400000,4\n L 7ffe0010,8\n S 600000,8\n');
-  const text = await openTrace(path);
-  assert.equal(await traceAddressRange(text), { min: 0x400000, max: 0x7ffe0010 });
-  const bin = `${path}.mfr`;
-  await writeTrace(bin, text, { physical: false, columns: text.columns });
-  assert.equal(await traceAddressRange(await openTrace(bin)), { min: 0x400000, max: 0x7ffe0010 });
-  const empty = `${dir}/empty.mfr`;
-  await writeTrace(empty, [], { physical: false, columns: text.columns });
-  assert.is(await traceAddressRange(await openTrace(empty)), undefined);
 });
 
 test.run();

@@ -11,14 +11,10 @@ export { TraceWriter, writeTrace, type TraceWriterOptions } from './binary.js';
 export {
   HUGEPAGE_BYTES,
   LayoutError,
-  defaultLayout,
   loadLayout,
-  memfdFlags,
-  mmapFlags,
+  touchedLayout,
   parseLayout,
-  traceAddressRange,
   type AddressLayout,
-  type DefaultLayoutOptions,
   type HugetlbPolicy,
   type LayoutRegion,
 } from './layout.js';

@@ -3,14 +3,6 @@
 // backs the trace's touched range with one memfd; a JSON layout file describes anything else.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import {
-  MAP_PRIVATE,
-  MAP_SHARED,
-  MFD_HUGE_1GB,
-  MFD_HUGE_2MB,
-  MFD_HUGETLB,
-  MFD_MF_KEEP_UE_MAPPED,
-} from '../constants.js';
 import type { HugepageSize } from '../types.js';
 import type { TraceReader } from './types.js';
 
@@ -131,65 +123,41 @@ function jsonPath(path: readonly PropertyKey[]): string {
   return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i > 0 ? '.' : ''}${String(key)}`)).join('');
 }
 
-export interface DefaultLayoutOptions {
+export interface TouchedLayoutOptions {
   hugepageSize?: HugepageSize;
   policy?: HugetlbPolicy;
   sharing?: 'shared' | 'private';
+  /** Runs of touched hugepages at most this many hugepages apart share a region (default 64). */
+  gap?: number;
 }
 
 /**
- * One region covering [minAddr, maxAddr] rounded out to whole hugepages (default 2M pages,
- * policy `default`, shared). A trace that touches both low code and a high stack gets a large
- * region: describe such address spaces with a layout file instead.
+ * The hugepages a trace touches (read once), merged into regions: runs of touched hugepages
+ * closer than `gap` hugepages share one memfd, so a sparse address space (low code, a high
+ * stack) does not back its holes. Defaults: 2M pages, policy `default`, shared.
  */
-export function defaultLayout(minAddr: number, maxAddr: number, options: DefaultLayoutOptions = {}): AddressLayout {
-  if (!Number.isSafeInteger(minAddr) || !Number.isSafeInteger(maxAddr) || minAddr < 0 || maxAddr < minAddr) {
-    throw new RangeError(`invalid address range ${minAddr}..${maxAddr}`);
-  }
+export async function touchedLayout(trace: TraceReader, options: TouchedLayoutOptions = {}): Promise<AddressLayout> {
   const hugepageSize = options.hugepageSize ?? '2M';
-  const page = HUGEPAGE_BYTES[hugepageSize];
-  const start = Math.floor(minAddr / page) * page;
-  const end = Math.ceil((maxAddr + 1) / page) * page;
-  return {
-    regions: [
-      {
-        name: 'trace',
-        start,
-        length: end - start,
-        hugepageSize,
-        policy: options.policy ?? 'default',
-        sharing: options.sharing ?? 'shared',
-      },
-    ],
-  };
-}
-
-/** memfd_create flags for a region's backing file. */
-export function memfdFlags(region: LayoutRegion): number {
-  const size = region.hugepageSize === '2M' ? MFD_HUGE_2MB : MFD_HUGE_1GB;
-  return MFD_HUGETLB | size | (region.policy === 'keep' ? MFD_MF_KEEP_UE_MAPPED : 0);
-}
-
-/** mmap flags for a region's mapping. */
-export function mmapFlags(region: LayoutRegion): number {
-  return region.sharing === 'shared' ? MAP_SHARED : MAP_PRIVATE;
-}
-
-/**
- * The lowest and highest address of a trace, for defaultLayout: from the header of an mfrsim
- * trace, else by reading the trace once. Undefined for an empty trace.
- */
-export async function traceAddressRange(trace: TraceReader): Promise<{ min: number; max: number } | undefined> {
-  if (trace.addressRange) return trace.eventCount === 0 ? undefined : trace.addressRange;
-  let min = Infinity;
-  let max = -Infinity;
+  const H = HUGEPAGE_BYTES[hugepageSize];
+  const gap = options.gap ?? 64;
+  const touched = new Set<number>();
   for await (const batch of trace) {
-    const { addr } = batch;
-    for (let i = 0; i < batch.length; i++) {
-      const a = addr[i];
-      if (a < min) min = a;
-      if (a > max) max = a;
-    }
+    for (let i = 0; i < batch.length; i++) touched.add(Math.floor(batch.addr[i]! / H));
   }
-  return min <= max ? { min, max } : undefined;
+  const pages = [...touched].sort((a, b) => a - b);
+  const regions: LayoutRegion[] = [];
+  for (let i = 0; i < pages.length; ) {
+    let j = i;
+    while (j + 1 < pages.length && pages[j + 1]! - pages[j]! <= gap) j++;
+    regions.push({
+      name: `trace-${regions.length}`,
+      start: pages[i]! * H,
+      length: (pages[j]! - pages[i]! + 1) * H,
+      hugepageSize,
+      policy: options.policy ?? 'default',
+      sharing: options.sharing ?? 'shared',
+    });
+    i = j + 1;
+  }
+  return { regions };
 }
