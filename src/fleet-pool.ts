@@ -11,6 +11,8 @@ export interface FleetRun {
   hosts: HostSpec[];
   seed: number;
   poison?: PoisonSpec;
+  /** An mfrsim error stream whose host h's UEs hit fleet host h before the workload. */
+  errors?: string;
   workload?: WorkloadSpec;
   /** Worker threads (default: one per core); 0 runs inline on this thread. */
   workers?: number;
@@ -43,7 +45,7 @@ export async function runFleet(run: FleetRun): Promise<FleetResult> {
   for (let first = 0; first < run.hosts.length; first += per) {
     tasks.push({
       hosts: run.hosts.slice(first, first + per), firstHost: first, seed: run.seed,
-      poison: run.poison, workload: run.workload, batch: run.batch,
+      poison: run.poison, errors: run.errors, workload: run.workload, batch: run.batch,
       signalLogCapacity: run.signalLogCapacity ?? DEFAULT_SIGNAL_LOG,
     });
   }
@@ -55,7 +57,8 @@ export async function runFleet(run: FleetRun): Promise<FleetResult> {
   };
   let results: ShardResult[];
   if (workers === 0) {
-    results = tasks.map((t) => finished(runShard(t)));
+    results = [];
+    for (const t of tasks) results.push(finished(await runShard(t)));
   } else {
     const pool = new Piscina({ filename: WORKER, minThreads: workers, maxThreads: workers });
     try {

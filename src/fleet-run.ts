@@ -1,6 +1,9 @@
 // One shard of a fleet run: boot the shard's hosts, poison them, replay their workloads,
 // and return per-host figures. Runs in a worker thread (src/fleet-worker.ts) or inline.
+import { FLAG_SCRUB, FLAG_UE } from './errors/batch.js';
+import { readErrorStream } from './errors/format.js';
 import { FleetShard, REPLAY_BATCH, type HostSpec, type HostStats, type SignalRecord } from './fleet.js';
+import { ErrFlag } from './kernel.js';
 import { poisonHost, replayHostWorkload, type PoisonSpec, type WorkloadSpec } from './workload.js';
 
 export interface ShardTask {
@@ -9,6 +12,8 @@ export interface ShardTask {
   firstHost: number;
   seed: number;
   poison?: PoisonSpec;
+  /** An mfrsim error stream: fleet host h takes the stream's UEs of host h, in order. */
+  errors?: string;
   workload?: WorkloadSpec;
   /** Events per replay call (results do not depend on it). */
   batch?: number;
@@ -24,10 +29,11 @@ export interface ShardResult {
   replaySeconds: number;
 }
 
-export function runShard(task: ShardTask): ShardResult {
+export async function runShard(task: ShardTask): Promise<ShardResult> {
   const shard = FleetShard.create(task.hosts, { signalLogCapacity: task.signalLogCapacity });
   const batch = Math.min(task.batch ?? REPLAY_BATCH, REPLAY_BATCH);
   const start = performance.now();
+  if (task.errors) await applyErrors(shard, task);
   for (let local = 0; local < task.hosts.length; local++) {
     // Streams are keyed by the fleet-wide host index, never the shard-local one.
     const fleetHost = task.firstHost + local;
@@ -43,4 +49,22 @@ export function runShard(task: ShardTask): ShardResult {
     heapBytes: shard.heapBytes(),
     replaySeconds,
   };
+}
+
+/** The shard's hosts take their UEs from the error stream (consumed ones by the first mapper). */
+async function applyErrors(shard: FleetShard, task: ShardTask): Promise<void> {
+  const last = task.firstHost + task.hosts.length;
+  for await (const b of readErrorStream(task.errors!)) {
+    const cols = shard.errorColumns();
+    let n = 0;
+    for (let i = 0; i < b.length; i++) {
+      const host = b.host[i]!;
+      if (host < task.firstHost || host >= last || (b.flags[i]! & FLAG_UE) === 0) continue;
+      cols.host[n] = host - task.firstHost;
+      cols.phys[n] = b.physAddr[i]!;
+      cols.flags[n] = ErrFlag.ue | ((b.flags[i]! & FLAG_SCRUB) === 0 ? ErrFlag.consumed : 0);
+      n++;
+    }
+    shard.replayErrors(n);
+  }
 }

@@ -30,7 +30,8 @@ export interface TraceReplayOptions {
   policy?: 'default' | 'keep';
   /** An mfrsim error stream; its UEs for `errorsHost` are applied before the trace runs. */
   errors?: string;
-  errorsHost?: number;
+  /** Which host of the stream this one is; 'auto': the first host with a UE (default 0). */
+  errorsHost?: number | 'auto';
   /** Share of the layout's hugepages given one poisoned raw page (scrub UEs) before the run. */
   poisonFraction?: number;
   seed?: number;
@@ -53,7 +54,7 @@ export interface TraceReplayResult {
   hugepagesLost: number;
   rawPagesPoisoned: number;
   processKilled: boolean;
-  errors: { applied: number; corrected: number; outsideHost: number };
+  errors: { host: number; applied: number; corrected: number; outsideHost: number };
   host: HostStats;
   signalLog: SignalRecord[];
   signalsDropped: number;
@@ -61,15 +62,21 @@ export interface TraceReplayResult {
   eventsPerSecond: number;
 }
 
-/** The highest physical address among `host`'s UEs in an error stream, or 0. */
-async function maxUEAddress(path: string, host: number): Promise<number> {
+/**
+ * The host whose UEs to apply ('auto': the first host with one, else 0) and the highest
+ * physical address among its UEs (0 when it has none).
+ */
+async function scanUEs(path: string, want: number | 'auto'): Promise<{ host: number; maxAddress: number }> {
+  let host = want === 'auto' ? -1 : want;
   let max = 0;
   for await (const b of readErrorStream(path)) {
     for (let i = 0; i < b.length; i++) {
-      if (b.host[i] === host && (b.flags[i]! & FLAG_UE) !== 0 && b.physAddr[i]! > max) max = b.physAddr[i]!;
+      if ((b.flags[i]! & FLAG_UE) === 0) continue;
+      if (host < 0) host = b.host[i]!;
+      if (b.host[i] === host && b.physAddr[i]! > max) max = b.physAddr[i]!;
     }
   }
-  return max;
+  return { host: Math.max(host, 0), maxAddress: max };
 }
 
 export async function replayTrace(opts: TraceReplayOptions): Promise<TraceReplayResult> {
@@ -84,10 +91,12 @@ export async function replayTrace(opts: TraceReplayOptions): Promise<TraceReplay
   // The host's pools: what the layout maps, and enough to hold every UE of the error stream.
   const need: Record<HugepageSize, number> = { '2M': 0, '1G': 0 };
   for (const r of layout.regions) need[r.hugepageSize] += r.length / HUGEPAGE_BYTES[r.hugepageSize];
-  const errorsHost = opts.errors ? (opts.errorsHost ?? 0) : 0;
+  let errorsHost = 0;
   if (opts.errors) {
+    const scan = await scanUEs(opts.errors, opts.errorsHost ?? 0);
+    errorsHost = scan.host;
+    const top = scan.maxAddress;
     // 1 GiB pages sit at the bottom of a host's pool space, 2 MiB pages after them.
-    const top = await maxUEAddress(opts.errors, errorsHost);
     const size: HugepageSize = need['1G'] > 0 ? '1G' : '2M';
     const below1G = need['1G'] * HUGEPAGE_BYTES['1G'];
     const span = top - PHYS_BASE - (size === '2M' ? below1G : 0);
@@ -100,7 +109,7 @@ export async function replayTrace(opts: TraceReplayOptions): Promise<TraceReplay
   const shard = FleetShard.create([{ hugepages: need, vms: [{ regions, handlesSigbus: !opts.killOnSigbus }] }]);
   const vm = shard.vms[0]!;
 
-  const errors = opts.errors ? await applyErrorStream(shard, opts.errors, errorsHost) : { applied: 0, corrected: 0, outsideHost: 0 };
+  const errors = opts.errors ? await applyErrorStream(shard, opts.errors, errorsHost) : { host: 0, applied: 0, corrected: 0, outsideHost: 0 };
   if (opts.poisonFraction) errors.applied += poisonLayout(shard, layout, relocation, opts.poisonFraction, opts.seed ?? 1);
 
   const start = performance.now();
@@ -142,7 +151,7 @@ export async function replayTrace(opts: TraceReplayOptions): Promise<TraceReplay
 
 /** Applies the UEs of one host of an error stream, in stream order. */
 async function applyErrorStream(shard: FleetShard, path: string, host: number): Promise<TraceReplayResult['errors']> {
-  const out = { applied: 0, corrected: 0, outsideHost: 0 };
+  const out = { host, applied: 0, corrected: 0, outsideHost: 0 };
   for await (const b of readErrorStream(path)) {
     const cols = shard.errorColumns();
     let n = 0;

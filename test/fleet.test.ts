@@ -5,6 +5,11 @@ import * as assert from 'uvu/assert';
 import { FleetShard, type HostSpec } from '../src/fleet.js';
 import { runFleet } from '../src/fleet-pool.js';
 import { Host } from '../src/host.js';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ErrorBatchBuilder, FLAG_SCRUB, FLAG_UE } from '../src/errors/batch.js';
+import { ErrorStreamWriter } from '../src/errors/format.js';
 import { MAP_SHARED, MFD_HUGETLB, MFD_HUGE_2MB, MFD_MF_KEEP_UE_MAPPED, PROT_READ, PROT_WRITE } from '../src/constants.js';
 
 const GiB = 2 ** 30;
@@ -44,6 +49,26 @@ test('the fleet total is the sum of its hosts', async () => {
   assert.is(r.total.accesses, sum((s) => s.accesses));
   assert.is(r.total.bytesLost, sum((s) => s.bytesLost));
   assert.is(r.total.sigbusByCode.BUS_MCEERR_AR, sum((s) => s.sigbusByCode.BUS_MCEERR_AR));
+});
+
+test('an error stream hits fleet host h with its host h UEs, whatever the workers', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mfrsim-fleet-'));
+  const path = join(dir, 'ues.mfrerr');
+  const w = await ErrorStreamWriter.create(path, { flags: 0, hostCount: 6, seed: 0, physBase: 2 ** 32, spanSeconds: 0 });
+  const b = new ErrorBatchBuilder();
+  // Host 1: a consumed UE in its first 2 MiB hugepage (the KEEP VM's); host 4: two scrub UEs.
+  b.push(0, 1, 2 ** 32 + 2 * GiB + 4096, FLAG_UE, 255, 0, 0);
+  b.push(1, 4, 2 ** 32 + 2 * GiB + 3 * 4096, FLAG_UE | FLAG_SCRUB, 255, 0, 1);
+  b.push(2, 4, 2 ** 32 + 2 * GiB + 512 * 2 ** 21 + 4096, FLAG_UE | FLAG_SCRUB, 255, 0, 2);
+  b.push(3, 2, 2 ** 32, 0, 255, 0, 3); // a CE: skipped
+  await w.write(b);
+  await w.close();
+  const run = (workers: number) => runFleet({ hosts, seed: 1, errors: path, workers, workload: { pattern: 'random', accessesPerHost: 1000 } });
+  const inline = await run(0);
+  assert.equal(inline.perHost.map((s) => s.rawPagesPoisoned), [0, 1, 0, 0, 2, 0]);
+  assert.is(inline.perHost[1]!.sigbusByCode.BUS_MCEERR_AR >= 1, true, 'the consumer gets AR');
+  assert.is(inline.perHost[4]!.bytesLost, 4096 + 2 ** 21, 'KEEP VM loses 4 KiB, DEFAULT VM its hugepage');
+  assert.equal((await run(2)).perHost, inline.perHost);
 });
 
 test('a full signal log reports what it could not keep', async () => {

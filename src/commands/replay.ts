@@ -16,7 +16,7 @@ interface ReplayOptions {
   fleet?: string;
   format: TraceFormat | 'auto';
   errors?: string;
-  errorsHost: number;
+  errorsHost: number | 'auto';
   layout?: string;
   policy: 'default' | 'keep';
   hugepage: HugepageSize;
@@ -141,20 +141,25 @@ async function replayTraceCommand(o: ReplayOptions): Promise<void> {
   if (o.json !== '-') {
     process.stdout.write(`${summary(`replay of ${r.trace} (${r.format})`, r.host, [
       ['layout', `${regions.length} region(s), ${(mapped / GiB).toFixed(2)} GiB of ${regions[0]!.hugepageSize} hugepages, policy ${regions[0]!.policy}`],
-      ['UEs applied', `${r.errors.applied} (${r.errors.outsideHost} outside the host, ${r.errors.corrected} CEs skipped)`],
+      ['UEs applied', `${r.errors.applied} of stream host ${r.errors.host} (${r.errors.outsideHost} outside the pools, ${r.errors.corrected} CEs skipped)`],
       ['throughput', `${Math.round(r.eventsPerSecond).toLocaleString('en-US')} events/s (${r.replaySeconds.toFixed(2)} s)`],
     ])}\n`);
   }
   if (o.json) await writeJson(o.json, json);
 }
 
-async function replayFleetCommand(o: ReplayOptions): Promise<void> {
+async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promise<void> {
   const fleet = await loadFleet(o.fleet!);
+  // --policy on the command line overrides every VM's, to compare policies on one fleet.
+  const host = policyGiven
+    ? { ...fleet.host, vms: fleet.host.vms.map((v) => ({ ...v, policy: o.policy, regions: v.regions?.map((r) => ({ ...r, policy: o.policy })) })) }
+    : fleet.host;
   const showProgress = process.stderr.isTTY;
   const r = await runFleet({
-    hosts: Array.from({ length: fleet.hosts }, () => fleet.host),
+    hosts: Array.from({ length: fleet.hosts }, () => host),
     seed: fleet.seed ?? o.seed,
     poison: fleet.poison,
+    errors: o.errors,
     workload: fleet.workload,
     workers: o.workers,
     onShardDone: showProgress ? (done, total) => process.stderr.write(`\rreplaying fleet: ${done}/${total} shards`) : undefined,
@@ -181,18 +186,18 @@ export function registerReplayCommand(program: Command): void {
     .option('--trace <file>', 'access trace (lackey, Ramulator, DRAMsim3, ChampSim, perf, mfrsim; plain or .xz)')
     .option('--fleet <file>', 'fleet description (JSON: hosts, host, poison, workload) instead of a trace')
     .addOption(new Option('--format <format>', 'trace format').choices(['auto', ...TRACE_FORMATS]).default('auto'))
-    .option('--errors <file>', 'mfrsim error stream (mfrsim errors gen/import): its UEs are applied before the trace')
-    .option('--errors-host <n>', 'which host of the error stream is this one', nonNegativeInt, 0)
+    .option('--errors <file>', 'mfrsim error stream (mfrsim errors gen/import): its UEs are applied first (with --fleet, stream host h hits fleet host h)')
+    .option('--errors-host <n|auto>', 'which host of the error stream is this one ("auto": the first with a UE)', (v: string) => (v === 'auto' ? 'auto' : nonNegativeInt(v)), 0)
     .option('--layout <file>', 'address-space layout (JSON, docs/formats.md); default: the touched hugepages')
-    .addOption(new Option('--policy <policy>', 'recovery policy of the default layout').choices(['default', 'keep']).default('default'))
+    .addOption(new Option('--policy <policy>', 'recovery policy of the default layout (with --fleet: overrides every VM\'s)').choices(['default', 'keep']).default('default'))
     .addOption(new Option('--hugepage <size>', 'hugepage size of the default layout').choices(['2M', '1G']).default('2M'))
     .option('--poison-fraction <f>', 'share of hugepages given one poisoned raw page before the run', fraction)
     .option('--seed <s>', 'random seed', nonNegativeInt, 1)
     .option('--kill-on-sigbus', 'the traced process has no SIGBUS handler and dies of the first one')
     .option('--workers <n>', 'worker threads for --fleet (default: one per core; a single trace is one address space)', nonNegativeInt)
     .option('--json <file>', 'write the figures as JSON ("-": stdout only)')
-    .action(async (o: ReplayOptions) => {
+    .action(async (o: ReplayOptions, cmd: Command) => {
       if ((o.trace === undefined) === (o.fleet === undefined)) throw new Error('replay needs exactly one of --trace or --fleet');
-      await (o.trace ? replayTraceCommand(o) : replayFleetCommand(o));
+      await (o.trace ? replayTraceCommand(o) : replayFleetCommand(o, cmd.getOptionValueSource('policy') === 'cli'));
     });
 }
