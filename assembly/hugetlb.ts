@@ -20,7 +20,8 @@ import {
 } from './pool';
 import {
   V_END, V_FILE, V_FLAGS, V_PGOFF, V_SHIFT, V_START, VM_SHARED, VM_WRITE, fdLimit, fd_clear,
-  fdget, first_vma_above, insert_vma, markDead, procAlive, procHost, procNext, procPgd,
+  i_mmap_begin, i_mmap_next, i_mmap_proc, vma_end_index, vma_first_index, vma_index_address,
+  fdget, first_vma_above, insert_vma, markDead, procHost, procPgd,
   remove_vma, vmaAt, vmaCount,
 } from './procs';
 
@@ -68,23 +69,14 @@ export function remove_inode_hugepages(f: u32, from: u64, to: u64): void {
 
 /** hugetlb_vmdelete_list: clears every shared mapper's leaves for file indices [from, to). */
 export function hugetlb_vmdelete_list(f: u32, from: u64, to: u64): void {
-  const h = fileHost(f);
-  for (let p = firstProc(h); p >= 0; p = procNext(<u32>p)) {
-    if (!procAlive(<u32>p)) continue;
-    const n = vmaCount(<u32>p);
-    for (let i: u32 = 0; i < n; i++) {
-      const v = vmaAt(<u32>p, i);
-      if (load<u32>(v + V_FILE) != f || (load<u32>(v + V_FLAGS) & VM_SHARED) == 0) continue;
-      const hs = load<u32>(v + V_SHIFT);
-      const start = load<u64>(v + V_START);
-      const pgoffIdx = load<u64>(v + V_PGOFF) >> hs;
-      const endIdx = pgoffIdx + ((load<u64>(v + V_END) - start) >> hs);
-      const lo = from > pgoffIdx ? from : pgoffIdx;
-      const hi = to < endIdx ? to : endIdx;
-      for (let idx = lo; idx < hi; idx++) {
-        const e = huge_pte_offset(procPgd(<u32>p), start + ((idx - pgoffIdx) << hs), hs, false);
-        if (e != 0) store<u64>(e, 0);
-      }
+  i_mmap_begin(firstProc(fileHost(f)), f);
+  for (let v = i_mmap_next(); v != 0; v = i_mmap_next()) {
+    const hs = load<u32>(v + V_SHIFT);
+    const lo = max(from, vma_first_index(v));
+    const hi = min(to, vma_end_index(v));
+    for (let idx = lo; idx < hi; idx++) {
+      const e = huge_pte_offset(procPgd(i_mmap_proc()), vma_index_address(v, idx), hs, false);
+      if (e != 0) store<u64>(e, 0);
     }
   }
 }

@@ -6,7 +6,6 @@ import { EINVAL, EIO, ESRCH, LOG_MCE_USER } from './constants';
 import { heapUsed, alloc } from './arena';
 import { NOT_MAPPED, folio_vaddr, host_panicked, memory_failure } from './mfr';
 import { outbox_push } from './outbox';
-import { tablePages } from './pagetable';
 import {
   H_ACCESS_SIGNALLED, H_BAD_EVENTS, firstProc, H_BYTES_LOST, H_DEAD_EVENTS, H_FAULT_INS,
   H_HUGEPAGES_LOST, H_KILLED, H_SIG_ADRERR, H_SIG_AO, H_SIG_AR, H_SIG_KERNEL, hostStat,
@@ -54,8 +53,6 @@ export function host_counter(h: u32, which: u32): f64 {
     case 11: return hwCorruptedPages(h);
     case 12: return hostFlags(h);
     case 13: return buddyPages(h);
-    case 14: return hostFrames(h, 0);
-    case 15: return hostFrames(h, 1);
     case 16: return hostStat(h, H_BYTES_LOST);
     case 17: return hostAccesses(h);
     case 18: return hostStat(h, H_ACCESS_SIGNALLED);
@@ -106,10 +103,6 @@ export function scratch_ptr(): usize {
 
 export function heap_used(): f64 {
   return <f64>heapUsed();
-}
-
-export function table_pages(): u32 {
-  return tablePages;
 }
 
 export function proc_spawn(h: u32, flags: u32): u32 {

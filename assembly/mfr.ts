@@ -21,8 +21,9 @@ import {
   foundSc, rawPerFolio, setFolioWord, setHostFlag, shiftOf,
 } from './pool';
 import {
-  PF_MCE_EARLY, PF_MCE_LATE, V_END, V_FILE, V_FLAGS, V_PGOFF, V_START, VM_SHARED,
-  find_vma, markDead, procAlive, procFlags, procHost, procNext, procPgd, procPid, vmaAt, vmaCount,
+  PF_MCE_EARLY, PF_MCE_LATE, V_FILE, V_FLAGS, VM_SHARED,
+  NO_ADDRESS, find_vma, i_mmap_begin, i_mmap_next, i_mmap_proc, markDead, procAlive, procFlags,
+  procHost, procNext, procPgd, procPid, vmaAt, vmaCount, vma_index_address,
 } from './procs';
 import { reap_killed, send_sigbus } from './signal';
 
@@ -52,9 +53,8 @@ export function folio_vaddr(p: u32, h: u32, sc: u32, local: u32, raw: u32): u64 
   for (let i: u32 = 0; i < n; i++) {
     const v = vmaAt(p, i);
     if (load<u32>(v + V_FILE) != f || (load<u32>(v + V_FLAGS) & VM_SHARED) == 0) continue;
-    const pgoffIdx = load<u64>(v + V_PGOFF) >> hs;
-    const len = (load<u64>(v + V_END) - load<u64>(v + V_START)) >> hs;
-    if (idx >= pgoffIdx && idx < pgoffIdx + len) return load<u64>(v + V_START) + ((idx - pgoffIdx) << hs) + rawOff;
+    const va = vma_index_address(v, idx);
+    if (va != NO_ADDRESS) return va + rawOff;
   }
   return NOT_MAPPED;
 }
@@ -115,20 +115,11 @@ function update_mapper_leaves(h: u32, sc: u32, local: u32, state: u32, hwpoison:
     update_leaf(folioOwner(h, sc, local), <u64>folioIndex(h, sc, local) << hs, hs, hwpoison);
     return;
   }
-  const f = folioOwner(h, sc, local);
   const idx = <u64>folioIndex(h, sc, local);
-  for (let p = firstProc(h); p >= 0; p = procNext(<u32>p)) {
-    if (!procAlive(<u32>p)) continue;
-    const n = vmaCount(<u32>p);
-    for (let i: u32 = 0; i < n; i++) {
-      const v = vmaAt(<u32>p, i);
-      if (load<u32>(v + V_FILE) != f || (load<u32>(v + V_FLAGS) & VM_SHARED) == 0) continue;
-      const pgoffIdx = load<u64>(v + V_PGOFF) >> hs;
-      const start = load<u64>(v + V_START);
-      if (idx >= pgoffIdx && idx < pgoffIdx + ((load<u64>(v + V_END) - start) >> hs)) {
-        update_leaf(<u32>p, start + ((idx - pgoffIdx) << hs), hs, hwpoison);
-      }
-    }
+  i_mmap_begin(firstProc(h), folioOwner(h, sc, local));
+  for (let v = i_mmap_next(); v != 0; v = i_mmap_next()) {
+    const va = vma_index_address(v, idx);
+    if (va != NO_ADDRESS) update_leaf(i_mmap_proc(), va, hs, hwpoison);
   }
 }
 

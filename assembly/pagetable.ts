@@ -12,11 +12,7 @@ import {
 const TABLE_BYTES: usize = 4096;
 const TABLE_LINK: u64 = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER;
 
-/** Page-table pages allocated so far (the cost of splits is counted in these). */
-export let tablePages: u32 = 0;
-
 export function pgd_alloc(): usize {
-  tablePages++;
   return alloc(TABLE_BYTES);
 }
 
@@ -30,7 +26,6 @@ function descend(entryPtr: usize, create: bool): usize {
   const e = load<u64>(entryPtr);
   if ((e & _PAGE_PRESENT) != 0) return <usize>(e & PTE_ADDR_MASK);
   if (!create) return 0;
-  tablePages++;
   const t = alloc(TABLE_BYTES);
   store<u64>(entryPtr, <u64>t | TABLE_LINK);
   return t;

@@ -148,6 +148,60 @@ export function remove_vma(p: u32, i: u32): void {
   store<u32>(pp + P_NVMAS, n - 1);
 }
 
+// ---- the file's mappings (the kernel's i_mmap) ---------------------------------------
+
+/** Returned by vma_index_address where the VMA does not map the index. */
+export const NO_ADDRESS: u64 = 0xffff_ffff_ffff_ffff;
+
+/** First page-cache index VMA v maps (its hugepage shift hs). */
+export function vma_first_index(v: usize): u64 {
+  return load<u64>(v + V_PGOFF) >> load<u32>(v + V_SHIFT);
+}
+
+/** One past the last page-cache index VMA v maps. */
+export function vma_end_index(v: usize): u64 {
+  const hs = load<u32>(v + V_SHIFT);
+  return (load<u64>(v + V_PGOFF) >> hs) + ((load<u64>(v + V_END) - load<u64>(v + V_START)) >> hs);
+}
+
+/** Where VMA v maps page-cache index idx, or NO_ADDRESS. */
+export function vma_index_address(v: usize, idx: u64): u64 {
+  if (idx < vma_first_index(v) || idx >= vma_end_index(v)) return NO_ADDRESS;
+  return load<u64>(v + V_START) + ((idx - vma_first_index(v)) << load<u32>(v + V_SHIFT));
+}
+
+// An iterator over the shared VMAs of one file in the live processes of its host, in pid
+// and address order (vma_interval_tree_foreach over mapping->i_mmap). Not reentrant.
+let mmapFile: u32 = 0;
+let mmapProc: i32 = -1;
+let mmapVma: u32 = 0;
+
+export function i_mmap_begin(firstProc: i32, f: u32): void {
+  mmapFile = f;
+  mmapProc = firstProc;
+  mmapVma = 0;
+}
+
+/** The next shared VMA of the file (i_mmap_proc() is its process), or 0 at the end. */
+export function i_mmap_next(): usize {
+  while (mmapProc >= 0) {
+    const p = <u32>mmapProc;
+    if (procAlive(p)) {
+      while (mmapVma < vmaCount(p)) {
+        const v = vmaAt(p, mmapVma++);
+        if (load<u32>(v + V_FILE) == mmapFile && (load<u32>(v + V_FLAGS) & VM_SHARED) != 0) return v;
+      }
+    }
+    mmapProc = procNext(p);
+    mmapVma = 0;
+  }
+  return 0;
+}
+
+export function i_mmap_proc(): u32 {
+  return <u32>mmapProc;
+}
+
 // ---- fds ----------------------------------------------------------------------------------
 
 const FD_BASE: u32 = 3;

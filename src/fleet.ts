@@ -69,6 +69,8 @@ export interface HostStats {
   bytesLost: number;
   hugepagesLost: number;
   rawPagesPoisoned: number;
+  /** Healthy 4 KiB pages that dissolved hugepages gave back to the buddy allocator. */
+  buddyPagesReturned: number;
   deadProcessEvents: number;
   unmappedEvents: number;
   memoryFailure: { total: number; ignored: number; failed: number; delayed: number; recovered: number };
@@ -254,6 +256,7 @@ export class FleetShard {
       bytesLost: c(Counter.bytesLost),
       hugepagesLost: c(Counter.hugepagesLost),
       rawPagesPoisoned: c(Counter.hwCorruptedPages),
+      buddyPagesReturned: c(Counter.buddyPages),
       deadProcessEvents: c(Counter.deadEvents),
       unmappedEvents: c(Counter.badEvents),
       memoryFailure: {
@@ -286,7 +289,7 @@ export function sumStats(all: readonly HostStats[]): HostStats {
   const zero = (): HostStats => ({
     accesses: 0, ok: 0, faultIns: 0, sigbus: 0,
     sigbusByCode: { BUS_ADRERR: 0, BUS_MCEERR_AR: 0, BUS_MCEERR_AO: 0, SI_KERNEL: 0 },
-    killed: 0, bytesLost: 0, hugepagesLost: 0, rawPagesPoisoned: 0, deadProcessEvents: 0,
+    killed: 0, bytesLost: 0, hugepagesLost: 0, rawPagesPoisoned: 0, buddyPagesReturned: 0, deadProcessEvents: 0,
     unmappedEvents: 0, memoryFailure: { total: 0, ignored: 0, failed: 0, delayed: 0, recovered: 0 },
     pools: { '2M': { nr: 0, free: 0 }, '1G': { nr: 0, free: 0 } },
   });

@@ -11,7 +11,6 @@ export interface KernelExports {
   host_free_list(h: number, sc: number): number;
   scratch_ptr(): number;
   heap_used(): number;
-  table_pages(): number;
   proc_spawn(h: number, flags: number): number;
   proc_pid(p: number): number;
   proc_alive(p: number): number;
@@ -52,7 +51,7 @@ export interface KernelExports {
 export const Counter = {
   nr2M: 0, free2M: 1, resv2M: 2, nr1G: 3, free1G: 4, resv1G: 5,
   mfTotal: 6, mfIgnored: 7, mfFailed: 8, mfDelayed: 9, mfRecovered: 10,
-  hwCorruptedPages: 11, flags: 12, buddyPages: 13, frames2M: 14, frames1G: 15,
+  hwCorruptedPages: 11, flags: 12, buddyPages: 13,
   bytesLost: 16, accesses: 17, accessSignalled: 18, faultIns: 19, sigAdrerr: 20, sigAR: 21, sigAO: 22,
   sigKernel: 23, killed: 24, hugepagesLost: 25, deadEvents: 26, badEvents: 27,
 } as const;
