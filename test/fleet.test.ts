@@ -5,6 +5,8 @@ import * as assert from 'uvu/assert';
 import { FleetShard, type HostSpec } from '../src/fleet.js';
 import { runFleet } from '../src/fleet-pool.js';
 import { Host } from '../src/host.js';
+import type { SimHost } from '../src/types.js';
+import { RefHost } from './reference/model.js';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,12 +79,14 @@ test('a full signal log reports what it could not keep', async () => {
   assert.is(r.signalLog.length + r.signalsDropped, r.total.sigbus);
 });
 
-test('batch replay and single Host calls agree event for event', async () => {
-  // One VM: a KEEP 2 MiB memfd of 64 hugepages with a few real UEs; the same random
-  // accesses go through the replay loop and through Process.read/write.
+/**
+ * One VM (a KEEP 2 MiB memfd of 64 hugepages with a few real UEs) receives the same random
+ * accesses through the replay loop and through Process.read/write of `host`; half the
+ * accesses go to the poisoned hugepages so corrupted raw pages are hit.
+ */
+async function replayAgreesWith(host: SimHost): Promise<void> {
   const spec: HostSpec = { hugepages: { '2M': 64 }, vms: [{ memory: 64 * 2 ** 21, hugepage: '2M', policy: 'keep' }] };
   const shard = FleetShard.create([spec]);
-  const host = await Host.create({ hugepages: { '2M': 64 } });
   const p = host.spawn();
   const fd = p.memfdCreate('guest', MFD_HUGETLB | MFD_HUGE_2MB | MFD_MF_KEEP_UE_MAPPED);
   p.ftruncate(fd, 64 * 2 ** 21);
@@ -99,7 +103,6 @@ test('batch replay and single Host calls agree event for event', async () => {
   const n = 20_000;
   let apiSignals = 0;
   for (let i = 0; i < n; i++) {
-    // Half the accesses go to the poisoned hugepages so corrupted raw pages are hit.
     const hp = i % 2 ? [3, 17, 40][next() % 3]! : next() % 64;
     const off = hp * 2 ** 21 + (next() % 512) * 4096 + (next() % 64) * 64;
     const write = (next() & 1) === 1;
@@ -116,6 +119,15 @@ test('batch replay and single Host calls agree event for event', async () => {
   assert.is(s.ok, n - apiSignals);
   assert.ok(apiSignals > 0, 'some accesses hit corrupted raw pages');
   assert.is(s.rawPagesPoisoned, host.meminfo().HardwareCorrupted / 4);
+  assert.equal(s.memoryFailure, host.memoryFailureStats());
+}
+
+test('batch replay agrees event for event with single calls through the Host API', async () => {
+  await replayAgreesWith(await Host.create({ hugepages: { '2M': 64 } }));
+});
+
+test('batch replay agrees event for event with the reference model', async () => {
+  await replayAgreesWith(RefHost.create({ hugepages: { '2M': 64 } }));
 });
 
 test.run();
