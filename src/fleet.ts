@@ -6,7 +6,7 @@ import {
   MAP_FIXED, MAP_PRIVATE, MAP_SHARED, MFD_HUGETLB, MFD_HUGE_1GB, MFD_HUGE_2MB, MFD_MF_KEEP_UE_MAPPED,
   PROT_READ, PROT_WRITE,
 } from './constants.js';
-import { Counter, ErrFlag, HostFlag, Out, ProcFlag, instantiateKernel, type KernelExports } from './kernel.js';
+import { Counter, ErrFlag, HostFlag, MAX_FRAMES_PER_KERNEL, Out, ProcFlag, instantiateKernel, type KernelExports } from './kernel.js';
 import { drainOutbox, isLogRecord } from './outbox.js';
 import { sysError } from './syserror.js';
 import type { HugepageSize } from './types.js';
@@ -115,6 +115,9 @@ export class FleetShard {
   static create(hosts: readonly HostSpec[], opts: ShardOptions = {}): FleetShard {
     const shard = new FleetShard(hosts.length, opts);
     const total = (size: HugepageSize) => hosts.reduce((n, h) => n + (h.hugepages[size] ?? 0), 0);
+    if (total('2M') + total('1G') > MAX_FRAMES_PER_KERNEL) {
+      throw new RangeError(`a shard of ${total('2M') + total('1G')} hugepages exceeds one kernel instance (${MAX_FRAMES_PER_KERNEL}); use fewer hosts per shard`);
+    }
     shard.kernel.reserve_frames(total('2M'), total('1G'));
     hosts.forEach((spec, i) => shard.bootHost(spec, i));
     return shard;

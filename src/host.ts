@@ -4,7 +4,7 @@
 // into signals and kernel log lines.
 import { EBADF, EINVAL, EIO, ESRCH, SIGBUS } from './constants.js';
 import { toAddr, toFlags } from './args.js';
-import { Counter, HostFlag, Out, ProcFlag, instantiateKernel, type KernelExports } from './kernel.js';
+import { Counter, HostFlag, MAX_FRAMES_PER_KERNEL, Out, ProcFlag, instantiateKernel, type KernelExports } from './kernel.js';
 import { drainOutbox, formatLogLine, isLogRecord, type OutboxRecord } from './outbox.js';
 import { sysError } from './syserror.js';
 import type {
@@ -47,6 +47,9 @@ export class Host implements SimHost {
   static async create(opts: HostOptions = {}): Promise<Host> {
     const n2M = checkCount(opts.hugepages?.['2M'], "hugepages['2M']");
     const n1G = checkCount(opts.hugepages?.['1G'], "hugepages['1G']");
+    if (n2M + n1G > MAX_FRAMES_PER_KERNEL) {
+      throw new RangeError(`Host.create: ${n2M + n1G} hugepages exceed one kernel instance (${MAX_FRAMES_PER_KERNEL}); split the memory over hosts`);
+    }
     if (opts.keepVersion !== undefined && opts.keepVersion !== 'v3' && opts.keepVersion !== 'v4') {
       throw new RangeError(`Host.create: keepVersion must be 'v3' or 'v4', got ${String(opts.keepVersion)}`);
     }
@@ -89,7 +92,7 @@ export class Host implements SimHost {
       }
       consumer = opts.consumer.kid;
     }
-    this.syscall('injectUE', this.kernel.inject_ue(this.id, phys, consumer), 'the address is not mapped by the consumer or lies outside the host');
+    this.syscall('injectUE', this.kernel.inject_ue(this.id, phys, consumer), why('injectUE'));
   }
 
   sysctl(name: string, value?: number): number {
@@ -104,6 +107,7 @@ export class Host implements SimHost {
   }
 
   hugepages(size: HugepageSize): PoolCounters {
+    // The kernel numbers its pool counters nr, free, resv per size class, 2M first.
     const base = sizeClass(size, 'hugepages') * 3;
     const c = (i: number) => this.kernel.host_counter(this.id, base + i);
     return { nr: c(Counter.nr2M), free: c(Counter.free2M), resv: c(Counter.resv2M), surplus: 0 };
@@ -199,6 +203,7 @@ const WHY: Record<string, Record<number, string>> = {
   injectUE: {
     22: 'the address lies outside the host\'s HugeTLB pools or is not mapped by the consumer',
     3: 'the consumer has exited',
+    5: 'the host has panicked',
   },
 };
 

@@ -72,6 +72,12 @@ export const Out = {
 } as const;
 export const OUT_RECORD_BYTES = 32;
 
+/**
+ * Hugepage frames one kernel instance takes: wasm32 memory ends at 4 GiB and a frame
+ * with its page cache and page-table share costs ~32 B, so larger fleets are sharded.
+ */
+export const MAX_FRAMES_PER_KERNEL = 64 << 20;
+
 let compiled: WebAssembly.Module | undefined;
 
 function kernelModule(): WebAssembly.Module {
