@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // mfrsim's command line: one subcommand per file in src/commands/.
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerConvertCommand } from './commands/convert.js';
 import { registerErrorsCommand } from './commands/errors.js';
@@ -10,6 +11,7 @@ const program = new Command();
 program
   .name('mfrsim')
   .description('Simulate Linux memory-failure recovery policies for HugeTLB memory.')
+  .version((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version)
   .showHelpAfterError();
 
 registerSelftestCommand(program);
