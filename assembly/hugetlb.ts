@@ -2,19 +2,21 @@
 // release), unmapping and process exit. Names follow mm/hugetlb.c and fs/hugetlbfs.
 
 import {
-  F_ANON, F_FILE, F_HWPOISON, F_LEAKED, SLOT_EMPTY, SLOT_RESERVED,
+  F_ANON, F_FILE, F_HWPOISON, F_LEAKED, PAGE_SHIFT, PTE_ADDR_MASK, SLOT_EMPTY, SLOT_RESERVED,
 } from './constants';
 import {
   addFileFds, addFileVmas, cacheCap, fileFds, fileHost, fileIndices, fileKeep, fileShift,
   fileLive, fileVmas, file_free, slotGet, slotSet,
 } from './files';
+import { POLICY_DEFAULT, POLICY_HGM, file_policy } from './policy';
 import { realloc } from './arena';
 import {
-  huge_pte_offset, mk_huge_pte, pte_phys, pte_present,
+  free_split_tables, huge_pte_offset, is_table_link, make_pte_hwpoison_entry, mk_huge_pte,
+  pte_phys, pte_present, split_huge_leaf,
 } from './pagetable';
-import { poisonedCount } from './poison';
+import { BIT_POISONED, firstRawSet, poisonedCount } from './poison';
 import {
-  H_FAULT_INS, addBuddyPages, addHostStat, addPoolResv, dequeue_hugetlb_folio, dissolveFolio, enqueue_hugetlb_folio,
+  H_FAULT_INS, H_PT_PAGES, addBuddyPages, addCounter, addHostStat, addPoolResv, shiftOf, dequeue_hugetlb_folio, dissolveFolio, enqueue_hugetlb_folio,
   firstProc, folioWord, framePhys, physToFrame, foundSc, poolAvailable, rawPerFolio,
   scOfShift, setFolioOwner, setFolioWord,
 } from './pool';
@@ -46,7 +48,7 @@ function remove_from_page_cache(f: u32, idx: u64, local: u32): void {
   const sc = scOfShift(fileShift(f));
   slotSet(f, idx, SLOT_EMPTY);
   if ((folioWord(h, sc, local) & F_HWPOISON) == 0) enqueue_hugetlb_folio(h, sc, local);
-  else if (fileKeep(f)) dissolve_poisoned_folio(h, sc, local);
+  else if (file_policy(f) != POLICY_DEFAULT) dissolve_poisoned_folio(h, sc, local);
   else setFolioWord(h, sc, local, F_LEAKED | F_HWPOISON);
 }
 
@@ -75,9 +77,46 @@ export function hugetlb_vmdelete_list(f: u32, from: u64, to: u64): void {
     const lo = max(from, vma_first_index(v));
     const hi = min(to, vma_end_index(v));
     for (let idx = lo; idx < hi; idx++) {
-      const e = huge_pte_offset(procPgd(i_mmap_proc()), vma_index_address(v, idx), hs, false);
-      if (e != 0) store<u64>(e, 0);
+      clear_huge_entry(fileHost(f), huge_pte_offset(procPgd(i_mmap_proc()), vma_index_address(v, idx), hs, false), hs);
     }
+  }
+}
+
+/** Empties a hugepage-level entry (slot may be 0: no table), freeing HGM split tables. */
+function clear_huge_entry(h: u32, slot: usize, hs: u32): void {
+  if (slot == 0) return;
+  const freed = free_split_tables(load<u64>(slot), hs);
+  if (freed != 0) addCounter(h, H_PT_PAGES, -<i32>freed);
+  store<u64>(slot, 0);
+}
+
+/**
+ * HGM: splits p's mapping of a hugepage (its hugepage-level slot, shift hs, present) down
+ * to the 4 KiB PTE of raw page `raw` and makes that PTE a HWPOISON entry. Regions already
+ * split are reused; the table pages allocated are counted.
+ */
+export function hgm_split_raw_page(h: u32, slot: usize, va: u64, hs: u32, raw: u32): void {
+  const rawVa = (va & ~((<u64>1 << hs) - 1)) + (<u64>raw << PAGE_SHIFT);
+  let at = slot;
+  let shift = hs;
+  while (shift > PAGE_SHIFT) {
+    if (!is_table_link(load<u64>(at))) {
+      if (!pte_present(load<u64>(at))) return;
+      split_huge_leaf(at, shift);
+      addCounter(h, H_PT_PAGES, 1);
+    }
+    shift -= 9;
+    at = <usize>(load<u64>(at) & PTE_ADDR_MASK) + (<usize>((rawVa >> shift) & 511) << 3);
+  }
+  store<u64>(at, make_pte_hwpoison_entry(pte_phys(load<u64>(at))));
+}
+
+/** HGM: splits a fresh mapping of a poisoned folio for each of its poisoned raw pages. */
+function hgm_split_poisoned(h: u32, sc: u32, local: u32, slot: usize, va: u64): void {
+  const hs = shiftOf(sc);
+  const n = rawPerFolio(sc);
+  for (let raw = firstRawSet(h, sc, local, 0, n, BIT_POISONED); raw >= 0; raw = firstRawSet(h, sc, local, <u32>raw + 1, n, BIT_POISONED)) {
+    hgm_split_raw_page(h, slot, va, hs, <u32>raw);
   }
 }
 
@@ -162,7 +201,7 @@ export function hugetlb_no_page(p: u32, vmaIdx: u32, va: u64, entry: usize): i32
     const s = slotGet(f, idx);
     if (s != SLOT_EMPTY && s != SLOT_RESERVED) {
       local = <i32>(s - 1);
-      if ((folioWord(h, sc, <u32>local) & F_HWPOISON) != 0 && !fileKeep(f)) return VM_FAULT_HWPOISON_LARGE;
+      if ((folioWord(h, sc, <u32>local) & F_HWPOISON) != 0 && file_policy(f) == POLICY_DEFAULT) return VM_FAULT_HWPOISON_LARGE;
     } else {
       local = hugetlb_add_to_page_cache(f, idx);
       if (local < 0) return VM_FAULT_SIGBUS;
@@ -175,7 +214,10 @@ export function hugetlb_no_page(p: u32, vmaIdx: u32, va: u64, entry: usize): i32
     setFolioOwner(h, sc, <u32>local, p, <u32>(hva >> hs));
   }
   const poisoned = (folioWord(h, sc, <u32>local) & F_HWPOISON) != 0;
-  store<u64>(entry, mk_huge_pte(framePhys(h, sc, <u32>local), (flags & VM_WRITE) != 0, poisoned));
+  // A kept folio is mapped huge and marked; an HGM folio is mapped split around its poison.
+  const hgm = poisoned && f != NO_FILE && file_policy(f) == POLICY_HGM;
+  store<u64>(entry, mk_huge_pte(framePhys(h, sc, <u32>local), (flags & VM_WRITE) != 0, poisoned && !hgm));
+  if (hgm) hgm_split_poisoned(h, sc, <u32>local, entry, hva);
   addHostStat(h, H_FAULT_INS, 1);
   return VM_FAULT_OK;
 }
@@ -197,7 +239,7 @@ function zap_vma_range(p: u32, v: usize, a: u64, b: u64): void {
       }
       // A HWPOISON leaf's folio was dissolved when it was poisoned.
     }
-    if (slot != 0) store<u64>(slot, 0);
+    clear_huge_entry(h, slot, hs);
   }
 }
 

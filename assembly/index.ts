@@ -7,7 +7,7 @@ import { heapUsed, alloc } from './arena';
 import { NOT_MAPPED, folio_vaddr, host_panicked, memory_failure } from './mfr';
 import { outbox_push } from './outbox';
 import {
-  H_ACCESS_SIGNALLED, H_BAD_EVENTS, firstProc, H_BYTES_LOST, H_DEAD_EVENTS, H_FAULT_INS,
+  H_ACCESS_SIGNALLED, H_BAD_EVENTS, H_PT_PAGES, firstProc, H_BYTES_LOST, H_DEAD_EVENTS, H_FAULT_INS,
   H_HUGEPAGES_LOST, H_KILLED, H_SIG_ADRERR, H_SIG_AO, H_SIG_AR, H_SIG_KERNEL, hostStat,
   H_MF_DELAYED, H_MF_FAILED, H_MF_IGNORED, H_MF_RECOVERED, H_MF_TOTAL, buddyPages, createHost,
   framePhys, hostCounter, hostFlags, hwCorruptedPages, listFree, physToFrame, foundSc,
@@ -65,6 +65,7 @@ export function host_counter(h: u32, which: u32): f64 {
     case 25: return hostCounter(h, H_HUGEPAGES_LOST);
     case 26: return hostStat(h, H_DEAD_EVENTS);
     case 27: return hostStat(h, H_BAD_EVENTS);
+    case 28: return hostCounter(h, H_PT_PAGES);
     default: return -1;
   }
 }
@@ -165,6 +166,10 @@ export function pread(p: u32, fd: i32, len: f64, offset: f64): f64 {
 export function translate(p: u32, va: f64): f64 {
   const g = guard(p);
   return g != 0 ? <f64>g : sys.sys_translate(p, <u64>va);
+}
+/** The leaf for va (see sys_page_table_leaf); the host checks proc_guard first. */
+export function page_table_leaf(p: u32, va: f64): i32 {
+  return sys.sys_page_table_leaf(p, <u64>va);
 }
 export function sendfd(p: u32, fd: i32, q: u32): i32 {
   const g = guard(p);

@@ -1,5 +1,6 @@
 // memory_failure() for HugeTLB folios and the recovery policies: DEFAULT (hard offline of
-// the whole hugepage) and MFD_MF_KEEP_UE_MAPPED (keep it mapped; v4 intent or v3 as posted).
+// the whole hugepage), MFD_MF_KEEP_UE_MAPPED (keep it mapped; v4 intent or v3 as posted) and
+// HGM (split the mappings down to 4 KiB around the poisoned raw page).
 // Structure and names follow mm/memory-failure.c.
 
 import {
@@ -8,8 +9,9 @@ import {
   MF_MSG_BUDDY, MF_MSG_FREE_HUGE, MF_MSG_HUGE, MF_RECOVERED, PAGE_SHIFT, SI_KERNEL,
   _PAGE_SIM_POISONED,
 } from './constants';
-import { fileKeep, slotGet } from './files';
-import { dissolve_poisoned_folio } from './hugetlb';
+import { slotGet } from './files';
+import { dissolve_poisoned_folio, hgm_split_raw_page } from './hugetlb';
+import { POLICY_DEFAULT, POLICY_HGM, POLICY_KEEP, file_policy } from './policy';
 import { outbox_push } from './outbox';
 import { huge_pte_offset, make_hwpoison_entry, pte_present } from './pagetable';
 import { BIT_CORRUPTED, BIT_POISONED, rawSet, rawTest } from './poison';
@@ -123,6 +125,19 @@ function update_mapper_leaves(h: u32, sc: u32, local: u32, state: u32, hwpoison:
   }
 }
 
+/** HGM: in every mapper whose leaf for the folio is present, split it around the raw page. */
+function hgm_split_mappers(h: u32, sc: u32, local: u32, raw: u32): void {
+  const hs = shiftOf(sc);
+  const idx = <u64>folioIndex(h, sc, local);
+  i_mmap_begin(firstProc(h), folioOwner(h, sc, local));
+  for (let v = i_mmap_next(); v != 0; v = i_mmap_next()) {
+    const va = vma_index_address(v, idx);
+    if (va == NO_ADDRESS) continue;
+    const slot = huge_pte_offset(procPgd(i_mmap_proc()), va, hs, false);
+    if (slot != 0) hgm_split_raw_page(h, slot, va, hs, raw);
+  }
+}
+
 /** vm.memory_failure_recovery = 0: the host panics and everything on it dies. */
 function panic(h: u32, pfn: u64): void {
   log(LOG_PANIC, h, 0, 0, pfn);
@@ -179,8 +194,8 @@ export function memory_failure(h: u32, phys: u64, consumer: i32, real: bool): vo
     return;
   }
 
-  const keep = state == F_FILE && fileKeep(folioOwner(h, sc, local));
-  const lsb = keep ? PAGE_SHIFT : shiftOf(sc);
+  const policy = state == F_FILE ? file_policy(folioOwner(h, sc, local)) : POLICY_DEFAULT;
+  const lsb = policy == POLICY_DEFAULT ? shiftOf(sc) : PAGE_SHIFT;
   if (already) {
     log(LOG_ALREADY, h, 0, 0, pfn);
     kill_accessing_process(h, sc, local, raw, pfn, consumer, lsb);
@@ -193,7 +208,13 @@ export function memory_failure(h: u32, phys: u64, consumer: i32, real: bool): vo
   const wasPoisoned = (word & F_HWPOISON) != 0;
   setFolioWord(h, sc, local, word | F_HWPOISON);
 
-  if (keep) {
+  if (policy == POLICY_HGM) {
+    // Only the raw page is lost: every mapping is split around it down to a HWPOISON PTE.
+    addHostStat(h, H_BYTES_LOST, 4096);
+    kill_procs(h, sc, local, raw, pfn, consumer, lsb);
+    hgm_split_mappers(h, sc, local, raw);
+    action_result(h, pfn, MF_MSG_HUGE, MF_RECOVERED);
+  } else if (policy == POLICY_KEEP) {
     // Only the raw page is lost; the mapping stays huge.
     addHostStat(h, H_BYTES_LOST, 4096);
     if (!wasPoisoned) update_mapper_leaves(h, sc, local, state, false);

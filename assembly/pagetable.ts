@@ -3,7 +3,7 @@
 // a leaf holds the simulated physical address. 1 GiB pages are PUD leaves, 2 MiB pages PMD
 // leaves (both with _PAGE_PSE). A HWPOISON entry is non-present with _PAGE_SWP_HWPOISON.
 
-import { alloc } from './arena';
+import { alloc, free } from './arena';
 import {
   HPAGE_1G_SHIFT, PTE_ADDR_MASK, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, _PAGE_SIM_POISONED,
   _PAGE_SWP_HWPOISON, _PAGE_USER,
@@ -66,4 +66,61 @@ export function make_hwpoison_entry(e: u64): u64 {
 // @ts-ignore: decorator
 @inline export function pte_phys(e: u64): u64 {
   return e & PTE_ADDR_MASK;
+}
+
+// ---- HGM: splitting hugepage leaves into tables of smaller leaves ----------------------
+
+/** A present entry that links to a lower table (present, without _PAGE_PSE) at a hugepage level. */
+// @ts-ignore: decorator
+@inline export function is_table_link(e: u64): bool {
+  return (e & (_PAGE_PRESENT | _PAGE_PSE)) == _PAGE_PRESENT;
+}
+
+/** Set by walk_leaf: the shift of the leaf it found (30, 21 or 12). */
+export let leafShift: u32 = 0;
+
+/**
+ * The slot of the entry the MMU ends at for va below the hugepage-level slot `slot` (of
+ * shift hs): the slot itself, or, where HGM split it, the PMD or PTE entry below.
+ */
+export function walk_leaf(hugeSlot: usize, va: u64, hs: u32): usize {
+  let at = hugeSlot;
+  let shift = hs;
+  while (shift > 12 && is_table_link(load<u64>(at))) {
+    shift -= 9;
+    at = slot(<usize>(load<u64>(at) & PTE_ADDR_MASK), va, shift);
+  }
+  leafShift = shift;
+  return at;
+}
+
+/**
+ * Splits the huge leaf at `at` (shift `shift`, 30 or 21) into a table of 512 leaves one
+ * level down (2 MiB leaves with _PAGE_PSE, or 4 KiB PTEs) mapping the same memory with the
+ * same permissions. Returns the new table.
+ */
+export function split_huge_leaf(at: usize, shift: u32): usize {
+  const e = load<u64>(at);
+  const table = alloc(TABLE_BYTES);
+  const child = shift - 9;
+  const flags = (e & (_PAGE_PRESENT | _PAGE_RW | _PAGE_USER)) | (child > 12 ? _PAGE_PSE : 0);
+  const base = e & PTE_ADDR_MASK;
+  for (let i: u64 = 0; i < 512; i++) store<u64>(table + (<usize>i << 3), (base + (i << child)) | flags);
+  store<u64>(at, <u64>table | TABLE_LINK);
+  return table;
+}
+
+/** Frees the tables below a split hugepage-level entry (shift hs); returns the pages freed. */
+export function free_split_tables(e: u64, hs: u32): u32 {
+  if (!is_table_link(e) || hs <= 12) return 0;
+  const table = <usize>(e & PTE_ADDR_MASK);
+  let pages: u32 = 1;
+  for (let i: usize = 0; i < 512; i++) pages += free_split_tables(load<u64>(table + (i << 3)), hs - 9);
+  free(table, TABLE_BYTES);
+  return pages;
+}
+
+/** make_hwpoison_entry for a 4 KiB PTE. */
+export function make_pte_hwpoison_entry(phys: u64): u64 {
+  return (phys & PTE_ADDR_MASK) | _PAGE_SWP_HWPOISON;
 }

@@ -38,12 +38,14 @@ export const H_KILLED: usize = 152; // u32 processes killed by SIGBUS
 export const H_HUGEPAGES_LOST: usize = 156; // u32 hugepages taken offline whole
 export const H_DEAD_EVENTS: usize = 160; // f64: replayed accesses by exited processes
 export const H_BAD_EVENTS: usize = 168; // f64: replayed accesses outside any mapping
+export const H_PT_PAGES: usize = 176; // u32: page-table pages allocated by HGM splits, not yet freed
 
 export const HF_RECOVERY: u32 = 1;
 export const HF_EARLY_KILL: u32 = 2;
 export const HF_POLICY_CAPABLE: u32 = 4;
 export const HF_KEEP_V3: u32 = 8;
 export const HF_PANICKED: u32 = 16;
+export const HF_HGM: u32 = 32;
 
 let hosts: usize = 0;
 let hostCap: u32 = 0;
@@ -87,6 +89,10 @@ export function hostFrames(h: u32, sc: u32): u32 {
 }
 export function hostCounter(h: u32, field: usize): u32 {
   return load<u32>(hostPtr(h) + field);
+}
+export function addCounter(h: u32, field: usize, delta: i32): void {
+  const p = hostPtr(h) + field;
+  store<u32>(p, <u32>(<i32>load<u32>(p) + delta));
 }
 export function bumpCounter(h: u32, field: usize): void {
   const p = hostPtr(h) + field;

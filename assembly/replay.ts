@@ -108,7 +108,9 @@ export function replay_access(from: u32, to: u32): void {
     }
     // A 1 GiB leaf (or nothing) at the PUD, else the PMD entry below it.
     const atPud = (pud & (_PAGE_PRESENT | _PAGE_PSE)) != _PAGE_PRESENT;
-    const e = atPud ? pud : load<u64>(<usize>(pud & PTE_ADDR_MASK) + (<usize>((va >> 21) & 511) << 3));
+    let e = atPud ? pud : load<u64>(<usize>(pud & PTE_ADDR_MASK) + (<usize>((va >> 21) & 511) << 3));
+    // A 2 MiB region that HGM split: its 4 KiB PTE.
+    if (!atPud && (e & (_PAGE_PRESENT | _PAGE_PSE)) == _PAGE_PRESENT) e = load<u64>(<usize>(e & PTE_ADDR_MASK) + (<usize>((va >> 12) & 511) << 3));
     const need = _PAGE_PRESENT | (write ? _PAGE_RW : 0);
     const bits = e & (need | _PAGE_SIM_POISONED);
     if (bits == need) continue;

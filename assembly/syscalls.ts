@@ -20,7 +20,8 @@ import {
 import { alloc, free, realloc } from './arena';
 import { memory_failure } from './mfr';
 import { outbox_push } from './outbox';
-import { huge_pte_offset, is_hwpoison_entry, pte_phys, pte_present } from './pagetable';
+import { huge_pte_offset, is_hwpoison_entry, leafShift, pte_phys, pte_present, walk_leaf } from './pagetable';
+import { POLICY_DEFAULT, file_policy } from './policy';
 import { BIT_CORRUPTED, BIT_POISONED, firstRawSet, rawTest } from './poison';
 import {
   HF_PANICKED, HF_POLICY_CAPABLE, addPoolResv, folioWord, framePhys, hostFlags, physToFrame, foundSc,
@@ -311,12 +312,8 @@ export function sys_access(p: u32, addr: u64, len: u64, write: bool): i32 {
   while (pos < end) {
     const vi = <u32>find_vma(p, pos);
     const hs = load<u32>(vmaAt(p, vi) + V_SHIFT);
-    const base = pos & ~hugeMask(hs);
-    const next = base + (<u64>1 << hs);
-    const stop = next < end ? next : end;
     const slot = huge_pte_offset(procPgd(p), pos, hs, true);
-    let e = load<u64>(slot);
-    if (e == 0) {
+    if (load<u64>(slot) == 0) {
       const fault = hugetlb_no_page(p, vi, pos, slot);
       if (fault != VM_FAULT_OK) {
         const hw = fault == VM_FAULT_HWPOISON_LARGE;
@@ -324,10 +321,16 @@ export function sys_access(p: u32, addr: u64, len: u64, write: bool): i32 {
         reap_killed();
         return 1;
       }
-      e = load<u64>(slot);
     }
+    // The leaf: the hugepage entry, or below it where HGM split the mapping.
+    const leaf = walk_leaf(slot, pos, hs);
+    const ls = leafShift;
+    const e = load<u64>(leaf);
+    const base = pos & ~hugeMask(ls);
+    const next = base + (<u64>1 << ls);
+    const stop = next < end ? next : end;
     if (is_hwpoison_entry(e)) {
-      send_sigbus(p, BUS_MCEERR_AR, pos, hs);
+      send_sigbus(p, BUS_MCEERR_AR, pos, ls);
       reap_killed();
       return 1;
     }
@@ -353,16 +356,35 @@ export function sys_access(p: u32, addr: u64, len: u64, write: bool): i32 {
   return 0;
 }
 
-/** Virtual -> physical through the page table, or -1 when nothing is mapped there. */
-export function sys_translate(p: u32, va: u64): f64 {
+/** The slot of the leaf the MMU would use for va (leafShift tells its size), or 0. */
+function leaf_slot(p: u32, va: u64): usize {
   const vi = find_vma(p, va);
-  if (vi < 0) return -1;
+  if (vi < 0) return 0;
   const hs = load<u32>(vmaAt(p, <u32>vi) + V_SHIFT);
   const slot = huge_pte_offset(procPgd(p), va, hs, false);
+  return slot == 0 ? 0 : walk_leaf(slot, va, hs);
+}
+
+/**
+ * The leaf for va, encoded: -1 nothing, else level (0 PUD, 1 PMD, 2 PTE) | 4 if it is a
+ * HWPOISON entry.
+ */
+export function sys_page_table_leaf(p: u32, va: u64): i32 {
+  const slot = leaf_slot(p, va);
+  if (slot == 0) return -1;
+  const e = load<u64>(slot);
+  if (!pte_present(e) && !is_hwpoison_entry(e)) return -1;
+  const level = leafShift == HPAGE_1G_SHIFT ? 0 : leafShift == HPAGE_2M_SHIFT ? 1 : 2;
+  return level | (is_hwpoison_entry(e) ? 4 : 0);
+}
+
+/** Virtual -> physical through the page table, or -1 when nothing is mapped there. */
+export function sys_translate(p: u32, va: u64): f64 {
+  const slot = leaf_slot(p, va);
   if (slot == 0) return -1;
   const e = load<u64>(slot);
   if (!pte_present(e)) return -1;
-  return <f64>(pte_phys(e) + (va & hugeMask(hs)));
+  return <f64>(pte_phys(e) + (va & hugeMask(leafShift)));
 }
 
 // What one MADV_HWPOISON step reaches, set by madvise_probe. Under KEEP a step poisons a
@@ -412,12 +434,16 @@ function madvise_probe(p: u32, vi: u32, va: u64): i32 {
   const raw = <u32>((va - base) >> PAGE_SHIFT);
   const f = load<u32>(v + V_FILE);
   const shared = (load<u32>(v + V_FLAGS) & VM_SHARED) != 0;
-  const keep = shared && fileKeep(f);
-  const slot = huge_pte_offset(procPgd(p), va, hs, false);
+  // KEEP and HGM poison raw pages; DEFAULT takes the whole hugepage.
+  const keep = shared && file_policy(f) != POLICY_DEFAULT;
+  const hugeSlot = huge_pte_offset(procPgd(p), va, hs, false);
+  const slot = hugeSlot != 0 ? walk_leaf(hugeSlot, va, hs) : 0;
   const e = slot != 0 ? load<u64>(slot) : 0;
-  if (is_hwpoison_entry(e)) return -EFAULT;
+  if (is_hwpoison_entry(e)) return leafShift == PAGE_SHIFT ? -EHWPOISON : -EFAULT;
   if (pte_present(e)) {
-    probedKey = stepKey(keep, pte_phys(e) >> PAGE_SHIFT, raw);
+    // The leaf may map only part of the folio (HGM): name the raw page by its own pfn.
+    const rawPfn = (pte_phys(e) + (va & hugeMask(leafShift))) >> PAGE_SHIFT;
+    probedKey = keep ? rawPfn : FOLIO_KEY | (pte_phys(e) >> PAGE_SHIFT);
     const local = <u32>physToFrame(h, pte_phys(e));
     return rawTest(h, foundSc, local, raw, BIT_POISONED) ? -EHWPOISON : 0;
   }
@@ -512,9 +538,9 @@ export function sys_madvise(p: u32, addr: u64, length: u64, advice: u32): i32 {
     const hs = load<u32>(vmaAt(p, <u32>vi) + V_SHIFT);
     const slot = huge_pte_offset(procPgd(p), va, hs, true);
     if (load<u64>(slot) == 0 && hugetlb_no_page(p, <u32>vi, va, slot) != VM_FAULT_OK) break;
-    const e = load<u64>(slot);
+    const e = load<u64>(walk_leaf(slot, va, hs));
     if (!pte_present(e)) break;
-    const phys = pte_phys(e) + ((va & hugeMask(hs)) & ~(PAGE_SIZE - 1));
+    const phys = pte_phys(e) + ((va & hugeMask(leafShift)) & ~(PAGE_SIZE - 1));
     outbox_push(LOG_INJECT, h, procPid(p), 0, phys >> PAGE_SHIFT, va);
     memory_failure(h, phys, <i32>p, false);
     if ((hostFlags(h) & HF_PANICKED) != 0) return -EIO;

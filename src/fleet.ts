@@ -48,6 +48,8 @@ export interface HostSpec {
   vms: VmSpec[];
   keepVersion?: 'v3' | 'v4';
   earlyKill?: boolean;
+  /** HugeTLB files without MFD_MF_KEEP_UE_MAPPED split to 4 KiB around a UE (HGM). */
+  hgm?: boolean;
 }
 
 /** A VM as the replay sees it: its kernel process and where its (first) mapping lies. */
@@ -69,6 +71,8 @@ export interface HostStats {
   bytesLost: number;
   hugepagesLost: number;
   rawPagesPoisoned: number;
+  /** Page-table pages allocated by HGM splits and not yet freed. */
+  pageTablePages: number;
   /** Healthy 4 KiB pages that dissolved hugepages gave back to the buddy allocator. */
   buddyPagesReturned: number;
   deadProcessEvents: number;
@@ -128,6 +132,7 @@ export class FleetShard {
     let flags = HostFlag.recovery | HostFlag.policyCapable;
     if (spec.keepVersion === 'v3') flags |= HostFlag.keepV3;
     if (spec.earlyKill) flags |= HostFlag.earlyKill;
+    if (spec.hgm) flags |= HostFlag.hgm;
     const h = k.host_create(spec.hugepages['2M'] ?? 0, spec.hugepages['1G'] ?? 0, flags);
     if (h !== index) throw new Error('mfrsim: host numbering out of step with the kernel');
     for (const vm of spec.vms) {
@@ -259,6 +264,7 @@ export class FleetShard {
       bytesLost: c(Counter.bytesLost),
       hugepagesLost: c(Counter.hugepagesLost),
       rawPagesPoisoned: c(Counter.hwCorruptedPages),
+      pageTablePages: c(Counter.ptPages),
       buddyPagesReturned: c(Counter.buddyPages),
       deadProcessEvents: c(Counter.deadEvents),
       unmappedEvents: c(Counter.badEvents),
@@ -292,7 +298,7 @@ export function sumStats(all: readonly HostStats[]): HostStats {
   const zero = (): HostStats => ({
     accesses: 0, ok: 0, faultIns: 0, sigbus: 0,
     sigbusByCode: { BUS_ADRERR: 0, BUS_MCEERR_AR: 0, BUS_MCEERR_AO: 0, SI_KERNEL: 0 },
-    killed: 0, bytesLost: 0, hugepagesLost: 0, rawPagesPoisoned: 0, buddyPagesReturned: 0, deadProcessEvents: 0,
+    killed: 0, bytesLost: 0, hugepagesLost: 0, rawPagesPoisoned: 0, pageTablePages: 0, buddyPagesReturned: 0, deadProcessEvents: 0,
     unmappedEvents: 0, memoryFailure: { total: 0, ignored: 0, failed: 0, delayed: 0, recovered: 0 },
     pools: { '2M': { nr: 0, free: 0 }, '1G': { nr: 0, free: 0 } },
   });

@@ -8,11 +8,12 @@ import { Counter, HostFlag, MAX_FRAMES_PER_KERNEL, Out, ProcFlag, instantiateKer
 import { drainOutbox, formatLogLine, isLogRecord, type OutboxRecord } from './outbox.js';
 import { sysError } from './syserror.js';
 import type {
-  AccessResult, HostOptions, HugepageSize, Meminfo, MemoryFailureStats, Num, PoolCounters,
+  AccessResult, HostOptions, HugepageSize, Meminfo, MemoryFailureStats, Num, PageTableLeaf, PoolCounters,
   Signal, SimHost, SimProcess, SpawnOptions,
 } from './types.js';
 
 const SIZE_CLASS: Record<HugepageSize, number> = { '2M': 0, '1G': 1 };
+const LEAF_LEVEL: PageTableLeaf['level'][] = ['pud', 'pmd', 'pte'];
 const SYSCTL_FLAG: Record<string, number> = {
   'vm.memory_failure_recovery': HostFlag.recovery,
   'vm.memory_failure_early_kill': HostFlag.earlyKill,
@@ -58,6 +59,7 @@ export class Host implements SimHost {
     if (opts.earlyKill === true) flags |= HostFlag.earlyKill;
     if (opts.policyCapable !== false) flags |= HostFlag.policyCapable;
     if (opts.keepVersion === 'v3') flags |= HostFlag.keepV3;
+    if (opts.hgm === true) flags |= HostFlag.hgm;
     const kernel = instantiateKernel();
     return new Host(kernel, kernel.host_create(n2M, n1G, flags));
   }
@@ -146,6 +148,10 @@ export class Host implements SimHost {
     const n = this.kernel.host_free_list(this.id, sizeClass(size, 'freeHugepages'));
     const addrs = new Float64Array(this.kernel.memory.buffer, this.kernel.scratch_ptr(), n);
     return Array.from(addrs, (a) => BigInt(a));
+  }
+
+  pageTablePages(): number {
+    return this.kernel.host_counter(this.id, Counter.ptPages);
   }
 
   private checkAlive(call: string): void {
@@ -319,6 +325,13 @@ export class Process implements SimProcess {
     const ret = this.k.translate(this.kid, toAddr(vaddr, 'translate', 'vaddr'));
     if (ret === -1) return null;
     return BigInt(this.call('translate', ret));
+  }
+
+  pageTableLeaf(vaddr: Num): PageTableLeaf | null {
+    this.enter('pageTableLeaf');
+    const ret = this.k.page_table_leaf(this.kid, toAddr(vaddr, 'pageTableLeaf', 'vaddr'));
+    if (ret < 0) return null;
+    return { level: LEAF_LEVEL[ret & 3]!, hwpoison: (ret & 4) !== 0 };
   }
 
   sendFd(fd: number, to: SimProcess): number {

@@ -25,6 +25,7 @@ export interface KernelExports {
   madvise(p: number, addr: number, len: number, advice: number): number;
   pread(p: number, fd: number, len: number, offset: number): number;
   translate(p: number, va: number): number;
+  page_table_leaf(p: number, va: number): number;
   sendfd(p: number, fd: number, q: number): number;
   close(p: number, fd: number): number;
   exit(p: number): number;
@@ -53,14 +54,14 @@ export const Counter = {
   mfTotal: 6, mfIgnored: 7, mfFailed: 8, mfDelayed: 9, mfRecovered: 10,
   hwCorruptedPages: 11, flags: 12, buddyPages: 13,
   bytesLost: 16, accesses: 17, accessSignalled: 18, faultIns: 19, sigAdrerr: 20, sigAR: 21, sigAO: 22,
-  sigKernel: 23, killed: 24, hugepagesLost: 25, deadEvents: 26, badEvents: 27,
+  sigKernel: 23, killed: 24, hugepagesLost: 25, deadEvents: 26, badEvents: 27, ptPages: 28,
 } as const;
 
 /** Error-event flags of the replay columns (assembly/replay.ts). */
 export const ErrFlag = { ue: 1, consumed: 2 } as const;
 
 /** Host flag bits (assembly/pool.ts). */
-export const HostFlag = { recovery: 1, earlyKill: 2, policyCapable: 4, keepV3: 8, panicked: 16 } as const;
+export const HostFlag = { recovery: 1, earlyKill: 2, policyCapable: 4, keepV3: 8, panicked: 16, hgm: 32 } as const;
 
 /** Process flag bits (assembly/procs.ts). */
 export const ProcFlag = { capSysAdmin: 2, mceEarly: 4, mceLate: 8, handlesSigbus: 16 } as const;

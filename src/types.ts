@@ -18,6 +18,14 @@ export interface HostOptions {
   earlyKill?: boolean;
   /** vm.memory_failure_recovery (default true; false panics on any memory failure). */
   memoryFailureRecovery?: boolean;
+  /** HugeTLB high-granularity mapping: file hugepages without KEEP split to 4 KiB on a UE (default false). */
+  hgm?: boolean;
+}
+
+/** The leaf entry the MMU uses for an address: its level and whether it is a HWPOISON entry. */
+export interface PageTableLeaf {
+  level: 'pud' | 'pmd' | 'pte';
+  hwpoison: boolean;
 }
 
 export interface SpawnOptions {
@@ -81,6 +89,8 @@ export interface SimProcess {
   madvise(addr: Num, length: Num, advice: number): number;
   pread(fd: number, length: Num, offset: Num): number;
   translate(vaddr: Num): bigint | null;
+  /** The leaf the page table holds for vaddr (present or HWPOISON), or null. Never faults. */
+  pageTableLeaf(vaddr: Num): PageTableLeaf | null;
   sendFd(fd: number, to: SimProcess): number;
   close(fd: number): void;
   exit(): void;
@@ -96,4 +106,6 @@ export interface SimHost {
   memoryFailureStats(): MemoryFailureStats;
   kernelLog(): string[];
   freeHugepages(size: HugepageSize): bigint[];
+  /** Page-table pages allocated by HGM splits and not yet freed. */
+  pageTablePages(): number;
 }

@@ -84,11 +84,12 @@ test('a full signal log reports what it could not keep', async () => {
  * accesses through the replay loop and through Process.read/write of `host`; half the
  * accesses go to the poisoned hugepages so corrupted raw pages are hit.
  */
-async function replayAgreesWith(host: SimHost): Promise<void> {
-  const spec: HostSpec = { hugepages: { '2M': 64 }, vms: [{ memory: 64 * 2 ** 21, hugepage: '2M', policy: 'keep' }] };
+async function replayAgreesWith(host: SimHost, hgm = false): Promise<void> {
+  // With HGM the memfd is a plain one: the host splits it around each UE.
+  const spec: HostSpec = { hugepages: { '2M': 64 }, hgm, vms: [{ memory: 64 * 2 ** 21, hugepage: '2M', policy: hgm ? 'default' : 'keep' }] };
   const shard = FleetShard.create([spec]);
   const p = host.spawn();
-  const fd = p.memfdCreate('guest', MFD_HUGETLB | MFD_HUGE_2MB | MFD_MF_KEEP_UE_MAPPED);
+  const fd = p.memfdCreate('guest', MFD_HUGETLB | MFD_HUGE_2MB | (hgm ? 0 : MFD_MF_KEEP_UE_MAPPED));
   p.ftruncate(fd, 64 * 2 ** 21);
   const map = p.mmap(0, 64 * 2 ** 21, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   p.write(map, 64 * 2 ** 21);
@@ -120,10 +121,15 @@ async function replayAgreesWith(host: SimHost): Promise<void> {
   assert.ok(apiSignals > 0, 'some accesses hit corrupted raw pages');
   assert.is(s.rawPagesPoisoned, host.meminfo().HardwareCorrupted / 4);
   assert.equal(s.memoryFailure, host.memoryFailureStats());
+  assert.is(s.pageTablePages, host.pageTablePages());
 }
 
 test('batch replay agrees event for event with single calls through the Host API', async () => {
   await replayAgreesWith(await Host.create({ hugepages: { '2M': 64 } }));
+});
+
+test('batch replay through HGM-split page tables agrees with single Host calls', async () => {
+  await replayAgreesWith(await Host.create({ hugepages: { '2M': 64 }, hgm: true }), true);
 });
 
 test('batch replay agrees event for event with the reference model', async () => {

@@ -1,0 +1,14 @@
+// Which recovery policy a folio follows: the memfd's MFD_MF_KEEP_UE_MAPPED bit first, then
+// the host's HGM option for HugeTLB files; private (anonymous) folios are always DEFAULT.
+
+import { fileHost, fileKeep } from './files';
+import { HF_HGM, hostFlags } from './pool';
+
+export const POLICY_DEFAULT: u32 = 0;
+export const POLICY_KEEP: u32 = 1;
+export const POLICY_HGM: u32 = 2;
+
+export function file_policy(f: u32): u32 {
+  if (fileKeep(f)) return POLICY_KEEP;
+  return (hostFlags(fileHost(f)) & HF_HGM) != 0 ? POLICY_HGM : POLICY_DEFAULT;
+}
