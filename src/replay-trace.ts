@@ -27,7 +27,8 @@ export interface TraceReplayOptions {
   /** A layout file; default: the hugepages the trace touches, grouped into regions. */
   layout?: string;
   hugepage?: HugepageSize;
-  policy?: 'default' | 'keep';
+  /** Policy of the default layout; 'hgm' also makes the host split HugeTLB mappings (HGM). */
+  policy?: 'default' | 'keep' | 'hgm';
   /** An mfrsim error stream; its UEs for `errorsHost` are applied before the trace runs. */
   errors?: string;
   /** Which host of the stream this one is; 'auto': the first host with a UE (default 0). */
@@ -85,7 +86,7 @@ export async function replayTrace(opts: TraceReplayOptions): Promise<TraceReplay
     throw new Error(`${opts.trace}: the trace carries physical addresses; replay needs the virtual ones (perf script -F addr)`);
   }
   const hugepage = opts.hugepage ?? '2M';
-  const layout = opts.layout ? await loadLayout(opts.layout) : await touchedLayout(trace, { hugepageSize: hugepage, policy: opts.policy ?? 'default' });
+  const layout = opts.layout ? await loadLayout(opts.layout) : await touchedLayout(trace, { hugepageSize: hugepage, policy: opts.policy === 'keep' ? 'keep' : 'default' });
   if (layout.regions.length === 0) throw new Error(`${opts.trace}: the trace has no accesses`);
 
   // The host's pools: what the layout maps, and enough to hold every UE of the error stream.
@@ -106,7 +107,7 @@ export async function replayTrace(opts: TraceReplayOptions): Promise<TraceReplay
   const regions: RegionSpec[] = layout.regions.map((r) => ({
     address: r.start + relocation, length: r.length, hugepage: r.hugepageSize, policy: r.policy, shared: r.sharing === 'shared',
   }));
-  const shard = FleetShard.create([{ hugepages: need, vms: [{ regions, handlesSigbus: !opts.killOnSigbus }] }]);
+  const shard = FleetShard.create([{ hugepages: need, hgm: opts.policy === 'hgm', vms: [{ regions, handlesSigbus: !opts.killOnSigbus }] }]);
   const vm = shard.vms[0]!;
 
   const errors = opts.errors ? await applyErrorStream(shard, opts.errors, errorsHost) : { host: 0, applied: 0, corrected: 0, outsideHost: 0 };

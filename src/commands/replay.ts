@@ -18,7 +18,7 @@ interface ReplayOptions {
   errors?: string;
   errorsHost: number | 'auto';
   layout?: string;
-  policy: 'default' | 'keep';
+  policy: 'default' | 'keep' | 'hgm';
   hugepage: HugepageSize;
   poisonFraction?: number;
   seed: number;
@@ -59,6 +59,7 @@ const host = z.object({
   vms: z.array(vm),
   keepVersion: z.enum(['v3', 'v4']).optional(),
   earlyKill: z.boolean().optional(),
+  hgm: z.boolean().optional(),
 });
 /** A fleet description: `hosts` copies of `host`, poisoned and driven by a workload. */
 const fleetSchema = z.object({
@@ -105,6 +106,7 @@ function summary(title: string, s: HostStats, extra: [string, string][]): string
     ['hugepages lost whole', s.hugepagesLost.toLocaleString('en-US')],
     ['memory lost', `${(s.bytesLost / GiB).toFixed(3)} GiB (${s.bytesLost.toLocaleString('en-US')} bytes)`],
     ['memory failures', `${s.memoryFailure.total} (recovered ${s.memoryFailure.recovered}, failed ${s.memoryFailure.failed}, ignored ${s.memoryFailure.ignored})`],
+    ['page-table pages (splits)', s.pageTablePages.toLocaleString('en-US')],
     ...extra,
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
@@ -140,8 +142,10 @@ async function replayTraceCommand(o: ReplayOptions): Promise<void> {
   };
   if (o.json !== '-') {
     process.stdout.write(`${summary(`replay of ${r.trace} (${r.format})`, r.host, [
-      ['layout', `${regions.length} region(s), ${(mapped / GiB).toFixed(2)} GiB of ${regions[0]!.hugepageSize} hugepages, policy ${regions[0]!.policy}`],
-      ['UEs applied', `${r.errors.applied} of stream host ${r.errors.host} (${r.errors.outsideHost} outside the pools, ${r.errors.corrected} CEs skipped)`],
+      ['layout', `${regions.length} region(s), ${(mapped / GiB).toFixed(2)} GiB of ${regions[0]!.hugepageSize} hugepages, policy ${o.policy === 'hgm' ? 'hgm' : regions[0]!.policy}`],
+      ['UEs applied', o.errors
+        ? `${r.errors.applied} of stream host ${r.errors.host} (${r.errors.outsideHost} outside the pools, ${r.errors.corrected} CEs skipped)`
+        : `${r.errors.applied} (--poison-fraction)`],
       ['throughput', `${Math.round(r.eventsPerSecond).toLocaleString('en-US')} events/s (${r.replaySeconds.toFixed(2)} s)`],
     ])}\n`);
   }
@@ -150,9 +154,15 @@ async function replayTraceCommand(o: ReplayOptions): Promise<void> {
 
 async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promise<void> {
   const fleet = await loadFleet(o.fleet!);
-  // --policy on the command line overrides every VM's, to compare policies on one fleet.
+  // --policy on the command line overrides every VM's, to compare policies on one fleet;
+  // hgm is a host option that splits the mappings of plain HugeTLB memfds.
+  const vmPolicy: 'keep' | 'default' = o.policy === 'keep' ? 'keep' : 'default';
   const host = policyGiven
-    ? { ...fleet.host, vms: fleet.host.vms.map((v) => ({ ...v, policy: o.policy, regions: v.regions?.map((r) => ({ ...r, policy: o.policy })) })) }
+    ? {
+      ...fleet.host,
+      hgm: o.policy === 'hgm',
+      vms: fleet.host.vms.map((v) => ({ ...v, policy: vmPolicy, regions: v.regions?.map((r) => ({ ...r, policy: vmPolicy })) })),
+    }
     : fleet.host;
   const showProgress = process.stderr.isTTY;
   const r = await runFleet({
@@ -189,7 +199,7 @@ export function registerReplayCommand(program: Command): void {
     .option('--errors <file>', 'mfrsim error stream (mfrsim errors gen/import): its UEs are applied first (with --fleet, stream host h hits fleet host h)')
     .option('--errors-host <n|auto>', 'which host of the error stream is this one ("auto": the first with a UE)', (v: string) => (v === 'auto' ? 'auto' : nonNegativeInt(v)), 0)
     .option('--layout <file>', 'address-space layout (JSON, docs/formats.md); default: the touched hugepages')
-    .addOption(new Option('--policy <policy>', 'recovery policy of the default layout (with --fleet: overrides every VM\'s)').choices(['default', 'keep']).default('default'))
+    .addOption(new Option('--policy <policy>', 'recovery policy: default (hard offline), keep (MFD_MF_KEEP_UE_MAPPED) or hgm (split to 4 KiB); with --fleet it overrides every VM\'s').choices(['default', 'keep', 'hgm']).default('default'))
     .addOption(new Option('--hugepage <size>', 'hugepage size of the default layout').choices(['2M', '1G']).default('2M'))
     .option('--poison-fraction <f>', 'share of hugepages given one poisoned raw page before the run', fraction)
     .option('--seed <s>', 'random seed', nonNegativeInt, 1)
