@@ -7,7 +7,8 @@ import { heapUsed, alloc } from './arena';
 import { NOT_MAPPED, folio_vaddr, host_panicked, memory_failure } from './mfr';
 import { outbox_push } from './outbox';
 import {
-  H_ACCESS_SIGNALLED, H_BAD_EVENTS, H_PT_PAGES, firstProc, H_BYTES_LOST, H_DEAD_EVENTS, H_FAULT_INS,
+  H_ACCESS_SIGNALLED, H_BAD_EVENTS, H_PT_PAGES, H_TLB_ACCESSES, H_TLB_L1_MISSES, H_TLB_WALKS,
+  H_TLB_WALK_REFS, H_TLB_WALK_CYCLES, firstProc, H_BYTES_LOST, H_DEAD_EVENTS, H_FAULT_INS,
   H_HUGEPAGES_LOST, H_KILLED, H_SIG_ADRERR, H_SIG_AO, H_SIG_AR, H_SIG_KERNEL, hostStat,
   H_MF_DELAYED, H_MF_FAILED, H_MF_IGNORED, H_MF_RECOVERED, H_MF_TOTAL, buddyPages, createHost,
   framePhys, hostCounter, hostFlags, hwCorruptedPages, listFree, physToFrame, foundSc,
@@ -27,6 +28,7 @@ import * as sys from './syscalls';
 export {
   outbox_ptr, outbox_count, outbox_clear, outbox_set_limit, outbox_dropped_signals, outbox_dropped_log,
 } from './outbox';
+export { tlb_configure } from './tlb';
 export {
   replay_reserve_access, replay_access_proc, replay_access_va, replay_access_write, replay_access,
   replay_reserve_errors, replay_error_host, replay_error_phys, replay_error_flags, replay_errors,
@@ -66,6 +68,11 @@ export function host_counter(h: u32, which: u32): f64 {
     case 26: return hostStat(h, H_DEAD_EVENTS);
     case 27: return hostStat(h, H_BAD_EVENTS);
     case 28: return hostCounter(h, H_PT_PAGES);
+    case 29: return hostStat(h, H_TLB_ACCESSES);
+    case 30: return hostStat(h, H_TLB_L1_MISSES);
+    case 31: return hostStat(h, H_TLB_WALKS);
+    case 32: return hostStat(h, H_TLB_WALK_REFS);
+    case 33: return hostStat(h, H_TLB_WALK_CYCLES);
     default: return -1;
   }
 }

@@ -8,7 +8,7 @@ import {
 } from './constants';
 
 // Host record layout.
-const HOST_SIZE: usize = 192;
+const HOST_SIZE: usize = 256;
 const H_N: usize = 0; // u32[2] frames per size class
 const H_FRAME_BASE: usize = 8; // u32[2] first global frame
 const H_NR: usize = 16; // u32[2]
@@ -39,6 +39,12 @@ export const H_HUGEPAGES_LOST: usize = 156; // u32 hugepages taken offline whole
 export const H_DEAD_EVENTS: usize = 160; // f64: replayed accesses by exited processes
 export const H_BAD_EVENTS: usize = 168; // f64: replayed accesses outside any mapping
 export const H_PT_PAGES: usize = 176; // u32: page-table pages allocated by HGM splits, not yet freed
+// The translation cost model (tlb.ts), f64 each.
+export const H_TLB_ACCESSES: usize = 184;
+export const H_TLB_L1_MISSES: usize = 192;
+export const H_TLB_WALKS: usize = 200;
+export const H_TLB_WALK_REFS: usize = 208;
+export const H_TLB_WALK_CYCLES: usize = 216;
 
 export const HF_RECOVERY: u32 = 1;
 export const HF_EARLY_KILL: u32 = 2;

@@ -4,7 +4,7 @@
 // the same sys_access path a single call takes, so replay and the API cannot disagree.
 
 import { alloc, free } from './arena';
-import { HPAGE_1G_SHIFT, HPAGE_2M_SHIFT, LOG_MCE_USER, PTE_ADDR_MASK, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, _PAGE_SIM_POISONED } from './constants';
+import { HPAGE_1G_SHIFT, HPAGE_2M_SHIFT, LOG_MCE_USER, PAGE_SHIFT, PTE_ADDR_MASK, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, _PAGE_SIM_POISONED } from './constants';
 import { memory_failure, NOT_MAPPED, folio_vaddr } from './mfr';
 import { outbox_push } from './outbox';
 import { BIT_CORRUPTED, rawTest } from './poison';
@@ -14,6 +14,7 @@ import {
 } from './pool';
 import { P_ACCESSES, P_PGD_OFF, procAlive, procHost, procNext, procRecord } from './procs';
 import { sys_access } from './syscalls';
+import { tlbEnabled, tlb_access } from './tlb';
 
 // Access columns: proc (u32), va (f64), write (u8). Error columns: host (u32), phys (f64),
 // flags (u8: bit 0 UE, bit 1 consumed by the workload).
@@ -109,13 +110,19 @@ export function replay_access(from: u32, to: u32): void {
     // A 1 GiB leaf (or nothing) at the PUD, else the PMD entry below it.
     const atPud = (pud & (_PAGE_PRESENT | _PAGE_PSE)) != _PAGE_PRESENT;
     let e = atPud ? pud : load<u64>(<usize>(pud & PTE_ADDR_MASK) + (<usize>((va >> 21) & 511) << 3));
+    let shift = atPud ? HPAGE_1G_SHIFT : HPAGE_2M_SHIFT;
     // A 2 MiB region that HGM split: its 4 KiB PTE.
-    if (!atPud && (e & (_PAGE_PRESENT | _PAGE_PSE)) == _PAGE_PRESENT) e = load<u64>(<usize>(e & PTE_ADDR_MASK) + (<usize>((va >> 12) & 511) << 3));
+    if (!atPud && (e & (_PAGE_PRESENT | _PAGE_PSE)) == _PAGE_PRESENT) {
+      e = load<u64>(<usize>(e & PTE_ADDR_MASK) + (<usize>((va >> 12) & 511) << 3));
+      shift = PAGE_SHIFT;
+    }
     const need = _PAGE_PRESENT | (write ? _PAGE_RW : 0);
     const bits = e & (need | _PAGE_SIM_POISONED);
-    if (bits == need) continue;
     // A kept poisoned folio: only its corrupted raw pages fault (test the bitmap here).
-    if (bits == (need | _PAGE_SIM_POISONED) && !raw_corrupted(procHost(p), e, va, atPud ? HPAGE_1G_SHIFT : HPAGE_2M_SHIFT)) continue;
+    if (bits == need || (bits == (need | _PAGE_SIM_POISONED) && !raw_corrupted(procHost(p), e, va, shift))) {
+      if (tlbEnabled) tlb_access(p, va, shift);
+      continue;
+    }
     access_slow(p, va, write);
     cachedRegion = NO_REGION;
   }

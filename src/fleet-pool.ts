@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { sumStats, type HostSpec, type HostStats, type SignalRecord } from './fleet.js';
 import { runShard, type ShardResult, type ShardTask } from './fleet-run.js';
+import type { TlbConfig } from './translation.js';
 import type { PoisonSpec, WorkloadSpec } from './workload.js';
 
 export interface FleetRun {
@@ -14,6 +15,8 @@ export interface FleetRun {
   /** An mfrsim error stream whose host h's UEs hit fleet host h before the workload. */
   errors?: string;
   workload?: WorkloadSpec;
+  /** Run the translation cost model on the workload's accesses. */
+  translation?: TlbConfig;
   /** Worker threads (default: one per core); 0 runs inline on this thread. */
   workers?: number;
   /** Hosts per shard (default: an even split over the workers). */
@@ -45,7 +48,7 @@ export async function runFleet(run: FleetRun): Promise<FleetResult> {
   for (let first = 0; first < run.hosts.length; first += per) {
     tasks.push({
       hosts: run.hosts.slice(first, first + per), firstHost: first, seed: run.seed,
-      poison: run.poison, errors: run.errors, workload: run.workload, batch: run.batch,
+      poison: run.poison, errors: run.errors, workload: run.workload, translation: run.translation, batch: run.batch,
       signalLogCapacity: run.signalLogCapacity ?? DEFAULT_SIGNAL_LOG,
     });
   }

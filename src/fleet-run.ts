@@ -4,6 +4,7 @@ import { FLAG_SCRUB, FLAG_UE } from './errors/batch.js';
 import { readErrorStream } from './errors/format.js';
 import { FleetShard, REPLAY_BATCH, type HostSpec, type HostStats, type SignalRecord } from './fleet.js';
 import { ErrFlag } from './kernel.js';
+import type { TlbConfig } from './translation.js';
 import { poisonHost, replayHostWorkload, type PoisonSpec, type WorkloadSpec } from './workload.js';
 
 export interface ShardTask {
@@ -15,6 +16,8 @@ export interface ShardTask {
   /** An mfrsim error stream: fleet host h takes the stream's UEs of host h, in order. */
   errors?: string;
   workload?: WorkloadSpec;
+  /** Run the translation cost model on the workload's accesses. */
+  translation?: TlbConfig;
   /** Events per replay call (results do not depend on it). */
   batch?: number;
   signalLogCapacity?: number;
@@ -34,6 +37,7 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
   const batch = Math.min(task.batch ?? REPLAY_BATCH, REPLAY_BATCH);
   const start = performance.now();
   if (task.errors) await applyErrors(shard, task);
+  if (task.translation) shard.enableTranslationModel(task.translation);
   for (let local = 0; local < task.hosts.length; local++) {
     // Streams are keyed by the fleet-wide host index, never the shard-local one.
     const fleetHost = task.firstHost + local;

@@ -9,6 +9,7 @@ import {
 import { Counter, ErrFlag, HostFlag, MAX_FRAMES_PER_KERNEL, Out, ProcFlag, instantiateKernel, type KernelExports } from './kernel.js';
 import { drainOutbox, isLogRecord } from './outbox.js';
 import { sysError } from './syserror.js';
+import { configureTlb, type TlbConfig, type TranslationStats } from './translation.js';
 import type { HugepageSize } from './types.js';
 
 export type Policy = 'default' | 'keep';
@@ -73,6 +74,8 @@ export interface HostStats {
   rawPagesPoisoned: number;
   /** Page-table pages allocated by HGM splits and not yet freed. */
   pageTablePages: number;
+  /** The translation cost model's counts (zero unless the shard enabled it). */
+  translation: TranslationStats;
   /** Healthy 4 KiB pages that dissolved hugepages gave back to the buddy allocator. */
   buddyPagesReturned: number;
   deadProcessEvents: number;
@@ -265,6 +268,13 @@ export class FleetShard {
       hugepagesLost: c(Counter.hugepagesLost),
       rawPagesPoisoned: c(Counter.hwCorruptedPages),
       pageTablePages: c(Counter.ptPages),
+      translation: {
+        accesses: c(Counter.tlbAccesses),
+        l1Misses: c(Counter.tlbL1Misses),
+        walks: c(Counter.tlbWalks),
+        walkRefs: c(Counter.tlbWalkRefs),
+        walkCycles: c(Counter.tlbWalkCycles),
+      },
       buddyPagesReturned: c(Counter.buddyPages),
       deadProcessEvents: c(Counter.deadEvents),
       unmappedEvents: c(Counter.badEvents),
@@ -280,6 +290,11 @@ export class FleetShard {
         '1G': { nr: c(Counter.nr1G), free: c(Counter.free1G) },
       },
     };
+  }
+
+  /** Turns the translation cost model on for every later replayed access. */
+  enableTranslationModel(config: TlbConfig = {}): Required<TlbConfig> {
+    return configureTlb(this.kernel, config);
   }
 
   /** The kernel instance (benchmarks read its memory directly). */
@@ -298,7 +313,8 @@ export function sumStats(all: readonly HostStats[]): HostStats {
   const zero = (): HostStats => ({
     accesses: 0, ok: 0, faultIns: 0, sigbus: 0,
     sigbusByCode: { BUS_ADRERR: 0, BUS_MCEERR_AR: 0, BUS_MCEERR_AO: 0, SI_KERNEL: 0 },
-    killed: 0, bytesLost: 0, hugepagesLost: 0, rawPagesPoisoned: 0, pageTablePages: 0, buddyPagesReturned: 0, deadProcessEvents: 0,
+    killed: 0, bytesLost: 0, hugepagesLost: 0, rawPagesPoisoned: 0, pageTablePages: 0,
+    translation: { accesses: 0, l1Misses: 0, walks: 0, walkRefs: 0, walkCycles: 0 }, buddyPagesReturned: 0, deadProcessEvents: 0,
     unmappedEvents: 0, memoryFailure: { total: 0, ignored: 0, failed: 0, delayed: 0, recovered: 0 },
     pools: { '2M': { nr: 0, free: 0 }, '1G': { nr: 0, free: 0 } },
   });

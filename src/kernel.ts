@@ -30,6 +30,10 @@ export interface KernelExports {
   close(p: number, fd: number): number;
   exit(p: number): number;
   inject_ue(h: number, phys: number, consumer: number): number;
+  tlb_configure(
+    l1_4k: number, l1_2m: number, l1_1g: number, l2: number, l2_1g: number, l1Assoc: number,
+    l2Assoc: number, cyclesPerRef: number, pwc: number, nestedLevels: number,
+  ): void;
   outbox_ptr(): number;
   outbox_count(): number;
   outbox_clear(): void;
@@ -55,6 +59,7 @@ export const Counter = {
   hwCorruptedPages: 11, flags: 12, buddyPages: 13,
   bytesLost: 16, accesses: 17, accessSignalled: 18, faultIns: 19, sigAdrerr: 20, sigAR: 21, sigAO: 22,
   sigKernel: 23, killed: 24, hugepagesLost: 25, deadEvents: 26, badEvents: 27, ptPages: 28,
+  tlbAccesses: 29, tlbL1Misses: 30, tlbWalks: 31, tlbWalkRefs: 32, tlbWalkCycles: 33,
 } as const;
 
 /** Error-event flags of the replay columns (assembly/replay.ts). */

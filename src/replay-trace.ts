@@ -9,6 +9,7 @@ import { ErrFlag } from './kernel.js';
 import { FleetShard, REPLAY_BATCH, type HostStats, type RegionSpec, type SignalRecord } from './fleet.js';
 import { ACCESS_WRITE, openTrace, type TraceFormat } from './traces/index.js';
 import { HUGEPAGE_BYTES, loadLayout, touchedLayout, type AddressLayout } from './traces/layout.js';
+import type { TlbConfig } from './translation.js';
 import type { HugepageSize } from './types.js';
 
 const PHYS_BASE = 2 ** 32;
@@ -36,6 +37,8 @@ export interface TraceReplayOptions {
   /** Share of the layout's hugepages given one poisoned raw page (scrub UEs) before the run. */
   poisonFraction?: number;
   seed?: number;
+  /** Run the translation cost model on the trace's accesses. */
+  translation?: TlbConfig;
   /** The traced process dies of SIGBUS instead of handling it (default: it handles it). */
   killOnSigbus?: boolean;
   onProgress?: (p: { bytesRead: number; fileSize: number; events: number }) => void;
@@ -113,6 +116,7 @@ export async function replayTrace(opts: TraceReplayOptions): Promise<TraceReplay
   const errors = opts.errors ? await applyErrorStream(shard, opts.errors, errorsHost) : { host: 0, applied: 0, corrected: 0, outsideHost: 0 };
   if (opts.poisonFraction) errors.applied += poisonLayout(shard, layout, relocation, opts.poisonFraction, opts.seed ?? 1);
 
+  if (opts.translation) shard.enableTranslationModel(opts.translation);
   const start = performance.now();
   let events = 0;
   for await (const batch of trace) {

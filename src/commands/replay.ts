@@ -8,6 +8,7 @@ import type { HostStats } from '../fleet.js';
 import { runFleet } from '../fleet-pool.js';
 import { fileProgress } from '../progress.js';
 import { replayTrace } from '../replay-trace.js';
+import { DEFAULT_TLB, translationFigures } from '../translation.js';
 import { TRACE_FORMATS, type TraceFormat } from '../traces/index.js';
 import type { HugepageSize } from '../types.js';
 
@@ -24,6 +25,8 @@ interface ReplayOptions {
   seed: number;
   killOnSigbus?: boolean;
   workers?: number;
+  tlb?: boolean;
+  nested: number;
   json?: string;
 }
 
@@ -91,6 +94,16 @@ async function loadFleet(path: string): Promise<z.infer<typeof fleetSchema>> {
 
 const GiB = 2 ** 30;
 
+/** The translation cost model's lines of the summary (when it ran). */
+function translationRows(s: HostStats, o: ReplayOptions): [string, string][] {
+  if (!o.tlb) return [];
+  const f = translationFigures(s.translation, DEFAULT_TLB.cyclesPerAccess);
+  return [
+    ['TLB walks', `${f.walksPerKiloAccess.toFixed(1)} per 1,000 accesses (${f.walkCyclesPerAccess.toFixed(1)} cycles per access${o.nested ? `, nested ${o.nested} levels` : ''})`],
+    ['walk share of cycles', `${(f.walkShare * 100).toFixed(2)}% (at ${DEFAULT_TLB.cyclesPerAccess} cycles per access otherwise)`],
+  ];
+}
+
 /** The summary printed for people: one figure per line. */
 function summary(title: string, s: HostStats, extra: [string, string][]): string {
   const rows: [string, string][] = [
@@ -125,6 +138,7 @@ async function replayTraceCommand(o: ReplayOptions): Promise<void> {
     trace: o.trace!, format: o.format, layout: o.layout, hugepage: o.hugepage, policy: o.policy,
     errors: o.errors, errorsHost: o.errorsHost, poisonFraction: o.poisonFraction, seed: o.seed,
     killOnSigbus: o.killOnSigbus,
+    translation: o.tlb ? { nestedLevels: o.nested } : undefined,
     onProgress: ({ bytesRead, fileSize, events }) => {
       progress ??= fileProgress('replaying', fileSize);
       progress.update(bytesRead, events);
@@ -146,6 +160,7 @@ async function replayTraceCommand(o: ReplayOptions): Promise<void> {
       ['UEs applied', o.errors
         ? `${r.errors.applied} of stream host ${r.errors.host} (${r.errors.outsideHost} outside the pools, ${r.errors.corrected} CEs skipped)`
         : `${r.errors.applied} (--poison-fraction)`],
+      ...translationRows(r.host, o),
       ['throughput', `${Math.round(r.eventsPerSecond).toLocaleString('en-US')} events/s (${r.replaySeconds.toFixed(2)} s)`],
     ])}\n`);
   }
@@ -171,6 +186,7 @@ async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promi
     poison: fleet.poison,
     errors: o.errors,
     workload: fleet.workload,
+    translation: o.tlb ? { nestedLevels: o.nested } : undefined,
     workers: o.workers,
     onShardDone: showProgress ? (done, total) => process.stderr.write(`\rreplaying fleet: ${done}/${total} shards`) : undefined,
   });
@@ -178,6 +194,7 @@ async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promi
   const eventsPerSecond = r.total.accesses / Math.max(r.wallSeconds, 1e-9);
   if (o.json !== '-') {
     process.stdout.write(`${summary(`fleet replay of ${o.fleet} (${fleet.hosts} hosts)`, r.total, [
+      ...translationRows(r.total, o),
       ['throughput', `${Math.round(eventsPerSecond).toLocaleString('en-US')} events/s end to end (${r.wallSeconds.toFixed(2)} s)`],
     ])}\n`);
   }
@@ -205,6 +222,8 @@ export function registerReplayCommand(program: Command): void {
     .option('--seed <s>', 'random seed', nonNegativeInt, 1)
     .option('--kill-on-sigbus', 'the traced process has no SIGBUS handler and dies of the first one')
     .option('--workers <n>', 'worker threads for --fleet (default: one per core; a single trace is one address space)', nonNegativeInt)
+    .option('--tlb', 'run the translation cost model (TLB and page walks) on the accesses')
+    .option('--nested <levels>', 'with --tlb: the host walk depth of a virtualised guest (0 native, 2-4)', nonNegativeInt, 0)
     .option('--json <file>', 'write the figures as JSON ("-": stdout only)')
     .action(async (o: ReplayOptions, cmd: Command) => {
       if ((o.trace === undefined) === (o.fleet === undefined)) throw new Error('replay needs exactly one of --trace or --fleet');
