@@ -84,6 +84,7 @@ export const LOG_ALREADY: u32 = 13;
 export const LOG_SENDING: u32 = 14;
 export const LOG_RECOVERY: u32 = 15;
 export const LOG_NOT_RECOVERED: u32 = 16;
+export const OUT_WORK: u32 = 20;
 
 // action_page_types and action results, as in mm/memory-failure.c
 export const MF_MSG_HUGE: u32 = 0;

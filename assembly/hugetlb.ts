@@ -10,6 +10,7 @@ import {
 } from './files';
 import { POLICY_DEFAULT, POLICY_HGM, file_policy } from './policy';
 import { realloc } from './arena';
+import { work_leaf, work_split_table } from './work';
 import {
   free_split_tables, huge_pte_offset, is_table_link, make_pte_hwpoison_entry, mk_huge_pte,
   pte_phys, pte_present, split_huge_leaf,
@@ -104,11 +105,13 @@ export function hgm_split_raw_page(h: u32, slot: usize, va: u64, hs: u32, raw: u
       if (!pte_present(load<u64>(at))) return;
       split_huge_leaf(at, shift);
       addCounter(h, H_PT_PAGES, 1);
+      work_split_table();
     }
     shift -= 9;
     at = <usize>(load<u64>(at) & PTE_ADDR_MASK) + (<usize>((rawVa >> shift) & 511) << 3);
   }
   store<u64>(at, make_pte_hwpoison_entry(pte_phys(load<u64>(at))));
+  work_leaf();
 }
 
 /** HGM: splits a fresh mapping of a poisoned folio for each of its poisoned raw pages. */

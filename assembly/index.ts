@@ -8,7 +8,7 @@ import { NOT_MAPPED, folio_vaddr, host_panicked, memory_failure } from './mfr';
 import { outbox_push } from './outbox';
 import {
   H_ACCESS_SIGNALLED, H_BAD_EVENTS, H_PT_PAGES, H_TLB_ACCESSES, H_TLB_L1_MISSES, H_TLB_WALKS,
-  H_TLB_WALK_REFS, H_TLB_WALK_CYCLES, firstProc, H_BYTES_LOST, H_DEAD_EVENTS, H_FAULT_INS,
+  H_TLB_WALK_REFS, H_TLB_WALK_CYCLES, H_DISSOLVES, H_REPEAT_MCE, firstProc, H_BYTES_LOST, H_DEAD_EVENTS, H_FAULT_INS,
   H_HUGEPAGES_LOST, H_KILLED, H_SIG_ADRERR, H_SIG_AO, H_SIG_AR, H_SIG_KERNEL, hostStat,
   H_MF_DELAYED, H_MF_FAILED, H_MF_IGNORED, H_MF_RECOVERED, H_MF_TOTAL, buddyPages, createHost,
   framePhys, hostCounter, hostFlags, hwCorruptedPages, listFree, physToFrame, foundSc,
@@ -73,6 +73,9 @@ export function host_counter(h: u32, which: u32): f64 {
     case 31: return hostStat(h, H_TLB_WALKS);
     case 32: return hostStat(h, H_TLB_WALK_REFS);
     case 33: return hostStat(h, H_TLB_WALK_CYCLES);
+    case 34: return hostCounter(h, H_DISSOLVES);
+    case 35: return hostCounter(h, H_DISSOLVES + 4);
+    case 36: return hostStat(h, H_REPEAT_MCE);
     default: return -1;
   }
 }

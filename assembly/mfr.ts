@@ -11,12 +11,13 @@ import {
 } from './constants';
 import { slotGet } from './files';
 import { dissolve_poisoned_folio, hgm_split_raw_page } from './hugetlb';
-import { POLICY_DEFAULT, POLICY_HGM, POLICY_KEEP, file_policy } from './policy';
+import { POLICY_DEFAULT, POLICY_HGM, POLICY_KEEP, POLICY_NONE, file_policy } from './policy';
+import { work_begin, work_dissolve, work_end, work_leaf, work_procs, work_signal, work_vma } from './work';
 import { outbox_push } from './outbox';
 import { huge_pte_offset, make_hwpoison_entry, pte_present } from './pagetable';
 import { BIT_CORRUPTED, BIT_POISONED, rawSet, rawTest } from './poison';
 import {
-  H_BYTES_LOST, H_HUGEPAGES_LOST, H_MF_FAILED, H_MF_IGNORED, H_MF_RECOVERED, H_MF_TOTAL,
+  H_BYTES_LOST, H_HUGEPAGES_LOST, H_REPEAT_MCE, H_MF_FAILED, H_MF_IGNORED, H_MF_RECOVERED, H_MF_TOTAL,
   HF_EARLY_KILL, HF_KEEP_V3, addHostStat,
   HF_PANICKED, HF_RECOVERY, addBuddyPages, addHwCorrupted, bumpCounter, dissolve_free_hugetlb_folio,
   firstProc, folioIndex, folioOwner, folioState, folioWord, framePhys, hostFlags, physToFrame,
@@ -73,14 +74,16 @@ function log(type: u32, h: u32, pid: u32, arg: u32, pfn: u64): void {
   outbox_push(type, h, pid, arg, pfn, 0);
 }
 
-function action_result(h: u32, pfn: u64, type: u32, result: u32): void {
+function action_result(h: u32, pfn: u64, type: u32, result: u32, policy: u32): void {
   bumpCounter(h, H_MF_TOTAL);
   bumpCounter(h, result == MF_RECOVERED ? H_MF_RECOVERED : result == MF_FAILED ? H_MF_FAILED : H_MF_IGNORED);
   log(LOG_RECOVERY, h, 0, type | (result << 8), pfn);
+  work_end(h, policy);
 }
 
 /** kill_proc: SIGBUS with BUS_MCEERR_AR/AO, logged as the kernel does. */
 function kill_proc(p: u32, pfn: u64, code: u32, addr: u64, lsb: u32): void {
+  work_signal();
   log(LOG_SENDING, procHost(p), procPid(p), 0, pfn);
   send_sigbus(p, code, addr, lsb);
 }
@@ -92,8 +95,10 @@ function kill_proc(p: u32, pfn: u64, code: u32, addr: u64, lsb: u32): void {
 function kill_procs(h: u32, sc: u32, local: u32, raw: u32, pfn: u64, consumer: i32, lsb: u32): void {
   for (let p = firstProc(h); p >= 0; p = procNext(<u32>p)) {
     if (!procAlive(<u32>p)) continue;
+    work_procs(1);
     const va = folio_vaddr(<u32>p, h, sc, local, raw);
     if (va == NOT_MAPPED) continue;
+    work_vma();
     if (p == consumer) kill_proc(<u32>p, pfn, BUS_MCEERR_AR, va, lsb);
     else if (task_early_kill(<u32>p)) kill_proc(<u32>p, pfn, BUS_MCEERR_AO, va, lsb);
   }
@@ -104,7 +109,10 @@ function update_leaf(p: u32, va: u64, hs: u32, hwpoison: bool): void {
   const slot = huge_pte_offset(procPgd(p), va, hs, false);
   if (slot == 0) return;
   const e = load<u64>(slot);
-  if (pte_present(e)) store<u64>(slot, hwpoison ? make_hwpoison_entry(e) : e | _PAGE_SIM_POISONED);
+  if (!pte_present(e)) return;
+  store<u64>(slot, hwpoison ? make_hwpoison_entry(e) : e | _PAGE_SIM_POISONED);
+  // Marking a kept leaf is the simulator's own bookkeeping; unmapping is kernel work.
+  if (hwpoison) work_leaf();
 }
 
 /**
@@ -163,6 +171,7 @@ export function memory_failure(h: u32, phys: u64, consumer: i32, real: bool): vo
     panic(h, pfn);
     return;
   }
+  work_begin();
   const local = <u32>physToFrame(h, phys);
   const sc = foundSc;
   const raw = <u32>((phys - framePhys(h, sc, local)) >> PAGE_SHIFT);
@@ -177,7 +186,8 @@ export function memory_failure(h: u32, phys: u64, consumer: i32, real: bool): vo
     dissolve_free_hugetlb_folio(h, sc, local);
     addBuddyPages(h, <f64>(rawPerFolio(sc) - 1));
     addHostStat(h, H_BYTES_LOST, 4096);
-    action_result(h, pfn, MF_MSG_FREE_HUGE, MF_RECOVERED);
+    work_dissolve();
+    action_result(h, pfn, MF_MSG_FREE_HUGE, MF_RECOVERED, POLICY_NONE);
     return;
   }
   if (state == F_DISSOLVED) {
@@ -190,7 +200,7 @@ export function memory_failure(h: u32, phys: u64, consumer: i32, real: bool): vo
     addHwCorrupted(h);
     addBuddyPages(h, -1);
     addHostStat(h, H_BYTES_LOST, 4096);
-    action_result(h, pfn, MF_MSG_BUDDY, MF_RECOVERED);
+    action_result(h, pfn, MF_MSG_BUDDY, MF_RECOVERED, POLICY_NONE);
     return;
   }
 
@@ -198,6 +208,7 @@ export function memory_failure(h: u32, phys: u64, consumer: i32, real: bool): vo
   const lsb = policy == POLICY_DEFAULT ? shiftOf(sc) : PAGE_SHIFT;
   if (already) {
     log(LOG_ALREADY, h, 0, 0, pfn);
+    if (consumer >= 0) addHostStat(h, H_REPEAT_MCE, 1);
     kill_accessing_process(h, sc, local, raw, pfn, consumer, lsb);
     reap_killed();
     return;
@@ -213,7 +224,7 @@ export function memory_failure(h: u32, phys: u64, consumer: i32, real: bool): vo
     addHostStat(h, H_BYTES_LOST, 4096);
     kill_procs(h, sc, local, raw, pfn, consumer, lsb);
     hgm_split_mappers(h, sc, local, raw);
-    action_result(h, pfn, MF_MSG_HUGE, MF_RECOVERED);
+    action_result(h, pfn, MF_MSG_HUGE, MF_RECOVERED, policy);
   } else if (policy == POLICY_KEEP) {
     // Only the raw page is lost; the mapping stays huge.
     addHostStat(h, H_BYTES_LOST, 4096);
@@ -221,27 +232,30 @@ export function memory_failure(h: u32, phys: u64, consumer: i32, real: bool): vo
     if (real && wasPoisoned && (hostFlags(h) & HF_KEEP_V3) != 0) {
       // v3 as posted: a second real UE on a kept folio is reported as ignored and the
       // consumer is killed by the MCE handler with a plain SIGBUS.
-      action_result(h, pfn, MF_MSG_HUGE, MF_IGNORED);
+      action_result(h, pfn, MF_MSG_HUGE, MF_IGNORED, policy);
       if (consumer >= 0) {
         send_sigbus(<u32>consumer, SI_KERNEL, 0, 0);
         log(LOG_NOT_RECOVERED, h, 0, 0, pfn);
       }
     } else {
       kill_procs(h, sc, local, raw, pfn, consumer, lsb);
-      action_result(h, pfn, MF_MSG_HUGE, MF_RECOVERED);
+      action_result(h, pfn, MF_MSG_HUGE, MF_RECOVERED, policy);
     }
   } else if (wasPoisoned) {
     // The hugepage was already offlined: the new raw page is only recorded.
     kill_accessing_process(h, sc, local, raw, pfn, consumer, lsb);
-    action_result(h, pfn, MF_MSG_HUGE, MF_FAILED);
+    action_result(h, pfn, MF_MSG_HUGE, MF_FAILED, policy);
   } else {
     // hwpoison_user_mappings: collect the victims, unmap everywhere, signal.
     kill_procs(h, sc, local, raw, pfn, consumer, lsb);
     update_mapper_leaves(h, sc, local, state, true);
-    if (state == F_ANON) dissolve_poisoned_folio(h, sc, local);
+    if (state == F_ANON) {
+      dissolve_poisoned_folio(h, sc, local);
+      work_dissolve();
+    }
     addHostStat(h, H_BYTES_LOST, <f64>(<u64>1 << shiftOf(sc)));
     bumpCounter(h, H_HUGEPAGES_LOST);
-    action_result(h, pfn, MF_MSG_HUGE, MF_RECOVERED);
+    action_result(h, pfn, MF_MSG_HUGE, MF_RECOVERED, policy);
   }
   reap_killed();
 }

@@ -7,6 +7,8 @@ import { HF_HGM, hostFlags } from './pool';
 export const POLICY_DEFAULT: u32 = 0;
 export const POLICY_KEEP: u32 = 1;
 export const POLICY_HGM: u32 = 2;
+/** A recovery event on memory no process maps (a free or dissolved hugepage). */
+export const POLICY_NONE: u32 = 3;
 
 export function file_policy(f: u32): u32 {
   if (fileKeep(f)) return POLICY_KEEP;

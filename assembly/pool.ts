@@ -45,6 +45,8 @@ export const H_TLB_L1_MISSES: usize = 192;
 export const H_TLB_WALKS: usize = 200;
 export const H_TLB_WALK_REFS: usize = 208;
 export const H_TLB_WALK_CYCLES: usize = 216;
+export const H_DISSOLVES: usize = 224; // u32[2]: hugepages dissolved per size class (vmemmap restored)
+export const H_REPEAT_MCE: usize = 232; // f64: consumptions of already-poisoned raw pages
 
 export const HF_RECOVERY: u32 = 1;
 export const HF_EARLY_KILL: u32 = 2;
@@ -285,6 +287,7 @@ export function dissolve_free_hugetlb_folio(h: u32, sc: u32, local: u32): void {
  */
 export function dissolveFolio(h: u32, sc: u32, local: u32): void {
   setFolioWord(h, sc, local, F_DISSOLVED | F_HWPOISON);
+  bumpCounter(h, H_DISSOLVES + (<usize>sc << 2));
   const p = hostPtr(h) + H_NR + (<usize>sc << 2);
   store<u32>(p, load<u32>(p) - 1);
 }

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { sumStats, type HostSpec, type HostStats, type SignalRecord } from './fleet.js';
 import { runShard, type ShardResult, type ShardTask } from './fleet-run.js';
+import { RecoveryTally, type RecoverySummary } from './recovery-cost.js';
 import type { TlbConfig } from './translation.js';
 import type { PoisonSpec, WorkloadSpec } from './workload.js';
 
@@ -34,6 +35,8 @@ export interface FleetResult {
   signalsDropped: number;
   heapBytes: number;
   wallSeconds: number;
+  /** Latencies and work of every recovery event in the fleet (the recovery cost model). */
+  recovery: RecoverySummary;
 }
 
 const DEFAULT_SIGNAL_LOG = 10_000;
@@ -76,7 +79,10 @@ export async function runFleet(run: FleetRun): Promise<FleetResult> {
   // ones, so the merged prefix is the same for any split.
   const capacity = run.signalLogCapacity ?? DEFAULT_SIGNAL_LOG;
   const merged = results.flatMap((r) => r.signalLog);
+  const recovery = new RecoveryTally();
+  for (const r of results) recovery.merge(r.recovery);
   return {
+    recovery: recovery.summary(),
     perHost,
     total: sumStats(perHost),
     signalLog: merged.slice(0, capacity),

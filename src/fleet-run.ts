@@ -4,6 +4,7 @@ import { FLAG_SCRUB, FLAG_UE } from './errors/batch.js';
 import { readErrorStream } from './errors/format.js';
 import { FleetShard, REPLAY_BATCH, type HostSpec, type HostStats, type SignalRecord } from './fleet.js';
 import { ErrFlag } from './kernel.js';
+import type { RecoveryTally } from './recovery-cost.js';
 import type { TlbConfig } from './translation.js';
 import { poisonHost, replayHostWorkload, type PoisonSpec, type WorkloadSpec } from './workload.js';
 
@@ -30,6 +31,7 @@ export interface ShardResult {
   signalsDropped: number;
   heapBytes: number;
   replaySeconds: number;
+  recovery: ReturnType<RecoveryTally['encode']>;
 }
 
 export async function runShard(task: ShardTask): Promise<ShardResult> {
@@ -52,6 +54,7 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
     signalsDropped: shard.signalsDropped,
     heapBytes: shard.heapBytes(),
     replaySeconds,
+    recovery: shard.recovery.encode(),
   };
 }
 

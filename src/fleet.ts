@@ -7,7 +7,8 @@ import {
   PROT_READ, PROT_WRITE,
 } from './constants.js';
 import { Counter, ErrFlag, HostFlag, MAX_FRAMES_PER_KERNEL, Out, ProcFlag, instantiateKernel, type KernelExports } from './kernel.js';
-import { drainOutbox, isLogRecord } from './outbox.js';
+import { drainOutbox, isLogRecord, type OutboxRecord } from './outbox.js';
+import { RecoveryTally, WORK_POLICY, type RecoveryCosts, type RecoveryWork } from './recovery-cost.js';
 import { sysError } from './syserror.js';
 import { configureTlb, type TlbConfig, type TranslationStats } from './translation.js';
 import type { HugepageSize } from './types.js';
@@ -76,6 +77,12 @@ export interface HostStats {
   pageTablePages: number;
   /** The translation cost model's counts (zero unless the shard enabled it). */
   translation: TranslationStats;
+  /** Hugepages dissolved (KEEP and HGM at release, free and private ones at once). */
+  dissolves: number;
+  /** vmemmap pages restored before those dissolves (7 per 2 MiB, 4095 per 1 GiB hugepage). */
+  vmemmapPagesRestored: number;
+  /** Loads that consumed a raw page already known to be poisoned (a new machine check each). */
+  repeatedConsumption: number;
   /** Healthy 4 KiB pages that dissolved hugepages gave back to the buddy allocator. */
   buddyPagesReturned: number;
   deadProcessEvents: number;
@@ -101,11 +108,15 @@ export const REPLAY_BATCH = 1 << 16;
 export interface ShardOptions {
   /** Signals kept in the signal log; the rest are counted as dropped (default 10,000). */
   signalLogCapacity?: number;
+  /** Unit costs of the recovery cost model. */
+  recoveryCosts?: RecoveryCosts;
 }
 
 export class FleetShard {
   readonly vms: VmHandle[] = [];
   readonly signalLog: SignalRecord[] = [];
+  /** Latency and work of every recovery event the shard's hosts ran. */
+  readonly recovery: RecoveryTally;
   signalsDropped = 0;
   kernelLogLines = 0;
   private readonly kernel: KernelExports;
@@ -114,6 +125,7 @@ export class FleetShard {
   private constructor(readonly hostCount: number, opts: ShardOptions) {
     this.kernel = instantiateKernel();
     this.signalLogCapacity = opts.signalLogCapacity ?? 10_000;
+    this.recovery = new RecoveryTally(opts.recoveryCosts);
     this.kernel.replay_reserve_access(REPLAY_BATCH);
     this.kernel.replay_reserve_errors(REPLAY_BATCH);
   }
@@ -239,6 +251,7 @@ export class FleetShard {
     this.kernelLogLines += this.kernel.outbox_dropped_log();
     drainOutbox(this.kernel, (r) => {
       if (isLogRecord(r.type)) this.kernelLogLines++;
+      if (r.type === Out.work) this.recovery.record(workOf(r));
       if (r.type !== Out.signal) return;
       if (this.signalLog.length < this.signalLogCapacity) {
         this.signalLog.push({ host: r.host, pid: r.pid, code: r.arg & 0xffff, addr: BigInt(r.a), addrLsb: r.arg >>> 16 });
@@ -268,6 +281,9 @@ export class FleetShard {
       hugepagesLost: c(Counter.hugepagesLost),
       rawPagesPoisoned: c(Counter.hwCorruptedPages),
       pageTablePages: c(Counter.ptPages),
+      dissolves: c(Counter.dissolves2M) + c(Counter.dissolves1G),
+      vmemmapPagesRestored: 7 * c(Counter.dissolves2M) + 4095 * c(Counter.dissolves1G),
+      repeatedConsumption: c(Counter.repeatMce),
       translation: {
         accesses: c(Counter.tlbAccesses),
         l1Misses: c(Counter.tlbL1Misses),
@@ -308,13 +324,29 @@ export class FleetShard {
   }
 }
 
+/** The work behind one recovery event, from its outbox record (assembly/work.ts). */
+function workOf(r: OutboxRecord): RecoveryWork {
+  const lo = (x: number) => x % 2 ** 32;
+  const hi = (x: number) => Math.floor(x / 2 ** 32);
+  return {
+    policy: WORK_POLICY[r.arg & 0xff] ?? 'none',
+    signals: r.arg >>> 8,
+    tasks: lo(r.a),
+    vmas: hi(r.a),
+    leaves: lo(r.b),
+    splitTables: hi(r.b),
+    dissolves: r.pid,
+  };
+}
+
 /** Adds per-host stats field by field (the fleet total is the sum of its hosts). */
 export function sumStats(all: readonly HostStats[]): HostStats {
   const zero = (): HostStats => ({
     accesses: 0, ok: 0, faultIns: 0, sigbus: 0,
     sigbusByCode: { BUS_ADRERR: 0, BUS_MCEERR_AR: 0, BUS_MCEERR_AO: 0, SI_KERNEL: 0 },
     killed: 0, bytesLost: 0, hugepagesLost: 0, rawPagesPoisoned: 0, pageTablePages: 0,
-    translation: { accesses: 0, l1Misses: 0, walks: 0, walkRefs: 0, walkCycles: 0 }, buddyPagesReturned: 0, deadProcessEvents: 0,
+    translation: { accesses: 0, l1Misses: 0, walks: 0, walkRefs: 0, walkCycles: 0 }, buddyPagesReturned: 0,
+    dissolves: 0, vmemmapPagesRestored: 0, repeatedConsumption: 0, deadProcessEvents: 0,
     unmappedEvents: 0, memoryFailure: { total: 0, ignored: 0, failed: 0, delayed: 0, recovered: 0 },
     pools: { '2M': { nr: 0, free: 0 }, '1G': { nr: 0, free: 0 } },
   });

@@ -60,6 +60,7 @@ export const Counter = {
   bytesLost: 16, accesses: 17, accessSignalled: 18, faultIns: 19, sigAdrerr: 20, sigAR: 21, sigAO: 22,
   sigKernel: 23, killed: 24, hugepagesLost: 25, deadEvents: 26, badEvents: 27, ptPages: 28,
   tlbAccesses: 29, tlbL1Misses: 30, tlbWalks: 31, tlbWalkRefs: 32, tlbWalkCycles: 33,
+  dissolves2M: 34, dissolves1G: 35, repeatMce: 36,
 } as const;
 
 /** Error-event flags of the replay columns (assembly/replay.ts). */
@@ -74,7 +75,7 @@ export const ProcFlag = { capSysAdmin: 2, mceEarly: 4, mceLate: 8, handlesSigbus
 /** Outbox record types (assembly/constants.ts). */
 export const Out = {
   signal: 1, killed: 2, mceUser: 10, inject: 11, panic: 12, already: 13, sending: 14,
-  recovery: 15, notRecovered: 16,
+  recovery: 15, notRecovered: 16, work: 20,
 } as const;
 export const OUT_RECORD_BYTES = 32;
 

@@ -17,7 +17,7 @@ const RESULT = ['Ignored', 'Failed', 'Delayed', 'Recovered'];
 const hex = (v: number): string => v.toString(16);
 
 export function isLogRecord(type: number): boolean {
-  return type !== Out.signal && type !== Out.killed;
+  return type !== Out.signal && type !== Out.killed && type !== Out.work;
 }
 
 /** The kernel log line of a log record; `comm` names a pid's task. */

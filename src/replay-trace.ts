@@ -9,6 +9,7 @@ import { ErrFlag } from './kernel.js';
 import { FleetShard, REPLAY_BATCH, type HostStats, type RegionSpec, type SignalRecord } from './fleet.js';
 import { ACCESS_WRITE, openTrace, type TraceFormat } from './traces/index.js';
 import { HUGEPAGE_BYTES, loadLayout, touchedLayout, type AddressLayout } from './traces/layout.js';
+import type { RecoverySummary } from './recovery-cost.js';
 import type { TlbConfig } from './translation.js';
 import type { HugepageSize } from './types.js';
 
@@ -62,6 +63,7 @@ export interface TraceReplayResult {
   host: HostStats;
   signalLog: SignalRecord[];
   signalsDropped: number;
+  recovery: RecoverySummary;
   replaySeconds: number;
   eventsPerSecond: number;
 }
@@ -149,6 +151,7 @@ export async function replayTrace(opts: TraceReplayOptions): Promise<TraceReplay
     host,
     signalLog: shard.signalLog,
     signalsDropped: shard.signalsDropped,
+    recovery: shard.recovery.summary(),
     replaySeconds,
     eventsPerSecond: events / Math.max(replaySeconds, 1e-9),
   };

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { HostStats } from '../fleet.js';
 import { runFleet } from '../fleet-pool.js';
 import { fileProgress } from '../progress.js';
+import type { RecoverySummary } from '../recovery-cost.js';
 import { replayTrace } from '../replay-trace.js';
 import { DEFAULT_TLB, translationFigures } from '../translation.js';
 import { TRACE_FORMATS, type TraceFormat } from '../traces/index.js';
@@ -104,6 +105,13 @@ function translationRows(s: HostStats, o: ReplayOptions): [string, string][] {
   ];
 }
 
+/** The recovery cost model's line of the summary. */
+function recoveryRow(r: RecoverySummary): [string, string] {
+  const us = (ns: number) => `${(ns / 1000).toFixed(1)} us`;
+  return ['recovery latency', r.events === 0 ? 'no recovery events'
+    : `p50 ${us(r.p50Ns)}, p99 ${us(r.p99Ns)}, max ${us(r.maxNs)} over ${r.events} events (${us(r.totalNs)} in all)`];
+}
+
 /** The summary printed for people: one figure per line. */
 function summary(title: string, s: HostStats, extra: [string, string][]): string {
   const rows: [string, string][] = [
@@ -120,6 +128,8 @@ function summary(title: string, s: HostStats, extra: [string, string][]): string
     ['memory lost', `${(s.bytesLost / GiB).toFixed(3)} GiB (${s.bytesLost.toLocaleString('en-US')} bytes)`],
     ['memory failures', `${s.memoryFailure.total} (recovered ${s.memoryFailure.recovered}, failed ${s.memoryFailure.failed}, ignored ${s.memoryFailure.ignored})`],
     ['page-table pages (splits)', s.pageTablePages.toLocaleString('en-US')],
+    ['hugepages dissolved', `${s.dissolves} (${s.vmemmapPagesRestored.toLocaleString('en-US')} vmemmap pages restored)`],
+    ['repeated consumption', `${s.repeatedConsumption.toLocaleString('en-US')} loads of known-bad pages`],
     ...extra,
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
@@ -152,7 +162,7 @@ async function replayTraceCommand(o: ReplayOptions): Promise<void> {
     hugepagesLost: r.hugepagesLost, rawPagesPoisoned: r.rawPagesPoisoned, processKilled: r.processKilled,
     eventsPerSecond: r.eventsPerSecond, replaySeconds: r.replaySeconds, trace: r.trace, format: r.format,
     layout: r.layout, relocation: r.relocation, errors: r.errors, memoryFailure: r.host.memoryFailure, faultIns: r.host.faultIns,
-    signalLog: r.signalLog, signalsDropped: r.signalsDropped,
+    signalLog: r.signalLog, signalsDropped: r.signalsDropped, recovery: r.recovery,
   };
   if (o.json !== '-') {
     process.stdout.write(`${summary(`replay of ${r.trace} (${r.format})`, r.host, [
@@ -160,6 +170,7 @@ async function replayTraceCommand(o: ReplayOptions): Promise<void> {
       ['UEs applied', o.errors
         ? `${r.errors.applied} of stream host ${r.errors.host} (${r.errors.outsideHost} outside the pools, ${r.errors.corrected} CEs skipped)`
         : `${r.errors.applied} (--poison-fraction)`],
+      recoveryRow(r.recovery),
       ...translationRows(r.host, o),
       ['throughput', `${Math.round(r.eventsPerSecond).toLocaleString('en-US')} events/s (${r.replaySeconds.toFixed(2)} s)`],
     ])}\n`);
@@ -194,13 +205,14 @@ async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promi
   const eventsPerSecond = r.total.accesses / Math.max(r.wallSeconds, 1e-9);
   if (o.json !== '-') {
     process.stdout.write(`${summary(`fleet replay of ${o.fleet} (${fleet.hosts} hosts)`, r.total, [
+      recoveryRow(r.recovery),
       ...translationRows(r.total, o),
       ['throughput', `${Math.round(eventsPerSecond).toLocaleString('en-US')} events/s end to end (${r.wallSeconds.toFixed(2)} s)`],
     ])}\n`);
   }
   if (o.json) {
     await writeJson(o.json, {
-      ...r.total, eventsPerSecond, wallSeconds: r.wallSeconds, perHost: r.perHost,
+      ...r.total, eventsPerSecond, wallSeconds: r.wallSeconds, recovery: r.recovery, perHost: r.perHost,
       signalLog: r.signalLog, signalsDropped: r.signalsDropped,
     });
   }
