@@ -130,9 +130,14 @@ async function benchShape(shape: FleetShape): Promise<Record<string, unknown>> {
       }
       : { wasmEventsPerSecond };
   }
+  // The translation cost model on the random pattern: the same replay with the TLB on.
+  fillPattern(shard, 'random', poisonedPages);
+  shard.enableTranslationModel({ nestedLevels: 4 });
+  const withTlb = await measure({ wasm: () => shard.replayAccesses(REPLAY_BATCH) }, { time: 1500, iterations: 20 });
   return {
     hosts: shape.hosts,
     vms: shard.vms.length,
+    translationModelEventsPerSecond: REPLAY_BATCH / (withTlb.wasm!.p50 * 1e-9),
     hugepages: HUGEPAGES,
     bootSeconds,
     bytesPerHealthyHugepage: healthyBytes / HUGEPAGES,
