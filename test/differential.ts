@@ -1,5 +1,6 @@
 // Differential testing of two SimHost implementations: random operation sequences run on
-// both, and every result, error, signal, counter, free list and kernel log line must agree.
+// both, and every result, error, signal, counter, free list, kernel log line and the count of
+// page-table pages must agree.
 // A library: test files call runDifferential() with the two host factories.
 import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
@@ -76,6 +77,8 @@ const BAD_FD = 99;
 /** Far below every mapping the hosts place by themselves. */
 const UNMAPPED = 0x1000_0000_0000n;
 const FIXED_BASE = 0x6000_0000_0000n;
+/** The end of the user address space (TASK_SIZE). */
+const TOP = 0x7fff_ffff_f000;
 const PHYS_BASE = 4 * 2 ** 30;
 const PAGE = 4096;
 
@@ -126,6 +129,7 @@ function observe(host: SimHost, procs: readonly ProcPair[], side: Side) {
     memoryFailureStats: host.memoryFailureStats(),
     meminfo: host.meminfo(),
     kernelLog: host.kernelLog(),
+    pageTablePages: host.pageTablePages(),
     processes: procs.map((pair) => {
       const p = pair[side];
       return { pid: p.pid, alive: p.alive, signals: [...p.signals] };
@@ -252,6 +256,13 @@ function resolve(op: Op, procs: ProcPair[], hosts: Record<Side, SimHost>, opts: 
     case 'translate': {
       const addr = mapAt(op.m).addr + BigInt(op.off);
       return { text: `${at}.translate(${hex(addr)})`, run: (side) => p(side).translate(addr) };
+    }
+    case 'pageTableLeaf': {
+      const { addr: base, unit } = mapAt(op.m);
+      const inside = op.hugeIdx * UNIT[unit] + (unit === '1G' ? op.region * UNIT['2M'] : 0) + op.off;
+      // Unmapped: below every mapping the hosts place by themselves (or at the very top).
+      const addr = op.where === 'mapped' ? base + BigInt(inside) : op.region % 2 === 0 ? UNMAPPED + BigInt(op.off) : BigInt(TOP - PAGE);
+      return { text: `${at}.pageTableLeaf(${hex(addr)})`, run: (side) => p(side).pageTableLeaf(addr) };
     }
     case 'sendFd': {
       const file = fdAt(op.f);

@@ -2,6 +2,7 @@
 import { suite, type Test } from 'uvu';
 import { defineBadInput } from './bad-input.js';
 import type { CreateHost } from './helpers.js';
+import { defineHgm } from './hgm.js';
 import { defineKernelLog } from './kernel-log.js';
 import { defineKill } from './kill.js';
 import { defineLifecycle } from './lifecycle.js';
@@ -18,6 +19,7 @@ const SUITES: readonly [string, (s: Test, createHost: CreateHost) => void][] = [
   ['early/late/default kill', defineKill],
   ['pools and reservations', definePool],
   ['KEEP versus DEFAULT', definePolicy],
+  ['HGM and the page-table view', defineHgm],
   ['panic, death and exit', defineLifecycle],
   ['kernel log', defineKernelLog],
   ['bad input', defineBadInput],

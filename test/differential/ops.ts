@@ -61,6 +61,17 @@ export type Op =
   | { op: 'madvise'; p: number; m: number; hugeIdx: number; raw: number; misalign: boolean; len: number; advice: number }
   | { op: 'pread'; p: number; f: number; off: number; len: number }
   | { op: 'translate'; p: number; m: number; off: number }
+  | {
+      op: 'pageTableLeaf';
+      p: number;
+      m: number;
+      /** mapped: inside (or just past) a mapping; unmapped: an address far from every mapping. */
+      where: 'mapped' | 'unmapped';
+      hugeIdx: number;
+      /** 2 MiB region of a 1 GiB hugepage (ignored for 2 MiB mappings). */
+      region: number;
+      off: number;
+    }
   | { op: 'sendFd'; p: number; f: number; to: number }
   | { op: 'close'; p: number; f: number }
   | { op: 'exit'; p: number }
@@ -114,6 +125,7 @@ const hostOptions: fc.Arbitrary<HostOptions> = fc.record({
   keepVersion: fc.constantFrom<'v3' | 'v4'>('v3', 'v4'),
   earlyKill: fc.boolean(),
   memoryFailureRecovery: fc.oneof(w(29, constant(true)), w(1, constant(false))),
+  hgm: fc.oneof(w(2, constant(false)), w(1, constant(true))),
 });
 
 const spawnOp: fc.Arbitrary<Op> = fc.record({
@@ -217,6 +229,16 @@ const singleOp: fc.Arbitrary<Op> = fc.oneof(
   w(6, madviseOp),
   w(3, fc.record({ op: constant('pread' as const), p: proc, f: pickFd, off: fc.nat({ max: 6 * MiB }), len: byteLength })),
   w(2, fc.record({ op: constant('translate' as const), p: proc, m: pick, off: byteOffset })),
+  w(3, fc.record({
+    op: constant('pageTableLeaf' as const),
+    p: proc,
+    m: pick,
+    where: fc.oneof(w(9, constant('mapped' as const)), w(1, constant('unmapped' as const))),
+    hugeIdx,
+    // The regions raw indices 0..1023 poison (0, 1) most often.
+    region: fc.oneof(w(4, fc.constantFrom(0, 1)), w(1, fc.constantFrom(2, 511)), w(1, fc.nat({ max: 511 }))),
+    off: byteOffset,
+  })),
   w(3, fc.record({ op: constant('sendFd' as const), p: proc, f: pickFd, to: proc })),
   w(2, fc.record({ op: constant('close' as const), p: proc, f: pickFd })),
   w(1, fc.record({ op: constant('exit' as const), p: proc })),
@@ -254,9 +276,27 @@ const shareSequence: fc.Arbitrary<Op[]> = fc
     { op: 'read', p: to, m: 0, hugeIdx: 0, off: 0, len },
   ]);
 
+/**
+ * A UE (or MADV_HWPOISON) under a mapping, then a look at the page table there: the leaf of
+ * the poisoned raw page and of a neighbour, and an access to the raw page. The ops pick the
+ * same process, mapping and hugepage, so they aim at the same raw page.
+ */
+const poisonProbeSequence: fc.Arbitrary<Op[]> = fc
+  .record({
+    inject: fc.oneof(w(3, injectOp.map((op) => ({ ...op, where: 'mapped' as const }))), w(1, madviseOp.map((op) => ({ ...op, misalign: false })))),
+    neighbour: fc.constantFrom(-1, PAGE, 0x40),
+    access: fc.constantFrom<'read' | 'write'>('read', 'write'),
+  })
+  .map(({ inject, neighbour, access }) => {
+    const { p, m, hugeIdx } = inject;
+    const at = inject.raw * PAGE;
+    const probe = (off: number): Op => ({ op: 'pageTableLeaf', p, m, where: 'mapped', hugeIdx, region: 0, off });
+    return [inject, probe(at), probe(Math.max(0, at + neighbour)), { op: access, p, m, hugeIdx, off: at, len: 1 }];
+  });
+
 /** Host options, 1-3 spawns, then random operations and sequences (at most about `maxOps`). */
 export function scenarioArbitrary(maxOps = 40): fc.Arbitrary<Scenario> {
-  const chunk = fc.oneof(w(8, singleOp.map((op) => [op])), w(3, guestSequence), w(2, shareSequence));
+  const chunk = fc.oneof(w(8, singleOp.map((op) => [op])), w(3, guestSequence), w(2, shareSequence), w(2, poisonProbeSequence));
   return fc.record({
     host: hostOptions,
     ops: fc

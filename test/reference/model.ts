@@ -43,6 +43,7 @@ import type {
   Meminfo,
   MemoryFailureStats,
   Num,
+  PageTableLeaf,
   PoolCounters,
   Signal,
   SimHost,
@@ -63,6 +64,7 @@ import {
   TASK_SIZE,
 } from './layout.js';
 import { logLine } from './log.js';
+import { firstHwpoisonPte, isHwpoisonPte, leafAt, type Leaf, type PresentLeaf, presentLeaf, splitToRaw, tablePages } from './pagetable.js';
 import { Hugepage, Pool } from './pool.js';
 
 /** A virtual memory area. All bounds are multiples of the hugepage size H. */
@@ -82,8 +84,11 @@ interface Vma {
   privateReserved: Set<number>;
 }
 
-/** A leaf entry of the page table (a missing entry is NONE). */
-type Leaf = { kind: 'present'; page: Hugepage } | { kind: 'hwpoison' };
+/**
+ * How memory_failure treats an in-use hugepage: KEEP for a file created with
+ * MFD_MF_KEEP_UE_MAPPED, HGM for any other file's hugepage on an `hgm` host, else DEFAULT.
+ */
+type Policy = 'KEEP' | 'HGM' | 'DEFAULT';
 
 /** Where a fault-in would take its hugepage from, or why it would raise SIGBUS. */
 type FaultPlan =
@@ -121,6 +126,8 @@ export class RefHost implements SimHost {
   readonly stats: MemoryFailureStats = { total: 0, ignored: 0, failed: 0, delayed: 0, recovered: 0 };
   readonly policyCapable: boolean;
   readonly keepVersion: 'v3' | 'v4';
+  /** High-granularity mapping for non-KEEP file hugepages. */
+  readonly hgm: boolean;
   earlyKill: boolean;
   recovery: boolean;
   hardwareCorruptedKb = 0;
@@ -139,6 +146,7 @@ export class RefHost implements SimHost {
     this.keepVersion = opts.keepVersion ?? 'v4';
     this.earlyKill = opts.earlyKill ?? false;
     this.recovery = opts.memoryFailureRecovery ?? true;
+    this.hgm = opts.hgm ?? false;
     if (this.keepVersion !== 'v3' && this.keepVersion !== 'v4') {
       throw sysError(EINVAL, 'create', `keepVersion must be 'v3' or 'v4'`);
     }
@@ -230,6 +238,14 @@ export class RefHost implements SimHost {
     return this.pool(size).freeList().map((a) => BigInt(a));
   }
 
+  pageTablePages(): number {
+    // Every process, dead ones included: a panic stops the machine without freeing anything
+    // (a process that exited has no leaves left).
+    let pages = 0;
+    for (const proc of this.processes) for (const leaf of proc.leaves.values()) pages += tablePages(leaf);
+    return pages;
+  }
+
   // ---- internals shared with RefProcess --------------------------------------------------
 
   /** After a panic every call fails with EIO. */
@@ -245,6 +261,17 @@ export class RefHost implements SimHost {
 
   pageAt(phys: number): Hugepage | undefined {
     return this.pools['1G'].lookup(phys) ?? this.pools['2M'].lookup(phys);
+  }
+
+  /** The recovery policy of an in-use hugepage (docs: memory_failure rule 4, "HGM"). */
+  policyOf(page: Hugepage): Policy {
+    return page.owner?.kind === 'file' ? this.filePolicy(page.owner.file) : 'DEFAULT';
+  }
+
+  /** The policy of the hugepages in `file`'s page cache (the unnamed file of a shared anonymous mapping included). */
+  filePolicy(file: HugetlbFile): Policy {
+    if (file.keep) return 'KEEP';
+    return this.hgm ? 'HGM' : 'DEFAULT';
   }
 
   newFile(name: string, hsize: HugepageSize, keep: boolean, anonymous: boolean): HugetlbFile {
@@ -280,15 +307,15 @@ export class RefHost implements SimHost {
       const page = file.cache.get(index)!;
       for (const proc of this.alive()) proc.clearFileLeaves(file, index);
       file.cache.delete(index);
-      this.removeFromCache(page, file.keep);
+      this.removeFromCache(page);
     }
   }
 
-  /** A page leaves the page cache: healthy -> free list; poisoned -> dissolved (KEEP) or leaked (DEFAULT). */
-  private removeFromCache(page: Hugepage, keep: boolean): void {
+  /** A page leaves the page cache: healthy -> free list; poisoned -> dissolved (KEEP, HGM) or leaked (DEFAULT). */
+  private removeFromCache(page: Hugepage): void {
     const pool = this.pools[page.size];
     if (page.poisoned.size === 0) pool.release(page);
-    else if (keep) pool.dissolve(page);
+    else if (this.policyOf(page) !== 'DEFAULT') pool.dissolve(page);
     else page.owner = { kind: 'leaked' };
   }
 
@@ -371,8 +398,8 @@ export class RefHost implements SimHost {
       return this.count('recovered');
     }
 
-    const keep = page.keep;
-    const lsb = keep ? 12 : page.shift;
+    const policy = this.policyOf(page);
+    const lsb = policy === 'DEFAULT' ? page.shift : 12;
     const victims = this.victimsOf(page, raw);
     const signalled: RefProcess[] = [];
     const signal = (proc: RefProcess, code: number, vaddr: number) => {
@@ -395,7 +422,7 @@ export class RefHost implements SimHost {
     const wasPoisoned = page.poisoned.size > 0;
     this.poison(page, raw, real);
 
-    if (keep && this.keepVersion === 'v3' && real && wasPoisoned) {
+    if (policy === 'KEEP' && this.keepVersion === 'v3' && real && wasPoisoned) {
       this.count('ignored');
       this.log.push(logLine.recoveryAction(pfn, 'huge page', 'Ignored'));
       if (consumer) {
@@ -405,20 +432,22 @@ export class RefHost implements SimHost {
       }
       return this.killUnhandled(signalled);
     }
-    if (!keep && wasPoisoned) {
+    if (policy === 'DEFAULT' && wasPoisoned) {
       signalConsumer();
       this.count('failed');
       this.log.push(logLine.recoveryAction(pfn, 'huge page', 'Failed'));
       return this.killUnhandled(signalled);
     }
 
-    // Recovered: KEEP leaves every mapping alone; DEFAULT unmaps the whole hugepage.
-    if (!keep) for (const proc of this.alive()) proc.poisonLeaves(page);
+    // Recovered: KEEP leaves every mapping alone; DEFAULT unmaps the whole hugepage; HGM
+    // splits every present leaf down to the raw page's PTE and unmaps that PTE only.
+    if (policy === 'DEFAULT') for (const proc of this.alive()) proc.poisonLeaves(page);
+    else if (policy === 'HGM') for (const proc of this.alive()) proc.splitLeaves(page, raw);
     for (const v of victims) {
       if (v.proc === consumer) signal(v.proc, BUS_MCEERR_AR, v.vaddr);
       else if (this.isEarlyKill(v.proc)) signal(v.proc, BUS_MCEERR_AO, v.vaddr);
     }
-    if (!keep && page.owner?.kind === 'private') pool.dissolve(page);
+    if (policy === 'DEFAULT' && page.owner?.kind === 'private') pool.dissolve(page);
     this.count('recovered');
     this.log.push(logLine.recoveryAction(pfn, 'huge page', 'Recovered'));
     this.killUnhandled(signalled);
@@ -675,7 +704,18 @@ export class RefProcess implements SimProcess {
     if (!vma) return null;
     const slot = alignDown(va, HUGE_BYTES[vma.hsize]);
     const leaf = this.leaves.get(slot);
-    return leaf?.kind === 'present' ? BigInt(leaf.page.phys + (va - slot)) : null;
+    if (leaf?.kind !== 'present' || isHwpoisonPte(leaf, Math.floor((va - slot) / PAGE_SIZE))) return null;
+    return BigInt(leaf.page.phys + (va - slot));
+  }
+
+  pageTableLeaf(vaddr: Num): PageTableLeaf | null {
+    this.enter('pageTableLeaf');
+    const va = toAddr(vaddr, 'pageTableLeaf', 'vaddr');
+    const vma = this.vmaAt(va);
+    if (!vma) return null;
+    const slot = alignDown(va, HUGE_BYTES[vma.hsize]);
+    const leaf = this.leaves.get(slot);
+    return leaf ? leafAt(leaf, vma.hsize, va - slot) : null;
   }
 
   sendFd(fd: number, to: SimProcess): number {
@@ -822,6 +862,13 @@ export class RefProcess implements SimProcess {
     }
   }
 
+  /** HGM recovery: every present leaf of `page` is split down to raw page `raw`'s PTE, which becomes a HWPOISON entry. */
+  splitLeaves(page: Hugepage, raw: number): void {
+    for (const leaf of this.leaves.values()) {
+      if (leaf.kind === 'present' && leaf.page === page) splitToRaw(leaf, raw);
+    }
+  }
+
   /** Truncation: shared mappers of `file` lose their leaves for `index`. */
   clearFileLeaves(file: HugetlbFile, index: number): void {
     for (const vma of this.vmas) {
@@ -851,7 +898,7 @@ export class RefProcess implements SimProcess {
       if (index >= file.indexLimit) return { kind: 'sigbus', code: BUS_ADRERR, lsb: 0 };
       const page = file.cache.get(index);
       if (page) {
-        if (page.poisoned.size > 0 && !file.keep) return { kind: 'sigbus', code: BUS_MCEERR_AR, lsb: shift };
+        if (page.poisoned.size > 0 && this.host.policyOf(page) === 'DEFAULT') return { kind: 'sigbus', code: BUS_MCEERR_AR, lsb: shift };
         return { kind: 'cached', page };
       }
       reserved = file.reserved.has(index);
@@ -888,7 +935,12 @@ export class RefProcess implements SimProcess {
         vma.privatePages.set(slot, page);
       }
     }
-    this.leaves.set(slot, { kind: 'present', page });
+    const leaf = presentLeaf(page);
+    this.leaves.set(slot, leaf);
+    // HGM: a poisoned hugepage is mapped huge, then split for each poisoned raw page.
+    if (this.host.policyOf(page) === 'HGM') {
+      for (const raw of [...page.poisoned].sort((a, b) => a - b)) splitToRaw(leaf, raw);
+    }
     return null;
   }
 
@@ -924,19 +976,25 @@ export class RefProcess implements SimProcess {
         }
         const leaf = this.leaves.get(slot)!;
         if (leaf.kind === 'hwpoison') return this.raise(sigbus(BUS_MCEERR_AR, from, HUGE_SHIFT[vma.hsize]));
-        const result = this.touchPresent(leaf.page, slot, from, to, syscall);
+        const result = this.touchPresent(leaf, slot, from, to, syscall);
         if (result) return result;
       }
     }
     return { ok: true };
   }
 
-  /** Touches [from, to) of a present hugepage: a corrupted raw page raises a machine check. */
-  private touchPresent(page: Hugepage, slot: number, from: number, to: number, syscall: string): AccessResult | null {
+  /**
+   * Touches [from, to) of a present leaf, raw page by raw page: a HWPOISON PTE (HGM) raises
+   * SIGBUS AR at the exact address with lsb 12; a corrupted raw page raises a machine check.
+   */
+  private touchPresent(leaf: PresentLeaf, slot: number, from: number, to: number, syscall: string): AccessResult | null {
+    const page = leaf.page;
     const firstRaw = Math.floor((from - slot) / PAGE_SIZE);
     const lastRaw = Math.floor((to - 1 - slot) / PAGE_SIZE);
     let hit = -1;
     for (const raw of page.corrupted) if (raw >= firstRaw && raw <= lastRaw && (hit < 0 || raw < hit)) hit = raw;
+    const pte = firstHwpoisonPte(leaf, firstRaw, lastRaw);
+    if (pte >= 0 && (hit < 0 || pte <= hit)) return this.raise(sigbus(BUS_MCEERR_AR, Math.max(from, slot + pte * PAGE_SIZE), 12));
     if (hit < 0) return null;
     const exact = Math.max(from, slot + hit * PAGE_SIZE);
     const before = this.signalLog.length;
@@ -985,8 +1043,9 @@ export class RefProcess implements SimProcess {
       }
       if (page?.poisoned.has(raw) || poisoned.has(`${key}/${raw}`)) throw sysError(EHWPOISON, 'madvise', 'the page is already poisoned');
       poisoned.add(`${key}/${raw}`);
-      const keep = vma.shared && vma.file!.keep;
-      if (!keep) unmapped.add(key);
+      // KEEP and HGM leave the hugepage mapped; DEFAULT (and every private hugepage) does not.
+      const stays = vma.shared && this.host.filePolicy(vma.file!) !== 'DEFAULT';
+      if (!stays) unmapped.add(key);
       steps.push({ pos, vma });
       pos += H;
     }

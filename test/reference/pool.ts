@@ -42,11 +42,6 @@ export class Hugepage {
   pfn(raw: number): number {
     return (this.phys + raw * PAGE_SIZE) / PAGE_SIZE;
   }
-
-  /** KEEP applies to hugepages of a file created with MFD_MF_KEEP_UE_MAPPED only. */
-  get keep(): boolean {
-    return this.owner?.kind === 'file' && this.owner.file.keep;
-  }
 }
 
 export class Pool {
