@@ -1,0 +1,133 @@
+// The study's charts as vega-lite specifications, rendered to SVG on the server (no
+// browser, no scripts in the report): memory lost over time, the loss-versus-translation
+// trade-off, recovery latency distributions, and what became of the poisoned hugepages.
+import type { TopLevelSpec } from 'vega-lite';
+import type { StudyReport } from './report.js';
+
+export interface Chart {
+  title: string;
+  caption: string;
+  spec: TopLevelSpec;
+}
+
+const GiB = 2 ** 30;
+const WIDTH = 560;
+const HEIGHT = 300;
+const PALETTE = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+
+/** The same colour for a policy in every chart. */
+function policyColor(r: StudyReport) {
+  return {
+    field: 'policy',
+    type: 'nominal' as const,
+    title: 'policy',
+    scale: { domain: r.policies.map((p) => p.label), range: PALETTE.slice(0, r.policies.length) },
+  };
+}
+
+function memoryLostOverTime(r: StudyReport): Chart {
+  // A log scale shows DEFAULT's GiB and KEEP's MiB on one chart; zero losses cannot be drawn.
+  const values = r.policies.flatMap((p) =>
+    r.stepYears.map((year, i) => ({ policy: p.label, year, gib: p.series.bytesLost[i]! / GiB })).filter((d) => d.gib > 0));
+  return {
+    title: 'Memory lost over time',
+    caption: 'Fleet memory made unusable by recovery at the end of each step (log scale; steps with no loss yet are not drawn; policies that lose the same memory draw one line over the other).',
+    spec: {
+      width: WIDTH, height: HEIGHT,
+      data: { values },
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'year', type: 'quantitative', title: 'years' },
+        y: { field: 'gib', type: 'quantitative', title: 'memory lost (GiB, log scale)', scale: { type: 'log' } },
+        color: policyColor(r),
+      },
+    },
+  };
+}
+
+function lossVersusTranslation(r: StudyReport): Chart {
+  const values = r.policies
+    .map((p) => ({ policy: p.label, lossPercent: p.translation.throughputLoss * 100, gib: p.memoryLostBytes / GiB }))
+    .filter((d) => d.gib > 0);
+  const x = { field: 'lossPercent', type: 'quantitative' as const, title: 'translation throughput loss vs. no errors (%)', axis: { format: '.3~f' } };
+  const y = { field: 'gib', type: 'quantitative' as const, title: 'memory lost at the end (GiB, log scale)', scale: { type: 'log' as const } };
+  return {
+    title: 'Memory lost versus translation cost',
+    caption: 'Each policy at the end of the study: what it loses in memory against what it costs in page walks (hosts where a VM died are left out of the translation figure).',
+    spec: {
+      width: WIDTH, height: HEIGHT,
+      data: { values },
+      layer: [
+        { mark: { type: 'point', filled: true, size: 160 }, encoding: { x, y, color: policyColor(r) } },
+        { mark: { type: 'text', align: 'left', dx: 10, dy: -8 }, encoding: { x, y, text: { field: 'policy' } } },
+      ],
+    },
+  };
+}
+
+function latencyDistribution(r: StudyReport): Chart {
+  const values = r.policies.flatMap((p) => p.recovery.percentiles.map((q) => ({ policy: p.label, micros: q.ns / 1000, percentile: q.percentile })));
+  return {
+    title: 'Recovery latency distribution',
+    caption: 'Simulated kernel time per memory-failure event (the recovery cost model), as a cumulative distribution.',
+    spec: {
+      width: WIDTH, height: HEIGHT,
+      data: { values },
+      mark: { type: 'line', point: true, interpolate: 'step-after' },
+      encoding: {
+        x: { field: 'micros', type: 'quantitative', title: 'latency (us, log scale)', scale: { type: 'log' } },
+        y: { field: 'percentile', type: 'quantitative', title: 'percentile of events' },
+        color: policyColor(r),
+      },
+    },
+  };
+}
+
+const FATES = ['offlined whole', 'leaked after release', 'dissolved'];
+
+function hugepageFates(r: StudyReport): Chart {
+  const values = r.policies.flatMap((p) => [
+    { policy: p.label, fate: FATES[0], hugepages: p.hugepagesOfflined },
+    { policy: p.label, fate: FATES[1], hugepages: p.hugepagesLeaked ?? 0 },
+    { policy: p.label, fate: FATES[2], hugepages: p.hugepagesDissolved },
+  ]);
+  return {
+    title: 'What became of the poisoned hugepages',
+    caption: 'Hugepages taken offline whole while the VMs ran, left leaked in the pool after every VM was released, and dissolved (their healthy 4 KiB pages returned to the buddy allocator).',
+    spec: {
+      width: WIDTH, height: HEIGHT,
+      data: { values },
+      mark: 'bar',
+      encoding: {
+        x: { field: 'policy', type: 'nominal', title: null, sort: r.policies.map((p) => p.label), axis: { labelAngle: 0 } },
+        xOffset: { field: 'fate', type: 'nominal', sort: FATES },
+        y: { field: 'hugepages', type: 'quantitative', title: 'hugepages' },
+        // Not the policy colours: here colour tells fates apart.
+        color: { field: 'fate', type: 'nominal', title: 'fate', sort: FATES, scale: { domain: FATES, range: ['#7f7f7f', '#bcbd22', '#17becf'] } },
+      },
+    },
+  };
+}
+
+/** Long policy names stay whole in legends. */
+const CONFIG = { legend: { labelLimit: 320 } };
+
+export function studyCharts(r: StudyReport): Chart[] {
+  return [memoryLostOverTime(r), lossVersusTranslation(r), latencyDistribution(r), hugepageFates(r)].map((c) => ({ ...c, spec: { ...c.spec, config: CONFIG } as TopLevelSpec }));
+}
+
+/**
+ * Renders a chart to a standalone SVG string. `idPrefix` keeps element ids (clip paths)
+ * unique when several charts share one HTML page.
+ */
+export async function renderSvg(spec: TopLevelSpec, idPrefix: string): Promise<string> {
+  // Loaded on first use: the two libraries add about a third of a second to every start of the CLI.
+  const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
+  try {
+    const svg = await view.toSVG();
+    return svg.replace(/id="([^"]+)"/g, `id="${idPrefix}$1"`).replace(/url\(#([^)]+)\)/g, `url(#${idPrefix}$1)`);
+  } finally {
+    view.finalize();
+  }
+}

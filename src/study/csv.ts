@@ -1,0 +1,16 @@
+// The side-by-side table as CSV: one row per policy, one column per metric (raw numbers).
+import { studyMetrics } from './metrics.js';
+import type { StudyReport } from './report.js';
+
+function field(v: string | number | null): string {
+  if (v === null) return '';
+  const s = String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function formatCsv(r: StudyReport): string {
+  const metrics = studyMetrics(r);
+  const header = ['policy', 'label', ...metrics.map((m) => m.key)];
+  const rows = r.policies.map((p) => [p.policy, p.label, ...metrics.map((m) => m.value(p))]);
+  return [header, ...rows].map((row) => row.map(field).join(',')).join('\n') + '\n';
+}

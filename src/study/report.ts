@@ -1,0 +1,126 @@
+// A study's results as data: one row of figures per policy, the losses over time and the
+// recovery latency distributions. The terminal table, the CSV, the JSON and the HTML report
+// are all drawn from this.
+import { sumStats, type HostStats } from '../fleet.js';
+import { DEFAULT_TLB, throughputLoss, translationFigures } from '../translation.js';
+import { POLICIES, type PolicyName } from './policies.js';
+import type { RunOutcome, StudyRuns } from './run.js';
+import type { Scenario } from './scenario.js';
+import type { StepSeries } from './shard.js';
+import type { StreamSummary } from './error-stream.js';
+
+export interface PolicyRow {
+  policy: PolicyName;
+  label: string;
+  summary: string;
+  memoryLostBytes: number;
+  rawPagesPoisoned: number;
+  /** Hugepages taken offline whole (DEFAULT); after the release they stay leaked. */
+  hugepagesOfflined: number;
+  /** Hugepages out of the pool and never freed, after every VM's release (null without a release). */
+  hugepagesLeaked: number | null;
+  hugepagesDissolved: number;
+  vmemmapPagesRestored: number;
+  buddyPagesReturned: number;
+  sigbus: HostStats['sigbusByCode'] & { total: number };
+  repeatedConsumption: number;
+  vmsKilled: number;
+  /** Sampled guest accesses that did not complete (SIGBUS, or the VM was dead). */
+  accessesFailed: number;
+  accesses: number;
+  memoryFailure: HostStats['memoryFailure'];
+  /** Page-table pages allocated by HGM splits. */
+  splitPageTablePages: number;
+  translation: {
+    walksPerKiloAccess: number;
+    walkCyclesPerAccess: number;
+    /** Throughput lost to translation against the error-free baseline, fleet-wide (0.01 = 1%). */
+    throughputLoss: number;
+    /** The same on the host where it is largest. */
+    worstHostThroughputLoss: number;
+  };
+  recovery: RunOutcome['recovery'] & { percentiles: RunOutcome['latencyPercentiles'] };
+  /** Fleet figures at the end of every step. */
+  series: StepSeries;
+  ueDigest: string;
+  uesHandled: number;
+}
+
+export interface StudyReport {
+  scenario: Scenario;
+  stream: StreamSummary & { uesHandled: number; digest: string };
+  steps: number;
+  /** The simulated time at the end of each step, in years. */
+  stepYears: number[];
+  /** Simulated host-years per run, and per second of wall time over all runs (baseline included). */
+  hostYears: number;
+  hostYearsPerSecond: number;
+  wallSeconds: number;
+  baseline: { walksPerKiloAccess: number; walkCyclesPerAccess: number; walkShare: number; accesses: number };
+  policies: PolicyRow[];
+}
+
+export function buildReport(r: StudyRuns): StudyReport {
+  const cyclesPerAccess = r.scenario.translation.cyclesPerAccess ?? DEFAULT_TLB.cyclesPerAccess;
+  const base = translationFigures(r.baseline.total.translation, cyclesPerAccess);
+  const first = r.policies[0];
+  return {
+    scenario: r.scenario,
+    stream: { ...r.stream, uesHandled: first?.uesHandled ?? 0, digest: first?.ueDigest ?? '' },
+    steps: r.steps,
+    stepYears: Array.from({ length: r.steps }, (_, i) => ((i + 1) * r.scenario.years) / r.steps),
+    hostYears: r.hostYears,
+    hostYearsPerSecond: (r.hostYears * (r.policies.length + 1)) / r.wallSeconds,
+    wallSeconds: r.wallSeconds,
+    baseline: { walksPerKiloAccess: base.walksPerKiloAccess, walkCyclesPerAccess: base.walkCyclesPerAccess, walkShare: base.walkShare, accesses: base.accesses },
+    policies: r.policies.map((run) => policyRow(run, r.baseline, r.scenario.releaseAtEnd, cyclesPerAccess)),
+  };
+}
+
+function policyRow(run: RunOutcome, baseline: RunOutcome, released: boolean, cyclesPerAccess: number): PolicyRow {
+  const policy = run.name as PolicyName;
+  const t = run.total;
+  const f = translationFigures(t.translation, cyclesPerAccess);
+  const pools = (s: HostStats) => s.pools['1G'].nr - s.pools['1G'].free + s.pools['2M'].nr - s.pools['2M'].free;
+  return {
+    policy,
+    label: POLICIES[policy].label,
+    summary: POLICIES[policy].summary,
+    memoryLostBytes: t.bytesLost,
+    rawPagesPoisoned: t.rawPagesPoisoned,
+    hugepagesOfflined: t.hugepagesLost,
+    hugepagesLeaked: released ? pools(t) : null,
+    hugepagesDissolved: t.dissolves,
+    vmemmapPagesRestored: t.vmemmapPagesRestored,
+    buddyPagesReturned: t.buddyPagesReturned,
+    sigbus: { total: t.sigbus, ...t.sigbusByCode },
+    repeatedConsumption: t.repeatedConsumption,
+    vmsKilled: t.killed,
+    accessesFailed: t.accesses - t.ok,
+    accesses: t.accesses,
+    memoryFailure: t.memoryFailure,
+    splitPageTablePages: run.recovery.work.splitTables,
+    translation: {
+      walksPerKiloAccess: f.walksPerKiloAccess,
+      walkCyclesPerAccess: f.walkCyclesPerAccess,
+      ...translationLoss(run.perHost, baseline.perHost, cyclesPerAccess),
+    },
+    recovery: { ...run.recovery, percentiles: run.latencyPercentiles },
+    series: run.series,
+    ueDigest: run.ueDigest,
+    uesHandled: run.uesHandled,
+  };
+}
+
+/**
+ * Translation throughput lost against the baseline, over the hosts where no VM died: a dead
+ * VM's missing accesses would change the mix of accesses, not the cost of translating them.
+ */
+function translationLoss(hosts: readonly HostStats[], baseline: readonly HostStats[], cyclesPerAccess: number): { throughputLoss: number; worstHostThroughputLoss: number } {
+  const alive = hosts.map((_, h) => h).filter((h) => hosts[h]!.killed === 0);
+  const loss = (run: HostStats, base: HostStats) => throughputLoss(run.translation, base.translation, cyclesPerAccess);
+  return {
+    throughputLoss: loss(sumStats(alive.map((h) => hosts[h]!)), sumStats(alive.map((h) => baseline[h]!))),
+    worstHostThroughputLoss: alive.length === 0 ? 0 : Math.max(...alive.map((h) => loss(hosts[h]!, baseline[h]!))),
+  };
+}

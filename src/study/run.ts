@@ -1,0 +1,138 @@
+// Runs a study: the error stream is built once, then every policy (and an error-free
+// baseline, for the translation cost) replays it with the same workload seed. Hosts are
+// split into shards run on worker threads; shards of all runs share one pool.
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import * as hdr from 'hdr-histogram-js';
+import { Piscina } from 'piscina';
+import { sumStats, type HostStats } from '../fleet.js';
+import { RecoveryTally, type RecoverySummary } from '../recovery-cost.js';
+import { loadStudyErrors, NO_UES, uesOfHosts, type StreamSummary } from './error-stream.js';
+import { studyHost } from './host-spec.js';
+import { POLICIES, type PolicyName } from './policies.js';
+import { studySteps, type Scenario } from './scenario.js';
+import { Fnv1a, runStudyShard, SERIES_FIELDS, type StepSeries, type StudyShardResult, type StudyShardTask } from './shard.js';
+
+export const BASELINE = 'baseline';
+
+export interface StudyOptions {
+  /** Worker threads (default: one per core); 0 runs inline on this thread. */
+  workers?: number;
+  /** Hosts per shard (default: enough shards for a smooth progress bar). */
+  hostsPerShard?: number;
+  /** Called as shards finish, with simulated host-years done (all runs) and in total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface RunOutcome {
+  /** A policy, or the error-free baseline. */
+  name: PolicyName | typeof BASELINE;
+  perHost: HostStats[];
+  total: HostStats;
+  /** Fleet figures at the end of each step. */
+  series: StepSeries;
+  recovery: RecoverySummary;
+  /** The recovery latency distribution: nanoseconds at each percentile. */
+  latencyPercentiles: { percentile: number; ns: number }[];
+  uesReplayed: number;
+  uesHandled: number;
+  /** A digest of the UEs replayed, in host and time order. */
+  ueDigest: string;
+}
+
+export interface StudyRuns {
+  scenario: Scenario;
+  stream: StreamSummary;
+  steps: number;
+  stepSeconds: number;
+  baseline: RunOutcome;
+  policies: RunOutcome[];
+  /** Simulated host-years per run. */
+  hostYears: number;
+  wallSeconds: number;
+}
+
+const PERCENTILES = [0, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.9, 100];
+
+// Workers load the compiled worker, also when this module runs from src/ under a loader.
+const WORKER = new URL('../../dist/study/worker.js', import.meta.url);
+
+export async function runStudy(scenario: Scenario, opts: StudyOptions = {}): Promise<StudyRuns> {
+  const started = performance.now();
+  const { steps, stepSeconds } = studySteps(scenario);
+  const { ues, summary } = await loadStudyErrors(scenario, steps * stepSeconds);
+  const { host, access } = studyHost(scenario);
+  const workers = opts.workers ?? availableParallelism();
+  const hosts = scenario.fleet.hosts;
+  const per = opts.hostsPerShard ?? Math.max(1, Math.ceil(hosts / (8 * Math.max(1, workers))));
+  const runs: RunOutcome['name'][] = [BASELINE, ...scenario.policies];
+
+  const tasks: StudyShardTask[] = [];
+  runs.forEach((name, run) => {
+    const runHost = POLICIES[name === BASELINE ? 'default' : name].host(host);
+    for (let first = 0; first < hosts; first += per) {
+      const count = Math.min(per, hosts - first);
+      tasks.push({
+        run, host: runHost, access, firstHost: first, hostCount: count, seed: scenario.seed, steps, stepSeconds,
+        ues: name === BASELINE ? NO_UES : uesOfHosts(ues, first, count),
+        translation: scenario.translation, releaseAtEnd: scenario.releaseAtEnd,
+      });
+    }
+  });
+
+  const totalHostYears = runs.length * hosts * scenario.years;
+  let doneHostYears = 0;
+  const finished = (r: StudyShardResult) => {
+    doneHostYears += r.hosts.length * scenario.years;
+    opts.onProgress?.(doneHostYears, totalHostYears);
+    return r;
+  };
+  let results: StudyShardResult[];
+  if (workers === 0) {
+    results = tasks.map((t) => finished(runStudyShard(t)));
+  } else {
+    if (!existsSync(fileURLToPath(WORKER))) throw new Error(`${fileURLToPath(WORKER)} is missing: run npm run build first`);
+    // The workers run compiled JavaScript: a TypeScript loader inherited from the parent
+    // (tsx, under tests and benchmarks) would only slow them down.
+    const pool = new Piscina({ filename: WORKER.href, minThreads: workers, maxThreads: workers, execArgv: [] });
+    try {
+      results = await Promise.all(tasks.map((t) => (pool.run(t) as Promise<StudyShardResult>).then(finished)));
+    } finally {
+      await pool.destroy();
+    }
+  }
+  const outcomes = runs.map((name, run) => mergeRun(name, results.filter((r) => r.run === run), steps));
+  return {
+    scenario, stream: summary, steps, stepSeconds,
+    baseline: outcomes[0]!, policies: outcomes.slice(1),
+    hostYears: hosts * scenario.years,
+    wallSeconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** One run's shards, merged in host order. */
+function mergeRun(name: RunOutcome['name'], shards: StudyShardResult[], steps: number): RunOutcome {
+  shards.sort((a, b) => a.firstHost - b.firstHost);
+  const perHost = shards.flatMap((s) => s.hosts);
+  const series = Object.fromEntries(SERIES_FIELDS.map((f) => [f, Array.from({ length: steps }, (_, i) => shards.reduce((n, s) => n + s.series[f][i]!, 0))])) as StepSeries;
+  const tally = new RecoveryTally();
+  for (const s of shards) tally.merge(s.recovery);
+  const digest = new Fnv1a();
+  for (const s of shards) for (const d of s.ueDigests) digest.add(d);
+  return {
+    name, perHost, total: sumStats(perHost), series,
+    recovery: tally.summary(),
+    latencyPercentiles: latencyPercentiles(tally),
+    uesReplayed: shards.reduce((n, s) => n + s.uesReplayed, 0),
+    uesHandled: shards.reduce((n, s) => n + s.uesHandled, 0),
+    ueDigest: digest.value.toString(16).padStart(8, '0'),
+  };
+}
+
+function latencyPercentiles(tally: RecoveryTally): RunOutcome['latencyPercentiles'] {
+  const { histogram } = tally.encode();
+  if (tally.summary().events === 0 || histogram === '') return [];
+  const h = hdr.decodeFromCompressedBase64(histogram);
+  return PERCENTILES.map((percentile) => ({ percentile, ns: percentile === 0 ? h.minNonZeroValue : h.getValueAtPercentile(percentile) }));
+}

@@ -1,0 +1,158 @@
+// A study scenario: the fleet, its workloads, the error stream, the duration and the policies
+// to compare (docs/study.md). Validated with zod; every problem is reported with its JSON
+// path and the reason, all at once.
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { GeneratorConfigSchema, TopologySchema } from '../errors/config.js';
+import { HOURS_PER_YEAR } from '../errors/faults.js';
+import { makeTopology } from '../errors/topology.js';
+import { POLICY_NAMES } from './policies.js';
+
+const GiB = 2 ** 30;
+const HUGEPAGE_BYTES = { '2M': 2 ** 21, '1G': 2 ** 30 } as const;
+
+const AccessSchema = z.strictObject({
+  /** Share of the VM's memory the guest touches (its working set). */
+  workingSet: z.number().gt(0).max(1).default(0.25),
+  /** Guest accesses sampled per VM per step: the simulation's access rate. */
+  accessesPerStep: z.number().int().nonnegative().default(500),
+  /** Share of the working set that is hot. */
+  hotFraction: z.number().gt(0).max(1).default(0.1),
+  /** Share of the accesses that go to the hot part. */
+  hotShare: z.number().min(0).max(1).default(0.9),
+  /** Share of stores among the accesses. */
+  writeFraction: z.number().min(0).max(1).default(0.3),
+});
+
+const WorkloadSchema = z.strictObject({
+  name: z.string().min(1),
+  vmsPerHost: z.number().int().min(1),
+  /** Guest memory of each VM, a multiple of the hugepage size. */
+  memoryGiB: z.number().positive(),
+  hugepage: z.enum(['2M', '1G']).default('1G'),
+  /** The VMM handles SIGBUS (injects an MCE into the guest) or dies of it. */
+  handlesSigbus: z.boolean().default(true),
+  mceKill: z.enum(['default', 'early', 'late']).default('default'),
+  access: AccessSchema.prefault({}),
+});
+
+const FleetSchema = z.strictObject({
+  hosts: z.number().int().min(1).max(1_000_000),
+  /** Each host's DRAM: sockets x channels x DIMMs; the error generator uses the same shape. */
+  memory: TopologySchema.strict().prefault({}),
+  /** HugeTLB pools per host; they start at 4 GiB of the host's physical address space, 1 GiB pages first. */
+  pools: z.strictObject({ '1G': z.number().int().nonnegative().default(0), '2M': z.number().int().nonnegative().default(0) }),
+  earlyKill: z.boolean().default(false),
+  keepVersion: z.enum(['v3', 'v4']).default('v4'),
+});
+
+/** The generator's settings; hosts, years, seed and topology come from the scenario. */
+const GenerateSchema = GeneratorConfigSchema.omit({ seed: true, hosts: true, years: true, topology: true, physBase: true }).strict();
+
+const ErrorsSchema = z
+  .strictObject({
+    generate: GenerateSchema.optional(),
+    /** An mfrsim error stream; a relative path is relative to the scenario file. */
+    file: z.string().min(1).optional(),
+  })
+  .refine((e) => (e.generate === undefined) !== (e.file === undefined), 'give exactly one of "generate" (generator settings) or "file" (an mfrsim error stream)');
+
+const TranslationSchema = z.strictObject({
+  /** Host walk levels per guest reference (nested paging: 4). */
+  nestedLevels: z.number().int().min(0).max(4).default(4),
+  cyclesPerWalkRef: z.number().positive().optional(),
+  cyclesPerAccess: z.number().positive().optional(),
+  pageWalkCache: z.boolean().optional(),
+});
+
+const ScenarioSchema = z
+  .strictObject({
+    name: z.string().min(1).default('study'),
+    description: z.string().optional(),
+    seed: z.number().int().min(0).max(0xffffffff).default(1),
+    years: z.number().positive().max(50),
+    stepsPerYear: z.number().int().min(1).max(366).default(12),
+    fleet: FleetSchema,
+    workloads: z.array(WorkloadSchema).min(1),
+    errors: ErrorsSchema,
+    translation: TranslationSchema.prefault({}),
+    policies: z.array(z.enum(POLICY_NAMES)).min(1).default([...POLICY_NAMES]),
+    /** Every VM shuts down at the end (its memfd released): poisoned hugepages are leaked or dissolved. */
+    releaseAtEnd: z.boolean().default(true),
+  })
+  .superRefine((s, ctx) => {
+    const problem = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    let hostBytes: number | null = null;
+    try {
+      hostBytes = makeTopology(s.fleet.memory).hostBytes;
+    } catch (err) {
+      problem(['fleet', 'memory', 'dimmGiB'], (err as Error).message.replace(/^topology: /, ''));
+    }
+    const poolBytes = s.fleet.pools['1G'] * HUGEPAGE_BYTES['1G'] + s.fleet.pools['2M'] * HUGEPAGE_BYTES['2M'];
+    if (hostBytes !== null && poolBytes > hostBytes) {
+      problem(['fleet', 'pools'], `the pools need ${poolBytes / GiB} GiB but a host has ${hostBytes / GiB} GiB of DRAM`);
+    }
+    const needed = { '1G': 0, '2M': 0 };
+    s.workloads.forEach((w, i) => {
+      const pages = (w.memoryGiB * GiB) / HUGEPAGE_BYTES[w.hugepage];
+      if (!Number.isInteger(pages)) problem(['workloads', i, 'memoryGiB'], `must be a multiple of the hugepage size (${w.hugepage})`);
+      needed[w.hugepage] += w.vmsPerHost * Math.ceil(pages);
+    });
+    for (const size of ['1G', '2M'] as const) {
+      if (needed[size] > s.fleet.pools[size]) {
+        problem(['workloads'], `the VMs need ${needed[size]} ${size} hugepages per host but fleet.pools.${size} is ${s.fleet.pools[size]}`);
+      }
+    }
+    s.policies.forEach((p, i) => {
+      if (s.policies.indexOf(p) !== i) problem(['policies', i], `"${p}" is listed twice`);
+    });
+  });
+
+export type Scenario = z.output<typeof ScenarioSchema>;
+export type ScenarioInput = z.input<typeof ScenarioSchema>;
+export type AccessModel = Scenario['workloads'][number]['access'];
+
+/** A scenario that failed validation: `problems` are "path: reason" lines. */
+export class ScenarioError extends Error {
+  constructor(readonly source: string, readonly problems: string[]) {
+    super(`${source}: invalid scenario:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ScenarioError';
+  }
+}
+
+/** A JSON path as people write it: fleet.pools.1G, workloads[1].access.hotShare. */
+function jsonPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) out += typeof key === 'number' ? `[${key}]` : `${out ? '.' : ''}${String(key)}`;
+  return out || '(root)';
+}
+
+/** Validates and completes a scenario; `source` names it in error messages. */
+export function parseScenario(input: unknown, source = 'scenario'): Scenario {
+  const parsed = ScenarioSchema.safeParse(input);
+  if (!parsed.success) {
+    const reason = (message: string) => message.replace(/^Invalid input: expected (\w+), received undefined$/, 'required ($1)');
+    throw new ScenarioError(source, parsed.error.issues.map((i) => `${jsonPath(i.path)}: ${reason(i.message)}`));
+  }
+  return parsed.data;
+}
+
+/** Reads a scenario file; a relative error-stream path is resolved against the file's folder. */
+export async function loadScenario(path: string): Promise<Scenario> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new ScenarioError(path, [`(file): ${err instanceof Error ? err.message : String(err)}`]);
+  }
+  const scenario = parseScenario(doc, path);
+  if (scenario.errors.file !== undefined) scenario.errors.file = resolve(dirname(path), scenario.errors.file);
+  return scenario;
+}
+
+/** Simulated steps in the study, and the seconds each covers. */
+export function studySteps(s: Scenario): { steps: number; stepSeconds: number } {
+  const steps = Math.max(1, Math.round(s.years * s.stepsPerYear));
+  return { steps, stepSeconds: (s.years * HOURS_PER_YEAR * 3600) / steps };
+}

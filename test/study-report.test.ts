@@ -1,0 +1,145 @@
+// The study's reports: the terminal table, CSV and JSON agree with the policy rows; the HTML
+// report opens offline in headless Chromium with every chart drawn; `mfrsim study` writes
+// all of them and rejects a bad scenario with its JSON path.
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { chromium } from 'playwright-core';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { registerStudyCommand } from '../src/commands/study.js';
+import { formatCsv } from '../src/study/csv.js';
+import { DEFAULT_SCENARIO } from '../src/study/default-scenario.js';
+import { formatHtml } from '../src/study/html.js';
+import { studyMetrics } from '../src/study/metrics.js';
+import { buildReport, type StudyReport } from '../src/study/report.js';
+import { runStudy } from '../src/study/run.js';
+import { parseScenario, type ScenarioInput } from '../src/study/scenario.js';
+import { formatTable } from '../src/study/table.js';
+
+/** The default scenario cut down to seconds, with UEs on most hosts. */
+const quick: ScenarioInput = {
+  ...structuredClone(DEFAULT_SCENARIO),
+  name: 'quick',
+  years: 2,
+  stepsPerYear: 4,
+  fleet: { ...DEFAULT_SCENARIO.fleet, hosts: 30 },
+  errors: { generate: { mode: 'incident', incident: { perHostYear: 1, classWeights: [0.5, 0.3, 0.2, 0] } } },
+};
+
+let report: StudyReport;
+let dir: string;
+
+test.before(async () => {
+  report = buildReport(await runStudy(parseScenario(quick), { workers: 0 }));
+  dir = await mkdtemp(join(tmpdir(), 'mfrsim-study-'));
+});
+
+test('the terminal table has a column per policy and a line per metric', () => {
+  const text = formatTable(report);
+  for (const p of report.policies) assert.ok(text.includes(p.label), p.label);
+  for (const m of studyMetrics(report)) assert.ok(text.includes(m.label), m.label);
+  assert.ok(text.includes('memory lost after year 1'));
+  assert.match(text, /simulated host-years\/s/);
+});
+
+test('the CSV has one row per policy with the raw figures', () => {
+  const lines = formatCsv(report).trimEnd().split('\n');
+  assert.is(lines.length, 1 + report.policies.length);
+  const header = lines[0]!.split(',');
+  assert.equal(header.slice(0, 3), ['policy', 'label', 'memory_lost_bytes_year_1']);
+  const rows = lines.slice(1).map((l) => l.split(','));
+  for (const [i, row] of rows.entries()) {
+    const p = report.policies[i]!;
+    assert.is(row.length, header.length);
+    assert.is(row[0], p.policy);
+    assert.is(Number(row[header.indexOf('memory_lost_bytes')]), p.memoryLostBytes);
+    assert.is(Number(row[header.indexOf('sigbus_mceerr_ar')]), p.sigbus.BUS_MCEERR_AR);
+  }
+});
+
+test('the JSON report survives a round trip', () => {
+  const back = JSON.parse(JSON.stringify(report)) as StudyReport;
+  assert.equal(back, report);
+  assert.is(back.policies[0]!.series.bytesLost.length, report.steps);
+});
+
+test('the HTML report renders every chart offline in headless Chromium', async () => {
+  const html = await formatHtml(report);
+  // Namespaces (xmlns="http://www.w3.org/...") name things; nothing may load from anywhere.
+  assert.not.match(html, /<script|<link|<img|@import|(?:src|href)=["']?https?:|url\(["']?https?:/i);
+  const file = join(dir, 'report.html');
+  await writeFile(file, html);
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage();
+    const fetched: string[] = [];
+    page.on('request', (r) => fetched.push(r.url()));
+    await page.goto(`file://${file}`);
+    assert.equal(fetched, [`file://${file}`], 'nothing but the file itself is fetched');
+    const charts = await page.$$eval('figure svg', (svgs) => svgs.map((svg) => {
+      const box = svg.getBoundingClientRect();
+      const marks = [...svg.querySelectorAll('g.role-mark')].map((g) => g.querySelectorAll('path, rect, line, text').length);
+      return { width: box.width, height: box.height, markGroups: marks.length, markElements: marks.reduce((a, b) => a + b, 0) };
+    }));
+    assert.is(charts.length, 4);
+    for (const [i, c] of charts.entries()) {
+      assert.ok(c.width > 100 && c.height > 100, `chart ${i} has a size`);
+      assert.ok(c.markGroups > 0 && c.markElements > 0, `chart ${i} draws marks`);
+    }
+    const rows = await page.$$eval('table tbody tr', (trs) => trs.length);
+    assert.is(rows, studyMetrics(report).length);
+  } finally {
+    await browser.close();
+  }
+});
+
+async function cli(args: string[]): Promise<string> {
+  const program = new Command().exitOverride();
+  registerStudyCommand(program);
+  const write = process.stdout.write;
+  let out = '';
+  process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
+  try {
+    await program.parseAsync(['node', 'mfrsim', 'study', ...args]);
+  } finally {
+    process.stdout.write = write;
+  }
+  return out;
+}
+
+test('mfrsim study writes the table, JSON, CSV and HTML', async () => {
+  const scenario = join(dir, 'quick.json');
+  await writeFile(scenario, JSON.stringify({ ...quick, years: 1 }));
+  const [json, csv, html] = ['out.json', 'out.csv', 'out.html'].map((f) => join(dir, f));
+  const table = await cli([scenario, '--json', json!, '--csv', csv!, '--html', html!, '--seed', '9', '--workers', '0']);
+  assert.match(table, /^study quick: 30 hosts x 1 years/);
+  const written = JSON.parse(await readFile(json!, 'utf8')) as StudyReport;
+  assert.is(written.scenario.seed, 9);
+  assert.is(written.policies.length, 3);
+  assert.is((await readFile(csv!, 'utf8')).split('\n')[1]!.split(',')[0], 'default');
+  assert.match(await readFile(html!, 'utf8'), /^<!doctype html>/);
+});
+
+test('mfrsim study rejects a bad scenario with the JSON path and reason', async () => {
+  const scenario = join(dir, 'bad.json');
+  await writeFile(scenario, JSON.stringify({ ...quick, workloads: [{ name: 'x', vmsPerHost: 0, memoryGiB: 4 }] }));
+  try {
+    await cli([scenario]);
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as Error).message, `${scenario}: invalid scenario:\n  workloads[0].vmsPerHost: Too small: expected number to be >=1`);
+  }
+});
+
+test('--show-scenario prints the default scenario with its defaults filled in', async () => {
+  const shown = JSON.parse(await cli(['--show-scenario'])) as { name: string; stepsPerYear: number; errors: { generate: { mode: string } } };
+  assert.is(shown.name, 'cloud-region-1g');
+  assert.is(shown.errors.generate.mode, 'incident');
+});
+
+test.run();
