@@ -3,7 +3,7 @@
 // Record layout (32 bytes): u32 type, u32 host, u32 pid, u32 arg, u64 a, u64 b.
 
 import { realloc } from './arena';
-import { OUT_SIGNAL } from './constants';
+import { OUT_SIGNAL, OUT_WORK } from './constants';
 
 export const OUT_RECORD: usize = 32;
 let buf: usize = 0;
@@ -15,7 +15,9 @@ let droppedSignals: f64 = 0;
 let droppedLog: f64 = 0;
 
 export function outbox_push(type: u32, host: u32, pid: u32, arg: u32, a: u64, b: u64): void {
-  if (count >= limit) {
+  // Work records (one per recovery event, never per access) are always kept: the recovery
+  // cost model needs every one.
+  if (count >= limit && type != OUT_WORK) {
     if (type == OUT_SIGNAL) droppedSignals++;
     else droppedLog++;
     return;

@@ -1,5 +1,5 @@
 // `npm run bench`: runs every suite on this machine, prints the headline figures and writes
-// bench/results.json. Suites: api, replay, traces, errors (`--only api,replay` picks some).
+// bench/results.json. Suites: api, replay, traces, errors, study (`--only=api,replay` picks some).
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { benchApi } from './api.bench.js';
@@ -12,6 +12,7 @@ async function suites(): Promise<Record<string, Suite>> {
     ['replay', './replay.bench.js', 'benchReplay'],
     ['traces', './traces.bench.js', 'benchTraces'],
     ['errors', './errors.bench.js', 'benchErrors'],
+    ['study', './study.bench.js', 'benchStudy'],
   ];
   for (const [name, file, fn] of optional) {
     const mod = (await import(file)) as Record<string, Suite>;

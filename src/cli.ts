@@ -6,6 +6,7 @@ import { registerConvertCommand } from './commands/convert.js';
 import { registerErrorsCommand } from './commands/errors.js';
 import { registerReplayCommand } from './commands/replay.js';
 import { registerSelftestCommand } from './commands/selftest.js';
+import { registerStudyCommand } from './commands/study.js';
 
 const program = new Command();
 program
@@ -14,6 +15,7 @@ program
   .version((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version)
   .showHelpAfterError();
 
+registerStudyCommand(program);
 registerSelftestCommand(program);
 registerReplayCommand(program);
 registerConvertCommand(program);

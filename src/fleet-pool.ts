@@ -66,7 +66,8 @@ export async function runFleet(run: FleetRun): Promise<FleetResult> {
     results = [];
     for (const t of tasks) results.push(finished(await runShard(t)));
   } else {
-    const pool = new Piscina({ filename: WORKER, minThreads: workers, maxThreads: workers });
+    // Workers run the compiled worker: a loader the parent runs under would only slow them.
+    const pool = new Piscina({ filename: WORKER, minThreads: workers, maxThreads: workers, execArgv: [] });
     try {
       results = await Promise.all(tasks.map((t) => pool.run(t).then(finished)));
     } finally {

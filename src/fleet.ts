@@ -235,6 +235,12 @@ export class FleetShard {
     return handled;
   }
 
+  /** The VM's process exits (its mappings and fds go: memfds are released). */
+  exitVm(vm: VmHandle): void {
+    if (this.kernel.proc_alive(vm.proc)) this.kernel.exit(vm.proc);
+    this.drain();
+  }
+
   /** Physical address of the hugepage that backs guest offset `offset` of a VM, or null. */
   physOf(vm: VmHandle, offset: number): number | null {
     const pa = this.kernel.translate(vm.proc, vm.base + offset);
