@@ -41,7 +41,6 @@ export const EBADF: i32 = 9;
 export const ENOMEM: i32 = 12;
 export const EFAULT: i32 = 14;
 export const EEXIST: i32 = 17;
-export const ENODEV: i32 = 19;
 export const EINVAL: i32 = 22;
 export const ENOSPC: i32 = 28;
 export const EOPNOTSUPP: i32 = 95;

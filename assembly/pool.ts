@@ -57,7 +57,7 @@ export const HF_HGM: u32 = 32;
 
 let hosts: usize = 0;
 let hostCap: u32 = 0;
-export let hostCount: u32 = 0;
+let hostCount: u32 = 0;
 
 // Per size class, global frame arrays: state word, owner (file or process; next on the
 // free list) and index (page-cache index or virtual hugepage number; prev on the free list).

@@ -65,7 +65,6 @@ export function proc_create(h: u32, flags: u32): u32 {
   return p;
 }
 
-export function procCountAll(): u32 { return procCount; }
 export function procHost(p: u32): u32 { return load<u32>(procPtr(p) + P_HOST); }
 export function procPid(p: u32): u32 { return load<u32>(procPtr(p) + P_PID); }
 export function procFlags(p: u32): u32 { return load<u32>(procPtr(p) + P_FLAGS); }

@@ -27,8 +27,8 @@ let errPhys: usize = 0;
 let errFlags: usize = 0;
 let errCap: u32 = 0;
 
-export const ERR_UE: u8 = 1;
-export const ERR_CONSUMED: u8 = 2;
+const ERR_UE: u8 = 1;
+const ERR_CONSUMED: u8 = 2;
 
 /** Makes room for `cap` access events; the host then writes the columns. */
 export function replay_reserve_access(cap: u32): void {
