@@ -4,9 +4,13 @@ export const PAGE_SHIFT: u32 = 12;
 export const PAGE_SIZE: u64 = 4096;
 export const HPAGE_2M_SHIFT: u32 = 21;
 export const HPAGE_1G_SHIFT: u32 = 30;
-/** Hugepage size classes index per-size arrays: 0 = 2 MiB, 1 = 1 GiB. */
+/**
+ * Frame classes index per-class arrays: 0 = 2 MiB HugeTLB, 1 = 1 GiB HugeTLB, 2 = 2 MiB
+ * folios of ordinary memory for anonymous THP.
+ */
 export const SC_2M: u32 = 0;
 export const SC_1G: u32 = 1;
+export const SC_THP: u32 = 2;
 /** Physical memory of every host starts at 4 GiB (the pools; below is not modelled). */
 export const PHYS_BASE: u64 = 0x1_0000_0000;
 
@@ -68,6 +72,8 @@ export const F_ANON: u32 = 3;
 export const F_LEAKED: u32 = 4;
 export const F_DISSOLVED: u32 = 5;
 export const F_HWPOISON: u32 = 8;
+/** A THP folio whose mapping was split to 4 KiB PTEs. */
+export const F_THP_SPLIT: u32 = 16;
 
 // Page-cache slot values (index -> folio): a folio is stored as local frame + 1.
 export const SLOT_EMPTY: u32 = 0;
@@ -89,6 +95,8 @@ export const OUT_WORK: u32 = 20;
 export const MF_MSG_HUGE: u32 = 0;
 export const MF_MSG_FREE_HUGE: u32 = 1;
 export const MF_MSG_BUDDY: u32 = 2;
+export const MF_MSG_DIRTY_LRU: u32 = 3;
+export const MF_MSG_UNSPLIT_THP: u32 = 4;
 export const MF_IGNORED: u32 = 0;
 export const MF_FAILED: u32 = 1;
 export const MF_DELAYED: u32 = 2;

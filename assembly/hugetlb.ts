@@ -10,6 +10,7 @@ import {
 } from './files';
 import { POLICY_DEFAULT, POLICY_HGM, file_policy } from './policy';
 import { realloc } from './arena';
+import { zap_huge_pmd } from './thp';
 import { work_leaf, work_split_table } from './work';
 import {
   free_split_tables, huge_pte_offset, is_table_link, make_pte_hwpoison_entry, mk_huge_pte,
@@ -22,7 +23,7 @@ import {
   scOfShift, setFolioOwner, setFolioWord,
 } from './pool';
 import {
-  V_END, V_FILE, V_FLAGS, V_PGOFF, V_SHIFT, V_START, VM_SHARED, VM_WRITE, fdLimit, fd_clear,
+  V_END, V_FILE, V_FLAGS, V_PGOFF, V_SHIFT, V_START, VM_SHARED, VM_THP, VM_WRITE, fdLimit, fd_clear,
   i_mmap_begin, i_mmap_next, i_mmap_proc, vma_end_index, vma_first_index, vma_index_address,
   fdget, first_vma_above, insert_vma, markDead, procHost, procPgd,
   remove_vma, vmaAt, vmaCount,
@@ -92,11 +93,11 @@ function clear_huge_entry(h: u32, slot: usize, hs: u32): void {
 }
 
 /**
- * HGM: splits p's mapping of a hugepage (its hugepage-level slot, shift hs, present) down
- * to the 4 KiB PTE of raw page `raw` and makes that PTE a HWPOISON entry. Regions already
- * split are reused; the table pages allocated are counted.
+ * HGM and THP: splits p's mapping of a hugepage (its hugepage-level slot, shift hs, present)
+ * down to the 4 KiB PTE of raw page `raw` and makes that PTE a HWPOISON entry. Regions
+ * already split are reused; the table pages allocated are counted.
  */
-export function hgm_split_raw_page(h: u32, slot: usize, va: u64, hs: u32, raw: u32): void {
+export function split_to_raw_pte(h: u32, slot: usize, va: u64, hs: u32, raw: u32): void {
   const rawVa = (va & ~((<u64>1 << hs) - 1)) + (<u64>raw << PAGE_SHIFT);
   let at = slot;
   let shift = hs;
@@ -114,12 +115,12 @@ export function hgm_split_raw_page(h: u32, slot: usize, va: u64, hs: u32, raw: u
   work_leaf();
 }
 
-/** HGM: splits a fresh mapping of a poisoned folio for each of its poisoned raw pages. */
-function hgm_split_poisoned(h: u32, sc: u32, local: u32, slot: usize, va: u64): void {
+/** Splits a mapping of a poisoned folio down to a HWPOISON PTE per poisoned raw page. */
+export function split_poisoned_to_raw_ptes(h: u32, sc: u32, local: u32, slot: usize, va: u64): void {
   const hs = shiftOf(sc);
   const n = rawPerFolio(sc);
   for (let raw = firstRawSet(h, sc, local, 0, n, BIT_POISONED); raw >= 0; raw = firstRawSet(h, sc, local, <u32>raw + 1, n, BIT_POISONED)) {
-    hgm_split_raw_page(h, slot, va, hs, <u32>raw);
+    split_to_raw_pte(h, slot, va, hs, <u32>raw);
   }
 }
 
@@ -220,21 +221,27 @@ export function hugetlb_no_page(p: u32, vmaIdx: u32, va: u64, entry: usize): i32
   // A kept folio is mapped huge and marked; an HGM folio is mapped split around its poison.
   const hgm = poisoned && f != NO_FILE && file_policy(f) == POLICY_HGM;
   store<u64>(entry, mk_huge_pte(framePhys(h, sc, <u32>local), (flags & VM_WRITE) != 0, poisoned && !hgm));
-  if (hgm) hgm_split_poisoned(h, sc, <u32>local, entry, hva);
+  if (hgm) split_poisoned_to_raw_ptes(h, sc, <u32>local, entry, hva);
   addHostStat(h, H_FAULT_INS, 1);
   return VM_FAULT_OK;
 }
 
-/** Clears the leaves of [a, b) in VMA v; private folios go back, unused reservations too. */
+/**
+ * Clears the leaves of [a, b) in VMA v; private and THP folios go back, unused reservations
+ * too.
+ */
 function zap_vma_range(p: u32, v: usize, a: u64, b: u64): void {
   const hs = load<u32>(v + V_SHIFT);
   const sc = scOfShift(hs);
   const h = procHost(p);
   const priv = (load<u32>(v + V_FLAGS) & VM_SHARED) == 0;
+  const thp = (load<u32>(v + V_FLAGS) & VM_THP) != 0;
   for (let va = a; va < b; va += <u64>1 << hs) {
     const slot = huge_pte_offset(procPgd(p), va, hs, false);
     const e = slot != 0 ? load<u64>(slot) : 0;
-    if (priv) {
+    if (thp) {
+      zap_huge_pmd(h, e);
+    } else if (priv) {
       if (e == 0) addPoolResv(h, sc, -1);
       else if (pte_present(e)) {
         const local = physToFrame(h, pte_phys(e));

@@ -12,9 +12,9 @@ import {
   H_HUGEPAGES_LOST, H_KILLED, H_SIG_ADRERR, H_SIG_AO, H_SIG_AR, H_SIG_KERNEL, hostStat,
   H_MF_DELAYED, H_MF_FAILED, H_MF_IGNORED, H_MF_RECOVERED, H_MF_TOTAL, buddyPages, createHost,
   framePhys, hostCounter, hostFlags, hwCorruptedPages, listFree, physToFrame, foundSc,
-  poolFree, poolNr, poolResv, reserveFrames, setHostFlag, hostFrames,
+  poolFree, poolNr, poolResv, reserveFrames, setHostFlag, hostFrames, thpSplitCount,
 } from './pool';
-import { PAGE_SHIFT } from './constants';
+import { PAGE_SHIFT, SC_1G, SC_2M, SC_THP } from './constants';
 import { proc_create, procAccesses, procAlive, procHost, procNext, procPgd, procPid } from './procs';
 
 /** Replayed accesses of host h: the sum over its processes. */
@@ -34,8 +34,8 @@ export {
   replay_reserve_errors, replay_error_host, replay_error_phys, replay_error_flags, replay_errors,
 } from './replay';
 
-export function host_create(n2M: u32, n1G: u32, flags: u32): u32 {
-  return createHost(n2M, n1G, flags);
+export function host_create(n2M: u32, n1G: u32, nThp: u32, flags: u32, seed: u32, thpSplitFailure: f64): u32 {
+  return createHost(n2M, n1G, nThp, flags, seed, thpSplitFailure);
 }
 
 /** Host counters by number (see src/kernel.ts for the names). */
@@ -76,14 +76,18 @@ export function host_counter(h: u32, which: u32): f64 {
     case 34: return hostCounter(h, H_DISSOLVES);
     case 35: return hostCounter(h, H_DISSOLVES + 4);
     case 36: return hostStat(h, H_REPEAT_MCE);
+    case 37: return poolNr(h, SC_THP);
+    case 38: return poolFree(h, SC_THP);
+    case 39: return thpSplitCount(h);
     default: return -1;
   }
 }
 
-/** Sizes the kernel for a fleet of n2M + n1G hugepages in all, so booting wastes nothing. */
-export function reserve_frames(n2M: u32, n1G: u32): void {
-  reserveFrames(0, n2M);
-  reserveFrames(1, n1G);
+/** Sizes the kernel for a fleet of n2M + n1G hugepages and nThp THP folios in all. */
+export function reserve_frames(n2M: u32, n1G: u32, nThp: u32): void {
+  reserveFrames(SC_2M, n2M);
+  reserveFrames(SC_1G, n1G);
+  reserveFrames(SC_THP, nThp);
 }
 
 export function host_set_flag(h: u32, flag: u32, on: bool): void {

@@ -1,17 +1,18 @@
 // memory_failure() for HugeTLB folios and the recovery policies: DEFAULT (hard offline of
 // the whole hugepage), MFD_MF_KEEP_UE_MAPPED (keep it mapped; v4 intent or v3 as posted) and
-// HGM (split the mappings down to 4 KiB around the poisoned raw page).
+// HGM (split the mappings down to 4 KiB around the poisoned raw page); and for anonymous
+// THP folios (split to 4 KiB, unless the split fails).
 // Structure and names follow mm/memory-failure.c.
 
 import {
-  BUS_MCEERR_AO, BUS_MCEERR_AR, F_ANON, F_DISSOLVED, F_FILE, F_FREE, F_HWPOISON, LOG_ALREADY,
-  LOG_NOT_RECOVERED, LOG_PANIC, LOG_RECOVERY, LOG_SENDING, MF_FAILED, MF_IGNORED,
-  MF_MSG_BUDDY, MF_MSG_FREE_HUGE, MF_MSG_HUGE, MF_RECOVERED, PAGE_SHIFT, SI_KERNEL,
-  _PAGE_SIM_POISONED,
+  BUS_MCEERR_AO, BUS_MCEERR_AR, F_ANON, F_DISSOLVED, F_FILE, F_FREE, F_HWPOISON, F_THP_SPLIT,
+  HPAGE_2M_SHIFT, LOG_ALREADY, LOG_NOT_RECOVERED, LOG_PANIC, LOG_RECOVERY, LOG_SENDING, MF_FAILED,
+  MF_IGNORED, MF_MSG_BUDDY, MF_MSG_DIRTY_LRU, MF_MSG_FREE_HUGE, MF_MSG_HUGE, MF_MSG_UNSPLIT_THP,
+  MF_RECOVERED, PAGE_SHIFT, SC_THP, SI_KERNEL, _PAGE_SIM_POISONED,
 } from './constants';
 import { slotGet } from './files';
-import { dissolve_poisoned_folio, hgm_split_raw_page } from './hugetlb';
-import { POLICY_DEFAULT, POLICY_HGM, POLICY_KEEP, POLICY_NONE, file_policy } from './policy';
+import { dissolve_poisoned_folio, split_poisoned_to_raw_ptes, split_to_raw_pte } from './hugetlb';
+import { POLICY_DEFAULT, POLICY_HGM, POLICY_KEEP, POLICY_NONE, POLICY_THP, file_policy } from './policy';
 import { work_begin, work_dissolve, work_end, work_leaf, work_procs, work_signal, work_vma } from './work';
 import { outbox_push } from './outbox';
 import { huge_pte_offset, make_hwpoison_entry, pte_present } from './pagetable';
@@ -21,7 +22,8 @@ import {
   HF_EARLY_KILL, HF_KEEP_V3, addHostStat,
   HF_PANICKED, HF_RECOVERY, addBuddyPages, addHwCorrupted, bumpCounter, dissolve_free_hugetlb_folio,
   firstProc, folioIndex, folioOwner, folioState, folioWord, framePhys, hostFlags, physToFrame,
-  foundSc, rawPerFolio, setFolioWord, setHostFlag, shiftOf,
+  foundSc, rawPerFolio, setFolioWord, setHostFlag, shiftOf, addThpSplit, take_free_thp_folio,
+  thp_split_fails,
 } from './pool';
 import {
   PF_MCE_EARLY, PF_MCE_LATE, V_FILE, V_FLAGS, VM_SHARED,
@@ -142,7 +144,7 @@ function hgm_split_mappers(h: u32, sc: u32, local: u32, raw: u32): void {
     const va = vma_index_address(v, idx);
     if (va == NO_ADDRESS) continue;
     const slot = huge_pte_offset(procPgd(i_mmap_proc()), va, hs, false);
-    if (slot != 0) hgm_split_raw_page(h, slot, va, hs, raw);
+    if (slot != 0) split_to_raw_pte(h, slot, va, hs, raw);
   }
 }
 
@@ -180,12 +182,18 @@ export function memory_failure(h: u32, phys: u64, consumer: i32, real: bool): vo
   if (real) rawSet(h, sc, local, raw, BIT_CORRUPTED);
 
   if (state == F_FREE) {
-    // A free hugepage is dissolved at once (dissolve_free_hugetlb_folio).
     rawSet(h, sc, local, raw, BIT_POISONED);
     addHwCorrupted(h);
-    dissolve_free_hugetlb_folio(h, sc, local);
     addBuddyPages(h, <f64>(rawPerFolio(sc) - 1));
     addHostStat(h, H_BYTES_LOST, 4096);
+    if (sc == SC_THP) {
+      // Free ordinary memory: the buddy allocator takes the bad page out of circulation.
+      take_free_thp_folio(h, local);
+      action_result(h, pfn, MF_MSG_BUDDY, MF_RECOVERED, POLICY_NONE);
+      return;
+    }
+    // A free hugepage is dissolved at once (dissolve_free_hugetlb_folio).
+    dissolve_free_hugetlb_folio(h, sc, local);
     work_dissolve();
     action_result(h, pfn, MF_MSG_FREE_HUGE, MF_RECOVERED, POLICY_NONE);
     return;
@@ -204,6 +212,10 @@ export function memory_failure(h: u32, phys: u64, consumer: i32, real: bool): vo
     return;
   }
 
+  if (sc == SC_THP) {
+    memory_failure_thp(h, local, raw, pfn, consumer, already);
+    return;
+  }
   const policy = state == F_FILE ? file_policy(folioOwner(h, sc, local)) : POLICY_DEFAULT;
   const lsb = policy == POLICY_DEFAULT ? shiftOf(sc) : PAGE_SHIFT;
   if (already) {
@@ -256,6 +268,47 @@ export function memory_failure(h: u32, phys: u64, consumer: i32, real: bool): vo
     addHostStat(h, H_BYTES_LOST, <f64>(<u64>1 << shiftOf(sc)));
     bumpCounter(h, H_HUGEPAGES_LOST);
     action_result(h, pfn, MF_MSG_HUGE, MF_RECOVERED, policy);
+  }
+  reap_killed();
+}
+
+/**
+ * An in-use THP folio: try_to_split_thp_page, then the raw page is an ordinary 4 KiB anon
+ * page (its PTE becomes a HWPOISON entry). When the split fails the folio stays mapped
+ * whole and marked, and the victims get SIGBUS for the whole folio (kill_procs_now).
+ */
+function memory_failure_thp(h: u32, local: u32, raw: u32, pfn: u64, consumer: i32, already: bool): void {
+  const word = folioWord(h, SC_THP, local);
+  const split = (word & F_THP_SPLIT) != 0;
+  if (already) {
+    log(LOG_ALREADY, h, 0, 0, pfn);
+    if (consumer >= 0) addHostStat(h, H_REPEAT_MCE, 1);
+    kill_accessing_process(h, SC_THP, local, raw, pfn, consumer, split ? PAGE_SHIFT : HPAGE_2M_SHIFT);
+    reap_killed();
+    return;
+  }
+  rawSet(h, SC_THP, local, raw, BIT_POISONED);
+  addHwCorrupted(h);
+  addHostStat(h, H_BYTES_LOST, 4096);
+  setFolioWord(h, SC_THP, local, word | F_HWPOISON);
+  if (!split && thp_split_fails(h, pfn)) {
+    update_mapper_leaves(h, SC_THP, local, F_ANON, false);
+    kill_procs(h, SC_THP, local, raw, pfn, consumer, HPAGE_2M_SHIFT);
+    action_result(h, pfn, MF_MSG_UNSPLIT_THP, MF_FAILED, POLICY_THP);
+  } else {
+    const owner = folioOwner(h, SC_THP, local);
+    const va = <u64>folioIndex(h, SC_THP, local) << HPAGE_2M_SHIFT;
+    const slot = huge_pte_offset(procPgd(owner), va, HPAGE_2M_SHIFT, false);
+    if (split) {
+      split_to_raw_pte(h, slot, va, HPAGE_2M_SHIFT, raw);
+    } else {
+      // Every poisoned raw page, this one and those of failed attempts, loses its PTE.
+      split_poisoned_to_raw_ptes(h, SC_THP, local, slot, va);
+      setFolioWord(h, SC_THP, local, word | F_HWPOISON | F_THP_SPLIT);
+      addThpSplit(h, 1);
+    }
+    kill_procs(h, SC_THP, local, raw, pfn, consumer, PAGE_SHIFT);
+    action_result(h, pfn, MF_MSG_DIRTY_LRU, MF_RECOVERED, POLICY_THP);
   }
   reap_killed();
 }

@@ -2,7 +2,7 @@
 // per 2 MiB region (64 B *poisoned*: the kernel knows; 64 B *corrupted*: the data is really
 // lost). A 2 MiB folio has one such 128 B chunk; a 1 GiB folio has a 512-entry directory
 // of chunk pointers, filled on first poison, so a lightly poisoned 1 GiB page costs ~2.2 KiB.
-// Folios are found through an open-addressing hash keyed by global frame and size class.
+// Folios are found through an open-addressing hash keyed by global frame and frame class.
 
 import { alloc, free } from './arena';
 import { SC_1G } from './constants';
@@ -65,7 +65,7 @@ function rehash(next: u32): void {
 
 /** The folio's poison block (a chunk for 2 MiB, a directory for 1 GiB), or 0. */
 function folioBlock(h: u32, sc: u32, local: u32, create: bool): usize {
-  const k = ((globalFrame(h, sc, local) << 1) | sc) + 1;
+  const k = ((globalFrame(h, sc, local) << 2) | sc) + 1;
   let b = <usize>find(k);
   if (b == 0 && create) {
     b = alloc(sc == SC_1G ? <usize>DIR_ENTRIES << 2 : CHUNK);

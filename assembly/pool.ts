@@ -4,17 +4,14 @@
 import { realloc } from './arena';
 import {
   F_FREE, F_STATE_MASK, F_DISSOLVED, F_HWPOISON, HPAGE_1G_SHIFT, HPAGE_2M_SHIFT, PAGE_SHIFT,
-  PHYS_BASE, SC_1G, SC_2M,
+  PHYS_BASE, SC_1G, SC_2M, SC_THP,
 } from './constants';
 
-// Host record layout.
-const HOST_SIZE: usize = 256;
-const H_N: usize = 0; // u32[2] frames per size class
-const H_FRAME_BASE: usize = 8; // u32[2] first global frame
-const H_NR: usize = 16; // u32[2]
-const H_FREE: usize = 24; // u32[2]
-const H_RESV: usize = 32; // u32[2]
-const H_FREE_HEAD: usize = 40; // i32[2] top of the free stack (local frame), -1 when empty
+// Host record layout. Per-class arrays are indexed by size class (SC_2M, SC_1G, SC_THP).
+const HOST_SIZE: usize = 320;
+const H_SEED: usize = 0; // u32: seeds the host's random choices (THP split failures)
+const H_THP_SPLIT: usize = 4; // u32: in-use THP folios whose mapping was split to 4 KiB
+const H_THP_SPLIT_FAILURE: usize = 8; // f64: probability that a THP split fails
 export const H_MF_TOTAL: usize = 56;
 export const H_MF_IGNORED: usize = 60;
 export const H_MF_FAILED: usize = 64;
@@ -38,7 +35,7 @@ export const H_KILLED: usize = 152; // u32 processes killed by SIGBUS
 export const H_HUGEPAGES_LOST: usize = 156; // u32 hugepages taken offline whole
 export const H_DEAD_EVENTS: usize = 160; // f64: replayed accesses by exited processes
 export const H_BAD_EVENTS: usize = 168; // f64: replayed accesses outside any mapping
-export const H_PT_PAGES: usize = 176; // u32: page-table pages allocated by HGM splits, not yet freed
+export const H_PT_PAGES: usize = 176; // u32: page-table pages allocated by splits, not yet freed
 // The translation cost model (tlb.ts), f64 each.
 export const H_TLB_ACCESSES: usize = 184;
 export const H_TLB_L1_MISSES: usize = 192;
@@ -47,6 +44,12 @@ export const H_TLB_WALK_REFS: usize = 208;
 export const H_TLB_WALK_CYCLES: usize = 216;
 export const H_DISSOLVES: usize = 224; // u32[2]: hugepages dissolved per size class (vmemmap restored)
 export const H_REPEAT_MCE: usize = 232; // f64: consumptions of already-poisoned raw pages
+const H_N: usize = 240; // u32[3] frames per class
+const H_FRAME_BASE: usize = 252; // u32[3] first global frame
+const H_NR: usize = 264; // u32[3] HugePages_Total; for THP, folios still usable
+const H_FREE: usize = 276; // u32[3]
+const H_RESV: usize = 288; // u32[3] (never used for THP)
+const H_FREE_HEAD: usize = 300; // i32[3] top of the free stack (local frame), -1 when empty
 
 export const HF_RECOVERY: u32 = 1;
 export const HF_EARLY_KILL: u32 = 2;
@@ -59,18 +62,15 @@ let hosts: usize = 0;
 let hostCap: u32 = 0;
 let hostCount: u32 = 0;
 
-// Per size class, global frame arrays: state word, owner (file or process; next on the
-// free list) and index (page-cache index or virtual hugepage number; prev on the free list).
-let frameWord0: usize = 0;
-let frameOwner0: usize = 0;
-let frameIndex0: usize = 0;
-let frameWord1: usize = 0;
-let frameOwner1: usize = 0;
-let frameIndex1: usize = 0;
-let frameCount0: u32 = 0;
-let frameCount1: u32 = 0;
-let frameCap0: u32 = 0;
-let frameCap1: u32 = 0;
+// Per class, global frame arrays: state word, owner (file or process; next on the free
+// list) and index (page-cache index or virtual hugepage number; prev on the free list).
+// The tables below hold, per class, the array's address, its frame count and capacity.
+const CLASSES: u32 = 3;
+const frameWords: usize = memory.data(12, 4);
+const frameOwners: usize = memory.data(12, 4);
+const frameIndices: usize = memory.data(12, 4);
+const frameCounts: usize = memory.data(12, 4);
+const frameCaps: usize = memory.data(12, 4);
 
 // @ts-ignore: decorator
 @inline export function hostPtr(h: u32): usize {
@@ -79,6 +79,11 @@ let frameCap1: u32 = 0;
 // @ts-ignore: decorator
 @inline export function shiftOf(sc: u32): u32 {
   return sc == SC_1G ? HPAGE_1G_SHIFT : HPAGE_2M_SHIFT;
+}
+/** Whether sc is a HugeTLB pool (not THP memory). */
+// @ts-ignore: decorator
+@inline export function isHugetlbClass(sc: u32): bool {
+  return sc != SC_THP;
 }
 // @ts-ignore: decorator
 @inline export function scOfShift(hs: u32): u32 {
@@ -169,11 +174,13 @@ export function nextPid(h: u32): u32 {
 // ---- frames ---------------------------------------------------------------------------
 
 // @ts-ignore: decorator
-@inline function wordArr(sc: u32): usize { return sc == SC_1G ? frameWord1 : frameWord0; }
+@inline function classEntry(table: usize, sc: u32): usize { return table + (<usize>sc << 2); }
 // @ts-ignore: decorator
-@inline function ownerArr(sc: u32): usize { return sc == SC_1G ? frameOwner1 : frameOwner0; }
+@inline function wordArr(sc: u32): usize { return load<usize>(classEntry(frameWords, sc)); }
 // @ts-ignore: decorator
-@inline function indexArr(sc: u32): usize { return sc == SC_1G ? frameIndex1 : frameIndex0; }
+@inline function ownerArr(sc: u32): usize { return load<usize>(classEntry(frameOwners, sc)); }
+// @ts-ignore: decorator
+@inline function indexArr(sc: u32): usize { return load<usize>(classEntry(frameIndices, sc)); }
 
 /** Global frame number of a host-local frame. */
 // @ts-ignore: decorator
@@ -202,8 +209,11 @@ export function setFolioOwner(h: u32, sc: u32, local: u32, owner: u32, index: u3
 export function framePhys(h: u32, sc: u32, local: u32): u64 {
   return poolBase(h, sc) + (<u64>local << shiftOf(sc));
 }
+/** The 1 GiB pool at PHYS_BASE, the 2 MiB pool after it, THP memory after that. */
 export function poolBase(h: u32, sc: u32): u64 {
-  return sc == SC_1G ? PHYS_BASE : PHYS_BASE + (<u64>hostFrames(h, SC_1G) << HPAGE_1G_SHIFT);
+  if (sc == SC_1G) return PHYS_BASE;
+  const base2M = PHYS_BASE + (<u64>hostFrames(h, SC_1G) << HPAGE_1G_SHIFT);
+  return sc == SC_2M ? base2M : base2M + (<u64>hostFrames(h, SC_2M) << HPAGE_2M_SHIFT);
 }
 
 /** Size class of the frame holding `phys`, set by physToFrame. */
@@ -217,10 +227,15 @@ export function physToFrame(h: u32, phys: u64): i32 {
     foundSc = SC_1G;
     return <i32>(off >> HPAGE_1G_SHIFT);
   }
-  const off2 = off - (<u64>n1 << HPAGE_1G_SHIFT);
-  if ((off2 >> HPAGE_2M_SHIFT) < <u64>hostFrames(h, SC_2M)) {
+  const i2 = (off - (<u64>n1 << HPAGE_1G_SHIFT)) >> HPAGE_2M_SHIFT;
+  const n2 = <u64>hostFrames(h, SC_2M);
+  if (i2 < n2) {
     foundSc = SC_2M;
-    return <i32>(off2 >> HPAGE_2M_SHIFT);
+    return <i32>i2;
+  }
+  if (i2 - n2 < <u64>hostFrames(h, SC_THP)) {
+    foundSc = SC_THP;
+    return <i32>(i2 - n2);
   }
   return -1;
 }
@@ -281,6 +296,12 @@ export function dissolve_free_hugetlb_folio(h: u32, sc: u32, local: u32): void {
   dissolveFolio(h, sc, local);
 }
 
+/** A free THP folio with a poisoned raw page leaves THP memory for the buddy allocator. */
+export function take_free_thp_folio(h: u32, local: u32): void {
+  unlinkFree(h, SC_THP, local);
+  retireThpFolio(h, local);
+}
+
 /**
  * The poisoned folio leaves the pool (nr-1). Its healthy raw pages go to the buddy
  * allocator (the caller counts them), the poisoned ones stay isolated.
@@ -289,6 +310,13 @@ export function dissolveFolio(h: u32, sc: u32, local: u32): void {
   setFolioWord(h, sc, local, F_DISSOLVED | F_HWPOISON);
   bumpCounter(h, H_DISSOLVES + (<usize>sc << 2));
   const p = hostPtr(h) + H_NR + (<usize>sc << 2);
+  store<u32>(p, load<u32>(p) - 1);
+}
+
+/** A poisoned THP folio leaves THP memory (no vmemmap to restore: it is ordinary memory). */
+export function retireThpFolio(h: u32, local: u32): void {
+  setFolioWord(h, SC_THP, local, F_DISSOLVED | F_HWPOISON);
+  const p = hostPtr(h) + H_NR + (<usize>SC_THP << 2);
   store<u32>(p, load<u32>(p) - 1);
 }
 
@@ -305,37 +333,29 @@ export function folioState(h: u32, sc: u32, local: u32): u32 {
 
 /** Makes room for `extra` more frames of class sc (doubling, so booting is amortised O(1)). */
 function growFrames(sc: u32, extra: u32): void {
-  const count = sc == SC_1G ? frameCount1 : frameCount0;
-  const cap = sc == SC_1G ? frameCap1 : frameCap0;
-  if (count + extra > cap) {
-    const want = count + extra > cap * 2 ? count + extra : cap * 2;
-    reserveFrames(sc, want);
-  }
-  if (sc == SC_1G) frameCount1 += extra;
-  else frameCount0 += extra;
+  const count = load<u32>(classEntry(frameCounts, sc));
+  const cap = load<u32>(classEntry(frameCaps, sc));
+  if (count + extra > cap) reserveFrames(sc, count + extra > cap * 2 ? count + extra : cap * 2);
+  store<u32>(classEntry(frameCounts, sc), count + extra);
 }
 
 /** Sizes the frame arrays of class sc for `cap` frames in all (a fleet reserves up front). */
 export function reserveFrames(sc: u32, cap: u32): void {
-  const old = sc == SC_1G ? frameCap1 : frameCap0;
+  const old = load<u32>(classEntry(frameCaps, sc));
   if (cap <= old) return;
   const oldBytes = <usize>old << 2;
   const newBytes = <usize>cap << 2;
-  if (sc == SC_1G) {
-    frameWord1 = realloc(frameWord1, oldBytes, newBytes);
-    frameOwner1 = realloc(frameOwner1, oldBytes, newBytes);
-    frameIndex1 = realloc(frameIndex1, oldBytes, newBytes);
-    frameCap1 = cap;
-  } else {
-    frameWord0 = realloc(frameWord0, oldBytes, newBytes);
-    frameOwner0 = realloc(frameOwner0, oldBytes, newBytes);
-    frameIndex0 = realloc(frameIndex0, oldBytes, newBytes);
-    frameCap0 = cap;
-  }
+  store<usize>(classEntry(frameWords, sc), realloc(wordArr(sc), oldBytes, newBytes));
+  store<usize>(classEntry(frameOwners, sc), realloc(ownerArr(sc), oldBytes, newBytes));
+  store<usize>(classEntry(frameIndices, sc), realloc(indexArr(sc), oldBytes, newBytes));
+  store<u32>(classEntry(frameCaps, sc), cap);
 }
 
-/** Boots a host with n2M + n1G hugepages, every one free, the lowest address on top. */
-export function createHost(n2M: u32, n1G: u32, flags: u32): u32 {
+/**
+ * Boots a host with n2M + n1G hugepages and nThp THP folios, every one free, the lowest
+ * address on top of each free stack.
+ */
+export function createHost(n2M: u32, n1G: u32, nThp: u32, flags: u32, seed: u32, thpSplitFailure: f64): u32 {
   if (hostCount == hostCap) {
     const next = hostCap == 0 ? <u32>4 : hostCap * 2;
     hosts = realloc(hosts, <usize>hostCap * HOST_SIZE, <usize>next * HOST_SIZE);
@@ -343,20 +363,20 @@ export function createHost(n2M: u32, n1G: u32, flags: u32): u32 {
   }
   const h = hostCount++;
   const hp = hostPtr(h);
-  store<u32>(hp + H_N, n2M);
-  store<u32>(hp + H_N + 4, n1G);
-  store<u32>(hp + H_FRAME_BASE, frameCount0);
-  store<u32>(hp + H_FRAME_BASE + 4, frameCount1);
-  store<i32>(hp + H_FREE_HEAD, -1);
-  store<i32>(hp + H_FREE_HEAD + 4, -1);
+  store<u32>(hp + H_N + (<usize>SC_2M << 2), n2M);
+  store<u32>(hp + H_N + (<usize>SC_1G << 2), n1G);
+  store<u32>(hp + H_N + (<usize>SC_THP << 2), nThp);
   store<u32>(hp + H_FLAGS, flags);
+  store<u32>(hp + H_SEED, seed);
+  store<f64>(hp + H_THP_SPLIT_FAILURE, thpSplitFailure);
   store<i32>(hp + H_FIRST_PROC, -1);
   store<i32>(hp + H_LAST_PROC, -1);
   store<u32>(hp + H_NEXT_PID, 1000);
-  growFrames(SC_2M, n2M);
-  growFrames(SC_1G, n1G);
-  for (let sc: u32 = 0; sc < 2; sc++) {
+  for (let sc: u32 = 0; sc < CLASSES; sc++) {
     const n = hostFrames(h, sc);
+    store<u32>(hp + H_FRAME_BASE + (<usize>sc << 2), load<u32>(classEntry(frameCounts, sc)));
+    store<i32>(hp + H_FREE_HEAD + (<usize>sc << 2), -1);
+    growFrames(sc, n);
     store<u32>(hp + H_NR + (<usize>sc << 2), n);
     for (let i = <i32>n - 1; i >= 0; i--) enqueue_hugetlb_folio(h, sc, <u32>i);
   }
@@ -377,4 +397,37 @@ export function listFree(h: u32, sc: u32, out: usize): u32 {
 // @ts-ignore: decorator
 @inline export function rawPerFolio(sc: u32): u32 {
   return (<u32>1) << (shiftOf(sc) - PAGE_SHIFT);
+}
+
+// ---- THP memory --------------------------------------------------------------------------
+
+export function thpSplitCount(h: u32): u32 {
+  return load<u32>(hostPtr(h) + H_THP_SPLIT);
+}
+export function addThpSplit(h: u32, delta: i32): void {
+  addCounter(h, H_THP_SPLIT, delta);
+}
+
+// @ts-ignore: decorator
+@inline function mix32(v: u32): u32 {
+  let x = v;
+  x ^= x >> 16;
+  x *= 0x7feb352d;
+  x ^= x >> 15;
+  x *= 0x846ca68b;
+  x ^= x >> 16;
+  return x;
+}
+
+/**
+ * Whether this attempt to split a THP fails (the folio is pinned): a draw from the host's
+ * seed, the raw pfn and the number of memory failures so far, so a replay is repeatable
+ * whatever the sharding (docs/semantics.md, THP).
+ */
+export function thp_split_fails(h: u32, pfn: u64): bool {
+  const p = load<f64>(hostPtr(h) + H_THP_SPLIT_FAILURE);
+  if (p <= 0) return false;
+  const total = hostCounter(h, H_MF_TOTAL);
+  const u = mix32(load<u32>(hostPtr(h) + H_SEED) ^ mix32(<u32>pfn ^ (total * 0x9e3779b1)));
+  return <f64>u / 4294967296.0 < p;
 }

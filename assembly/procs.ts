@@ -34,6 +34,8 @@ export const V_SHIFT: usize = 32;
 export const VM_SHARED: u32 = 1;
 export const VM_READ: u32 = 2;
 export const VM_WRITE: u32 = 4;
+/** An anonymous THP mapping (MAP_PRIVATE | MAP_ANONYMOUS without MAP_HUGETLB). */
+export const VM_THP: u32 = 8;
 
 const MMAP_BASE: u64 = 0x7f00_0000_0000;
 

@@ -7,7 +7,7 @@ import {
   HPAGE_2M_SHIFT, LOG_INJECT, LOG_MCE_USER, MADV_HWPOISON, MADV_SOFT_OFFLINE, MAP_ANONYMOUS,
   MAP_FIXED, MAP_HUGETLB, MAP_HUGE_SHIFT, MAP_PRIVATE, MAP_SHARED, MFD_EXEC, MFD_HUGETLB,
   MFD_HUGE_SHIFT, MFD_MF_KEEP_UE_MAPPED, MFD_NOEXEC_SEAL, PAGE_SHIFT, PAGE_SIZE, PROT_READ,
-  PROT_WRITE, SLOT_EMPTY, SLOT_RESERVED, _PAGE_SIM_POISONED,
+  PROT_WRITE, SC_1G, SC_2M, SC_THP, SLOT_EMPTY, SLOT_RESERVED, _PAGE_SIM_POISONED,
 } from './constants';
 import {
   addFileFds, addFileVmas, cacheCap, fileHost, fileIndices, fileKeep, fileShift, fileSize, file_create,
@@ -15,8 +15,9 @@ import {
 } from './files';
 import {
   NO_FILE, VM_FAULT_HWPOISON_LARGE, VM_FAULT_OK, do_exit, do_munmap, fput,
-  hugetlb_add_to_page_cache, hugetlb_no_page, hugetlb_vmdelete_list, remove_inode_hugepages,
+  hugetlb_add_to_page_cache, hugetlb_vmdelete_list, remove_inode_hugepages,
 } from './hugetlb';
+import { handle_mm_fault } from './fault';
 import { alloc, free, realloc } from './arena';
 import { memory_failure } from './mfr';
 import { outbox_push } from './outbox';
@@ -29,7 +30,7 @@ import {
 } from './pool';
 import {
   PF_CAP_SYS_ADMIN, V_END, V_FILE, V_FLAGS, V_PGOFF, V_SHIFT, V_START, VM_READ, VM_SHARED,
-  VM_WRITE, fd_clear, fd_install, fdget, find_vma, insert_vma, mmapBase, procAlive, procFlags, procHost,
+  VM_THP, VM_WRITE, fd_clear, fd_install, fdget, find_vma, insert_vma, mmapBase, procAlive, procFlags, procHost,
   procPgd, procPid, range_mapped, setMmapBase, vmaAt,
 } from './procs';
 import { reap_killed, send_sigbus } from './signal';
@@ -162,8 +163,12 @@ export function sys_mmap(p: u32, addr: u64, length: u64, prot: u32, flags: u32, 
   const anon = (flags & MAP_ANONYMOUS) != 0;
   let f: i32 = -1;
   let hs: i32;
-  if (anon) {
-    if ((flags & MAP_HUGETLB) == 0) return -EOPNOTSUPP;
+  // MAP_PRIVATE | MAP_ANONYMOUS without MAP_HUGETLB: anonymous memory backed by THP.
+  const thp = anon && (flags & MAP_HUGETLB) == 0;
+  if (thp) {
+    if (shared) return -EOPNOTSUPP;
+    hs = <i32>HPAGE_2M_SHIFT;
+  } else if (anon) {
     hs = hugeShiftOf((flags >> MAP_HUGE_SHIFT) & HUGE_FIELD_MASK);
     if (hs < 0) return -EINVAL;
   } else {
@@ -183,7 +188,8 @@ export function sys_mmap(p: u32, addr: u64, length: u64, prot: u32, flags: u32, 
   const sc = scOfShift(<u32>hs);
   const pages = len >> hs;
   const firstIdx = offset >> hs;
-  const chg = shared && !anon ? region_chg(<u32>f, firstIdx, firstIdx + pages) : pages;
+  // THP memory is not reserved: a fault finds a folio or fails.
+  const chg = thp ? 0 : shared && !anon ? region_chg(<u32>f, firstIdx, firstIdx + pages) : pages;
   if (chg > <u64>poolAvailable(h, sc)) return -ENOMEM;
   const saveBase = mmapBase(p);
   const at = get_unmapped_area(p, addr, len, <u32>hs, fixed);
@@ -203,7 +209,7 @@ export function sys_mmap(p: u32, addr: u64, length: u64, prot: u32, flags: u32, 
     if ((prot & PROT_WRITE) != 0 && fileSize(<u32>f) < offset + len) setFileSize(<u32>f, offset + len);
   }
   addPoolResv(h, sc, <i32>chg);
-  let vflags: u32 = shared ? VM_SHARED : 0;
+  let vflags: u32 = shared ? VM_SHARED : thp ? VM_THP : 0;
   if ((prot & PROT_READ) != 0) vflags |= VM_READ;
   if ((prot & PROT_WRITE) != 0) vflags |= VM_WRITE;
   insert_vma(p, at, at + len, offset, f < 0 ? NO_FILE : <u32>f, vflags, <u32>hs);
@@ -314,7 +320,7 @@ export function sys_access(p: u32, addr: u64, len: u64, write: bool): i32 {
     const hs = load<u32>(vmaAt(p, vi) + V_SHIFT);
     const slot = huge_pte_offset(procPgd(p), pos, hs, true);
     if (load<u64>(slot) == 0) {
-      const fault = hugetlb_no_page(p, vi, pos, slot);
+      const fault = handle_mm_fault(p, vi, pos, slot);
       if (fault != VM_FAULT_OK) {
         const hw = fault == VM_FAULT_HWPOISON_LARGE;
         send_sigbus(p, hw ? BUS_MCEERR_AR : BUS_ADRERR, pos, hw ? hs : 0);
@@ -405,9 +411,9 @@ function stepKey(keep: bool, base: u64, raw: u32): u64 {
   return keep ? base + <u64>raw : FOLIO_KEY | base;
 }
 
-// Pool pages a MADV_HWPOISON call will fault in, per size class: without and with a reservation.
-const needUnreserved: usize = memory.data(16, 8);
-const needReserved: usize = memory.data(16, 8);
+// Pool pages a MADV_HWPOISON call will fault in, per frame class: without and with a reservation.
+const needUnreserved: usize = memory.data(24, 8);
+const needReserved: usize = memory.data(24, 8);
 
 function countNeed(counter: usize, sc: u32): void {
   const at = counter + (<usize>sc << 3);
@@ -434,8 +440,9 @@ function madvise_probe(p: u32, vi: u32, va: u64): i32 {
   const raw = <u32>((va - base) >> PAGE_SHIFT);
   const f = load<u32>(v + V_FILE);
   const shared = (load<u32>(v + V_FLAGS) & VM_SHARED) != 0;
-  // KEEP and HGM poison raw pages; DEFAULT takes the whole hugepage.
-  const keep = shared && file_policy(f) != POLICY_DEFAULT;
+  const thp = (load<u32>(v + V_FLAGS) & VM_THP) != 0;
+  // KEEP, HGM and THP poison raw pages; DEFAULT takes the whole hugepage.
+  const keep = thp || (shared && file_policy(f) != POLICY_DEFAULT);
   const hugeSlot = huge_pte_offset(procPgd(p), va, hs, false);
   const slot = hugeSlot != 0 ? walk_leaf(hugeSlot, va, hs) : 0;
   const e = slot != 0 ? load<u64>(slot) : 0;
@@ -449,6 +456,12 @@ function madvise_probe(p: u32, vi: u32, va: u64): i32 {
   }
   const idx = (base - load<u64>(v + V_START) + load<u64>(v + V_PGOFF)) >> hs;
   if (f != NO_FILE && idx >= fileIndices(f)) return -EFAULT;
+  if (thp) {
+    // The first touch takes a folio of THP memory.
+    probedKey = unfaultedKey(<u64>p, base >> hs, raw);
+    countNeed(needUnreserved, SC_THP);
+    return 0;
+  }
   if (!shared) {
     // The first touch makes the process's own copy, from the VMA's reservation.
     probedKey = FOLIO_KEY | unfaultedKey(<u64>p, base >> hs, 0);
@@ -502,8 +515,8 @@ export function sys_madvise(p: u32, addr: u64, length: u64, advice: u32): i32 {
   const h = procHost(p);
   const end = addr + ((length + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
   // First every step is checked (get_user_pages would fail there), then each is injected.
-  memory.fill(needUnreserved, 0, 16);
-  memory.fill(needReserved, 0, 16);
+  memory.fill(needUnreserved, 0, 24);
+  memory.fill(needReserved, 0, 24);
   let steps: u32 = 0;
   let keysCap: u32 = 16;
   let keys = alloc(<usize>keysCap << 3);
@@ -531,13 +544,13 @@ export function sys_madvise(p: u32, addr: u64, length: u64, advice: u32): i32 {
   }
   free(keys, <usize>keysCap << 3);
   if (err != 0) return err;
-  if (!poolCanGive(h, 0) || !poolCanGive(h, 1)) return -EFAULT;
+  if (!poolCanGive(h, SC_2M) || !poolCanGive(h, SC_1G) || !poolCanGive(h, SC_THP)) return -EFAULT;
   for (let va = addr; va < end; ) {
     const vi = find_vma(p, va);
     if (vi < 0 || !procAlive(p)) break;
     const hs = load<u32>(vmaAt(p, <u32>vi) + V_SHIFT);
     const slot = huge_pte_offset(procPgd(p), va, hs, true);
-    if (load<u64>(slot) == 0 && hugetlb_no_page(p, <u32>vi, va, slot) != VM_FAULT_OK) break;
+    if (load<u64>(slot) == 0 && handle_mm_fault(p, <u32>vi, va, slot) != VM_FAULT_OK) break;
     const e = load<u64>(walk_leaf(slot, va, hs));
     if (!pte_present(e)) break;
     const phys = pte_phys(e) + ((va & hugeMask(leafShift)) & ~(PAGE_SIZE - 1));

@@ -8,7 +8,7 @@ import { Counter, HostFlag, MAX_FRAMES_PER_KERNEL, Out, ProcFlag, instantiateKer
 import { drainOutbox, formatLogLine, isLogRecord, type OutboxRecord } from './outbox.js';
 import { sysError } from './syserror.js';
 import type {
-  AccessResult, HostOptions, HugepageSize, Meminfo, MemoryFailureStats, Num, PageTableLeaf, PoolCounters,
+  AccessResult, HostOptions, HugepageSize, Meminfo, MemoryFailureStats, Num, PageTableLeaf, PoolCounters, ThpCounters,
   Signal, SimHost, SimProcess, SpawnOptions,
 } from './types.js';
 
@@ -48,11 +48,20 @@ export class Host implements SimHost {
   static async create(opts: HostOptions = {}): Promise<Host> {
     const n2M = checkCount(opts.hugepages?.['2M'], "hugepages['2M']");
     const n1G = checkCount(opts.hugepages?.['1G'], "hugepages['1G']");
-    if (n2M + n1G > MAX_FRAMES_PER_KERNEL) {
-      throw new RangeError(`Host.create: ${n2M + n1G} hugepages exceed one kernel instance (${MAX_FRAMES_PER_KERNEL}); split the memory over hosts`);
+    const nThp = checkCount(opts.thpPages, 'thpPages');
+    if (n2M + n1G + nThp > MAX_FRAMES_PER_KERNEL) {
+      throw new RangeError(`Host.create: ${n2M + n1G + nThp} hugepages and THP folios exceed one kernel instance (${MAX_FRAMES_PER_KERNEL}); split the memory over hosts`);
     }
     if (opts.keepVersion !== undefined && opts.keepVersion !== 'v3' && opts.keepVersion !== 'v4') {
       throw new RangeError(`Host.create: keepVersion must be 'v3' or 'v4', got ${String(opts.keepVersion)}`);
+    }
+    const splitFailure = opts.thpSplitFailure ?? 0;
+    if (typeof splitFailure !== 'number' || !(splitFailure >= 0 && splitFailure <= 1)) {
+      throw new RangeError(`Host.create: thpSplitFailure must be a probability in [0, 1], got ${String(opts.thpSplitFailure)}`);
+    }
+    const seed = opts.seed ?? 0;
+    if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+      throw new RangeError(`Host.create: seed must be an integer in [0, 2^32), got ${String(opts.seed)}`);
     }
     let flags = 0;
     if (opts.memoryFailureRecovery !== false) flags |= HostFlag.recovery;
@@ -61,7 +70,7 @@ export class Host implements SimHost {
     if (opts.keepVersion === 'v3') flags |= HostFlag.keepV3;
     if (opts.hgm === true) flags |= HostFlag.hgm;
     const kernel = instantiateKernel();
-    return new Host(kernel, kernel.host_create(n2M, n1G, flags));
+    return new Host(kernel, kernel.host_create(n2M, n1G, nThp, flags, seed, splitFailure));
   }
 
   get panicked(): boolean {
@@ -117,6 +126,7 @@ export class Host implements SimHost {
 
   meminfo(): Meminfo {
     const pool = this.hugepages('2M');
+    const thp = this.thp();
     return {
       HardwareCorrupted: this.kernel.host_counter(this.id, Counter.hwCorruptedPages) * 4,
       HugePages_Total: pool.nr,
@@ -124,7 +134,13 @@ export class Host implements SimHost {
       HugePages_Rsvd: pool.resv,
       HugePages_Surp: pool.surplus,
       Hugepagesize: 2048,
+      AnonHugePages: (thp.total - thp.free - thp.split) * 2048,
     };
+  }
+
+  thp(): ThpCounters {
+    const c = (i: number) => this.kernel.host_counter(this.id, i);
+    return { total: c(Counter.thpTotal), free: c(Counter.thpFree), split: c(Counter.thpSplit) };
   }
 
   memoryFailureStats(): MemoryFailureStats {

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 
 export interface KernelExports {
   memory: WebAssembly.Memory;
-  host_create(n2M: number, n1G: number, flags: number): number;
-  reserve_frames(n2M: number, n1G: number): void;
+  host_create(n2M: number, n1G: number, nThp: number, flags: number, seed: number, thpSplitFailure: number): number;
+  reserve_frames(n2M: number, n1G: number, nThp: number): void;
   host_counter(h: number, which: number): number;
   host_set_flag(h: number, flag: number, on: number): void;
   host_free_list(h: number, sc: number): number;
@@ -60,7 +60,7 @@ export const Counter = {
   bytesLost: 16, accesses: 17, accessSignalled: 18, faultIns: 19, sigAdrerr: 20, sigAR: 21, sigAO: 22,
   sigKernel: 23, killed: 24, hugepagesLost: 25, deadEvents: 26, badEvents: 27, ptPages: 28,
   tlbAccesses: 29, tlbL1Misses: 30, tlbWalks: 31, tlbWalkRefs: 32, tlbWalkCycles: 33,
-  dissolves2M: 34, dissolves1G: 35, repeatMce: 36,
+  dissolves2M: 34, dissolves1G: 35, repeatMce: 36, thpTotal: 37, thpFree: 38, thpSplit: 39,
 } as const;
 
 /** Error-event flags of the replay columns (assembly/replay.ts). */
@@ -80,7 +80,7 @@ export const Out = {
 export const OUT_RECORD_BYTES = 32;
 
 /**
- * Hugepage frames one kernel instance takes: wasm32 memory ends at 4 GiB and a frame
+ * Hugepage and THP frames one kernel instance takes: wasm32 memory ends at 4 GiB and a frame
  * with its page cache and page-table share costs ~32 B, so larger fleets are sharded.
  */
 export const MAX_FRAMES_PER_KERNEL = 64 << 20;

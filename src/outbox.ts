@@ -12,7 +12,7 @@ export interface OutboxRecord {
   b: number;
 }
 
-const PAGE_TYPE = ['huge page', 'free huge page', 'free buddy page'];
+const PAGE_TYPE = ['huge page', 'free huge page', 'free buddy page', 'dirty LRU page', 'unsplit thp'];
 const RESULT = ['Ignored', 'Failed', 'Delayed', 'Recovered'];
 const hex = (v: number): string => v.toString(16);
 

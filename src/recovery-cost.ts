@@ -14,9 +14,12 @@ export interface RecoveryCosts {
   perVma: number;
   /** One leaf unmapped or changed, with its TLB shootdown (IPIs to the mapper's CPUs). */
   perLeaf: number;
-  /** KVM zapping the guest's stage-2 range of an unmapped hugepage (DEFAULT only). */
+  /**
+   * KVM zapping the guest's stage-2 range of an unmapped hugepage (DEFAULT), or of a THP whose
+   * split invalidated its range through the mmu notifier (THP).
+   */
   perStage2Zap: number;
-  /** Allocating and filling one page-table page for a split (HGM). */
+  /** Allocating and filling one page-table page for a split (HGM, THP). */
   perSplitTable: number;
   /** Delivering one SIGBUS. */
   perSignal: number;
@@ -36,7 +39,7 @@ export const DEFAULT_RECOVERY_COSTS: RecoveryCosts = {
 };
 
 /** The policy codes of the kernel's work records (assembly/policy.ts). */
-export const WORK_POLICY = ['default', 'keep', 'hgm', 'none'] as const;
+export const WORK_POLICY = ['default', 'keep', 'hgm', 'none', 'thp'] as const;
 export type WorkPolicy = (typeof WORK_POLICY)[number];
 
 export interface RecoveryWork {
@@ -51,7 +54,7 @@ export interface RecoveryWork {
 
 export function eventLatency(w: RecoveryWork, c: RecoveryCosts): number {
   return c.base + w.tasks * c.perTask + w.vmas * c.perVma + w.leaves * c.perLeaf
-    + (w.policy === 'default' ? w.leaves * c.perStage2Zap : 0) + w.splitTables * c.perSplitTable
+    + (w.policy === 'default' || w.policy === 'thp' ? w.leaves * c.perStage2Zap : 0) + w.splitTables * c.perSplitTable
     + w.signals * c.perSignal + w.dissolves * c.perDissolve;
 }
 

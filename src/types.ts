@@ -20,6 +20,19 @@ export interface HostOptions {
   memoryFailureRecovery?: boolean;
   /** HugeTLB high-granularity mapping: file hugepages without KEEP split to 4 KiB on a UE (default false). */
   hgm?: boolean;
+  /** 2 MiB folios of ordinary memory for anonymous THP mappings (default 0). */
+  thpPages?: number;
+  /** Probability, 0..1, that splitting a THP on a memory failure fails (default 0). */
+  thpSplitFailure?: number;
+  /** Seeds the host's own random choices (THP split failures); a uint32, default 0. */
+  seed?: number;
+}
+
+/** THP memory: folios still usable (free or in use), free ones, in-use ones split to 4 KiB. */
+export interface ThpCounters {
+  total: number;
+  free: number;
+  split: number;
 }
 
 /** The leaf entry the MMU uses for an address: its level and whether it is a HWPOISON entry. */
@@ -72,6 +85,8 @@ export interface Meminfo {
   HugePages_Surp: number;
   /** kB; the default hugepage size (2 MiB). */
   Hugepagesize: number;
+  /** kB of anonymous THP mapped by PMD leaves (in-use folios not split). */
+  AnonHugePages: number;
 }
 
 export interface SimProcess {
@@ -106,6 +121,8 @@ export interface SimHost {
   memoryFailureStats(): MemoryFailureStats;
   kernelLog(): string[];
   freeHugepages(size: HugepageSize): bigint[];
-  /** Page-table pages allocated by HGM splits and not yet freed. */
+  /** Page-table pages allocated by HGM and THP splits and not yet freed. */
   pageTablePages(): number;
+  /** THP memory counters (docs/semantics.md, THP). */
+  thp(): ThpCounters;
 }
