@@ -1,9 +1,10 @@
 // A fleet shard: many simulated hosts in one kernel instance, each with its HugeTLB pools
-// and VMs (a VMM process mapping one memfd), replayed in batches straight from linear
+// (and THP memory) and VMs (a VMM process mapping one memfd, or anonymous THP memory),
+// replayed in batches straight from linear
 // memory. A fleet larger than one wasm32 instance holds is split into shards by host
 // (src/fleet-pool.ts); per-host results do not depend on the split.
 import {
-  MAP_FIXED, MAP_PRIVATE, MAP_SHARED, MFD_HUGETLB, MFD_HUGE_1GB, MFD_HUGE_2MB, MFD_MF_KEEP_UE_MAPPED,
+  MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, MFD_HUGETLB, MFD_HUGE_1GB, MFD_HUGE_2MB, MFD_MF_KEEP_UE_MAPPED,
   PROT_READ, PROT_WRITE,
 } from './constants.js';
 import { Counter, ErrFlag, HostFlag, MAX_FRAMES_PER_KERNEL, Out, ProcFlag, instantiateKernel, type KernelExports } from './kernel.js';
@@ -13,14 +14,19 @@ import { sysError } from './syserror.js';
 import { configureTlb, type TlbConfig, type TranslationStats } from './translation.js';
 import type { HugepageSize } from './types.js';
 
-export type Policy = 'default' | 'keep';
+/**
+ * How a region is backed: a HugeTLB memfd without or with MFD_MF_KEEP_UE_MAPPED, or
+ * anonymous THP memory (MAP_PRIVATE | MAP_ANONYMOUS; 2 MiB folios from the host's thpPages).
+ */
+export type Policy = 'default' | 'keep' | 'thp';
 
-/** One memfd mapped by a process. */
+/** One mapping of a process: a HugeTLB memfd, or anonymous THP memory. */
 export interface RegionSpec {
   /** Fixed virtual address (default: placed by mmap). */
   address?: number;
   /** Bytes (rounded up to the hugepage size). */
   length: number;
+  /** The hugepage size; THP regions are always '2M'. */
   hugepage: HugepageSize;
   policy: Policy;
   /** MAP_SHARED (default) or MAP_PRIVATE. */
@@ -52,6 +58,12 @@ export interface HostSpec {
   earlyKill?: boolean;
   /** HugeTLB files without MFD_MF_KEEP_UE_MAPPED split to 4 KiB around a UE (HGM). */
   hgm?: boolean;
+  /** 2 MiB folios of ordinary memory for THP regions, after the pools (default 0). */
+  thpPages?: number;
+  /** Probability that splitting a THP on a UE fails (default 0). */
+  thpSplitFailure?: number;
+  /** Seeds the host's random choices (THP split failures); a uint32 (default 0). */
+  seed?: number;
 }
 
 /** A VM as the replay sees it: its kernel process and where its (first) mapping lies. */
@@ -89,6 +101,8 @@ export interface HostStats {
   unmappedEvents: number;
   memoryFailure: { total: number; ignored: number; failed: number; delayed: number; recovered: number };
   pools: Record<HugepageSize, { nr: number; free: number }>;
+  /** THP memory: folios still usable, free ones, in-use ones split to 4 KiB. */
+  thp: { total: number; free: number; split: number };
 }
 
 export interface SignalRecord {
@@ -134,10 +148,12 @@ export class FleetShard {
   static create(hosts: readonly HostSpec[], opts: ShardOptions = {}): FleetShard {
     const shard = new FleetShard(hosts.length, opts);
     const total = (size: HugepageSize) => hosts.reduce((n, h) => n + (h.hugepages[size] ?? 0), 0);
-    if (total('2M') + total('1G') > MAX_FRAMES_PER_KERNEL) {
-      throw new RangeError(`a shard of ${total('2M') + total('1G')} hugepages exceeds one kernel instance (${MAX_FRAMES_PER_KERNEL}); use fewer hosts per shard`);
+    const thp = hosts.reduce((n, h) => n + (h.thpPages ?? 0), 0);
+    const frames = total('2M') + total('1G') + thp;
+    if (frames > MAX_FRAMES_PER_KERNEL) {
+      throw new RangeError(`a shard of ${frames} hugepages and THP folios exceeds one kernel instance (${MAX_FRAMES_PER_KERNEL}); use fewer hosts per shard`);
     }
-    shard.kernel.reserve_frames(total('2M'), total('1G'));
+    shard.kernel.reserve_frames(total('2M'), total('1G'), thp);
     hosts.forEach((spec, i) => shard.bootHost(spec, i));
     return shard;
   }
@@ -148,7 +164,7 @@ export class FleetShard {
     if (spec.keepVersion === 'v3') flags |= HostFlag.keepV3;
     if (spec.earlyKill) flags |= HostFlag.earlyKill;
     if (spec.hgm) flags |= HostFlag.hgm;
-    const h = k.host_create(spec.hugepages['2M'] ?? 0, spec.hugepages['1G'] ?? 0, flags);
+    const h = k.host_create(spec.hugepages['2M'] ?? 0, spec.hugepages['1G'] ?? 0, spec.thpPages ?? 0, flags, spec.seed ?? 0, spec.thpSplitFailure ?? 0);
     if (h !== index) throw new Error('mfrsim: host numbering out of step with the kernel');
     for (const vm of spec.vms) {
       let pflags = ProcFlag.capSysAdmin;
@@ -158,19 +174,26 @@ export class FleetShard {
       const p = k.proc_spawn(h, pflags);
       const regions = vm.regions ?? [{ address: vm.address, length: vm.memory ?? 0, hugepage: vm.hugepage ?? '2M', policy: vm.policy ?? 'default' }];
       const mapped = regions.map((r) => this.mapRegion(index, p, r, vm.prefault !== false));
-      this.vms.push({ host: h, proc: p, base: mapped[0]!.base, size: mapped[0]!.size, hugepageShift: SHIFT[regions[0]!.hugepage] });
+      const first = regions[0]!;
+      this.vms.push({ host: h, proc: p, base: mapped[0]!.base, size: mapped[0]!.size, hugepageShift: first.policy === 'thp' ? SHIFT['2M'] : SHIFT[first.hugepage] });
     }
     this.drain();
   }
 
   private mapRegion(index: number, p: number, r: RegionSpec, prefault: boolean): { base: number; size: number } {
     const k = this.kernel;
-    const shift = SHIFT[r.hugepage];
+    const shift = r.policy === 'thp' ? SHIFT['2M'] : SHIFT[r.hugepage];
     const size = Math.ceil(r.length / 2 ** shift) * 2 ** shift;
+    const fixed = r.address !== undefined ? MAP_FIXED : 0;
+    if (r.policy === 'thp') {
+      const base = this.check('mmap', k.mmap(p, r.address ?? 0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | fixed, -1, 0), index);
+      if (prefault) this.check('prefault', k.access(p, base, size, 1), index);
+      return { base, size };
+    }
     const memfdFlags = MFD_HUGETLB | MFD_SIZE[r.hugepage] | (r.policy === 'keep' ? MFD_MF_KEEP_UE_MAPPED : 0);
     const fd = this.check('memfd_create', k.memfd_create(p, memfdFlags), index);
     this.check('ftruncate', k.ftruncate(p, fd, size), index);
-    const flags = (r.shared === false ? MAP_PRIVATE : MAP_SHARED) | (r.address !== undefined ? MAP_FIXED : 0);
+    const flags = (r.shared === false ? MAP_PRIVATE : MAP_SHARED) | fixed;
     const base = this.check('mmap', k.mmap(p, r.address ?? 0, size, PROT_READ | PROT_WRITE, flags, fd, 0), index);
     if (prefault) this.check('prefault', k.access(p, base, size, 1), index);
     return { base, size };
@@ -311,6 +334,7 @@ export class FleetShard {
         '2M': { nr: c(Counter.nr2M), free: c(Counter.free2M) },
         '1G': { nr: c(Counter.nr1G), free: c(Counter.free1G) },
       },
+      thp: { total: c(Counter.thpTotal), free: c(Counter.thpFree), split: c(Counter.thpSplit) },
     };
   }
 
@@ -355,6 +379,7 @@ export function sumStats(all: readonly HostStats[]): HostStats {
     dissolves: 0, vmemmapPagesRestored: 0, repeatedConsumption: 0, deadProcessEvents: 0,
     unmappedEvents: 0, memoryFailure: { total: 0, ignored: 0, failed: 0, delayed: 0, recovered: 0 },
     pools: { '2M': { nr: 0, free: 0 }, '1G': { nr: 0, free: 0 } },
+    thp: { total: 0, free: 0, split: 0 },
   });
   const add = (into: Record<string, unknown>, from: Record<string, unknown>): void => {
     for (const key of Object.keys(from)) {

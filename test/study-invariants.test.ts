@@ -1,6 +1,6 @@
 // The study's invariants on the default scenario: every policy replays the identical error
 // stream and workload; DEFAULT loses one whole hugepage per newly poisoned in-use hugepage,
-// KEEP and HGM 4 KiB per poisoned raw page; totals and series are sums of the hosts. And a
+// KEEP, HGM and THP 4 KiB per poisoned raw page; totals and series are sums of the hosts. And a
 // study's figures do not depend on the number of workers. Workers load dist/: build first.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -24,7 +24,8 @@ test.before(async () => {
   [study, { ues }] = await Promise.all([runStudy(scenario), loadStudyErrors(scenario, steps * stepSeconds)]);
 });
 
-const run = (name: RunOutcome['name']) => [study.baseline, ...study.policies].find((r) => r.name === name)!;
+const allRuns = () => [...study.baselines, ...study.policies];
+const run = (name: RunOutcome['name']) => allRuns().find((r) => r.name === name)!;
 
 /** What the stream does to each host, worked out from the stream and the boot layout alone. */
 function expectedPerHost(s: Scenario): { rawPages: number; inUseHit: number; freeRawPages: number }[] {
@@ -51,8 +52,11 @@ function expectedPerHost(s: Scenario): { rawPages: number; inUseHit: number; fre
 test('every policy replays the identical error stream and workload', () => {
   assert.ok(ues.length > 100, 'the default scenario has UEs to study');
   const accesses = scenario.fleet.hosts * study.steps * scenario.workloads.reduce((n, w) => n + w.vmsPerHost * w.access.accessesPerStep, 0);
-  assert.is(study.baseline.uesReplayed, 0);
-  assert.is(study.baseline.total.accesses, accesses);
+  assert.equal(study.baselines.map((b) => b.backing), ['hugetlb', 'thp']);
+  for (const b of study.baselines) {
+    assert.is(b.uesReplayed, 0);
+    assert.is(b.total.accesses, accesses);
+  }
   const [first, ...rest] = study.policies;
   assert.is(first!.uesReplayed, ues.length);
   for (const r of [first!, ...rest]) {
@@ -85,8 +89,8 @@ test('DEFAULT loses exactly one hugepage per newly poisoned in-use hugepage', ()
   assert.ok(checked >= 10, `${checked} hosts with lost hugepages checked`);
 });
 
-test('KEEP and HGM lose 4 KiB per poisoned raw page and no hugepage', () => {
-  for (const name of ['keep', 'hgm'] as const) {
+test('KEEP, HGM and THP lose 4 KiB per poisoned raw page and no hugepage', () => {
+  for (const name of ['keep', 'hgm', 'thp'] as const) {
     const r = run(name);
     r.perHost.forEach((h, i) => {
       assert.is(h.bytesLost, 4096 * h.rawPagesPoisoned, `${name} host ${i}`);
@@ -107,7 +111,7 @@ function assertSums(total: object, hosts: readonly object[], path: string): void
 
 test('totals, report rows and the last step of every series are sums of the per-host figures', () => {
   const report = buildReport(study);
-  for (const r of [study.baseline, ...study.policies]) {
+  for (const r of allRuns()) {
     assert.is(r.perHost.length, scenario.fleet.hosts);
     assertSums(r.total, r.perHost, r.name);
     for (const f of SERIES_FIELDS) {
@@ -129,7 +133,7 @@ test('every memory failure is priced by the recovery cost model', () => {
     assert.is(r.recovery.events, r.total.memoryFailure.total, r.name);
     assert.ok(r.latencyPercentiles.length > 0);
   }
-  assert.is(study.baseline.recovery.events, 0);
+  for (const b of study.baselines) assert.is(b.recovery.events, 0);
 });
 
 test('the headline trade-off holds: DEFAULT loses whole hugepages, KEEP keeps them mapped', () => {
@@ -141,6 +145,31 @@ test('the headline trade-off holds: DEFAULT loses whole hugepages, KEEP keeps th
   const leaked = Object.fromEntries(report.policies.map((p) => [p.policy, p.hugepagesLeaked]));
   assert.is(leaked.default, d.hugepagesLost, 'DEFAULT leaks what it offlined');
   assert.is(leaked.keep, 0, 'KEEP dissolves at release');
+});
+
+test('THP splits poisoned folios (one PTE table each) unless the split fails, and never leaks', () => {
+  const t = run('thp').total;
+  const mf = t.memoryFailure;
+  // Each recovered event split a folio or unmapped one more PTE of a split one; each failed
+  // event is a split that failed (lsb 21), at the scenario's probability.
+  assert.is(mf.recovered + mf.failed, mf.total);
+  assert.ok(mf.failed > 0 && mf.failed < mf.total * 0.2, `${mf.failed} of ${mf.total} splits failed`);
+  assert.ok(run('thp').recovery.work.splitTables > 0);
+  assert.ok(run('thp').recovery.work.splitTables <= mf.recovered);
+  assert.is(t.hugepagesLost, 0);
+  const report = buildReport(study);
+  assert.is(report.policies.find((p) => p.policy === 'thp')!.hugepagesLeaked, 0);
+  // After the release every folio is free, except that each one with a poisoned raw page
+  // has left THP memory for good.
+  const folios = scenario.fleet.pools['1G'] * 512;
+  const poisoned = new Set<string>();
+  for (let i = 0; i < ues.length; i++) {
+    const folio = Math.floor((ues.phys[i]! - POOL_PHYS_BASE) / (2 * 2 ** 20));
+    if (folio >= 0 && folio < folios) poisoned.add(`${ues.host[i]}:${folio}`);
+  }
+  assert.is(t.thp.total, scenario.fleet.hosts * folios - poisoned.size);
+  assert.is(t.thp.free, t.thp.total);
+  assert.is(t.thp.split, 0);
 });
 
 const small: ScenarioInput = {

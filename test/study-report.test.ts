@@ -120,7 +120,8 @@ test('mfrsim study writes the table, JSON, CSV and HTML', async () => {
   assert.match(table, /^study quick: 30 hosts x 1 years/);
   const written = JSON.parse(await readFile(json!, 'utf8')) as StudyReport;
   assert.is(written.scenario.seed, 9);
-  assert.is(written.policies.length, 3);
+  assert.equal(written.policies.map((p) => p.policy), ['default', 'keep', 'hgm', 'thp']);
+  assert.equal(written.baselines.map((b) => b.backing), ['hugetlb', 'thp']);
   assert.is((await readFile(csv!, 'utf8')).split('\n')[1]!.split(',')[0], 'default');
   assert.match(await readFile(html!, 'utf8'), /^<!doctype html>/);
 });

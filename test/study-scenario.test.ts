@@ -92,8 +92,8 @@ test('the DRAM shape must be one the error generator can model', () => {
 
 test('policies must be known and listed once', () => {
   const s = base();
-  s.policies = ['default', 'thp'];
-  assert.equal(problems(s), ['policies[1]: Invalid option: expected one of "default"|"keep"|"hgm"']);
+  s.policies = ['default', 'thb'];
+  assert.equal(problems(s), ['policies[1]: Invalid option: expected one of "default"|"keep"|"hgm"|"thp"']);
   s.policies = ['keep', 'default', 'keep'];
   assert.equal(problems(s), ['policies[2]: "keep" is listed twice']);
 });

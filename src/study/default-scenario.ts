@@ -36,6 +36,6 @@ export const DEFAULT_SCENARIO: ScenarioInput = {
   ],
   errors: { generate: { mode: 'incident' } },
   translation: { nestedLevels: 4 },
-  policies: ['default', 'keep', 'hgm'],
+  policies: ['default', 'keep', 'hgm', 'thp'],
   releaseAtEnd: true,
 };

@@ -22,7 +22,10 @@ export function studyHost(s: Scenario): StudyHost {
     }
   }
   return {
-    host: { hugepages: { ...s.fleet.pools }, vms, keepVersion: s.fleet.keepVersion, earlyKill: s.fleet.earlyKill },
+    host: {
+      hugepages: { ...s.fleet.pools }, vms, keepVersion: s.fleet.keepVersion, earlyKill: s.fleet.earlyKill,
+      thpSplitFailure: s.fleet.thpSplitFailure,
+    },
     access,
   };
 }

@@ -2,7 +2,7 @@
 // with inline styles only: no scripts, fonts or anything else fetched, so it opens offline.
 import { renderSvg, studyCharts } from './charts.js';
 import { formatMetric, studyMetrics } from './metrics.js';
-import type { StudyReport } from './report.js';
+import { baselineText, type StudyReport } from './report.js';
 
 const STYLE = `
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto; max-width: 980px; padding: 0 1rem; color: #222; }
@@ -37,8 +37,8 @@ function facts(r: StudyReport): string {
     ['fleet', `${s.fleet.hosts.toLocaleString('en-US')} hosts; pools per host: ${Object.entries(s.fleet.pools).filter(([, n]) => n > 0).map(([size, n]) => `${n} x ${size}`).join(', ')}`],
     ['workloads', s.workloads.map((w) => `${w.vmsPerHost} x ${w.memoryGiB} GiB ${w.hugepage} "${w.name}"${w.handlesSigbus ? '' : ' (no SIGBUS handler)'}`).join('; ')],
     ['duration', `${s.years} years in ${r.steps} steps; seed ${s.seed}`],
-    ['errors', `${st.source}: ${st.ues.toLocaleString('en-US')} UEs on ${st.hostsWithUes} hosts, ${st.uesHandled.toLocaleString('en-US')} in the HugeTLB pools (stream digest ${st.digest})`],
-    ['translation baseline', `${r.baseline.walksPerKiloAccess.toFixed(1)} page walks per 1,000 accesses, ${(r.baseline.walkShare * 100).toFixed(1)}% of cycles walking (nested levels ${s.translation.nestedLevels})`],
+    ['errors', `${st.source}: ${st.ues.toLocaleString('en-US')} UEs on ${st.hostsWithUes} hosts, ${st.uesHandled.toLocaleString('en-US')} in hugepage memory (stream digest ${st.digest})`],
+    ['translation baseline', baselineText(r)],
     ['run', `${r.hostYears.toLocaleString('en-US')} host-years per policy in ${r.wallSeconds.toFixed(1)} s`],
   ];
   return `<dl>\n${items.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('\n')}\n</dl>`;

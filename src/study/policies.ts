@@ -1,11 +1,18 @@
 // The recovery policies a study compares. Each entry says how a host runs under the policy
 // (memfd flags of the VMs' guest memory, host options); the rest of the study is the same
-// for every policy, so a new policy (THP, once the kernel models it) is one more entry.
+// for every policy, so a new policy is one more entry.
 import type { HostSpec, Policy } from '../fleet.js';
+
+/**
+ * What backs the VMs' guest memory: HugeTLB pools, or anonymous THP over the same physical
+ * memory. Each backing has its own error-free baseline for the translation cost.
+ */
+export type Backing = 'hugetlb' | 'thp';
 
 interface StudyPolicy {
   /** Column heading of the report. */
   label: string;
+  backing: Backing;
   /** One line on what the kernel does on a UE under this policy. */
   summary: string;
   /** The scenario's host as it runs under this policy. */
@@ -16,23 +23,41 @@ function withVmPolicy(spec: HostSpec, policy: Policy): HostSpec {
   return { ...spec, vms: spec.vms.map((vm) => ({ ...vm, policy })) };
 }
 
+/** The HugeTLB pools become THP memory over the same physical range (1 GiB pool first). */
+function withThpMemory(spec: HostSpec): HostSpec {
+  const thpPages = (spec.hugepages['1G'] ?? 0) * 512 + (spec.hugepages['2M'] ?? 0);
+  return { ...spec, hugepages: {}, thpPages };
+}
+
 export const POLICIES = {
   default: {
     label: 'DEFAULT (hard offline)',
+    backing: 'hugetlb',
     summary: 'the whole hugepage is unmapped from every mapper and leaked at release',
     host: (spec) => withVmPolicy(spec, 'default'),
   },
   keep: {
     label: 'MFD_MF_KEEP_UE_MAPPED',
+    backing: 'hugetlb',
     summary: 'only the poisoned 4 KiB pages are lost; the mapping stays huge; dissolved at release',
     host: (spec) => withVmPolicy(spec, 'keep'),
   },
   hgm: {
     label: 'HGM (split to 4 KiB)',
+    backing: 'hugetlb',
     summary: 'every mapping is split to 4 KiB around the poisoned page, which alone is unmapped',
     host: (spec) => ({ ...withVmPolicy(spec, 'default'), hgm: true }),
   },
+  thp: {
+    label: 'THP (split to 4 KiB)',
+    backing: 'thp',
+    summary: 'guest memory is anonymous 2 MiB THP; the folio is split and only the poisoned 4 KiB page unmapped, unless the split fails',
+    host: (spec) => withThpMemory(withVmPolicy(spec, 'thp')),
+  },
 } satisfies Record<string, StudyPolicy>;
+
+/** The policy whose error-free run is the baseline of a backing (no UE, so no policy acts). */
+export const BASELINE_POLICY: Record<Backing, keyof typeof POLICIES> = { hugetlb: 'default', thp: 'thp' };
 
 export type PolicyName = keyof typeof POLICIES;
 

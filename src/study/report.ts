@@ -3,7 +3,7 @@
 // are all drawn from this.
 import { sumStats, type HostStats } from '../fleet.js';
 import { DEFAULT_TLB, throughputLoss, translationFigures } from '../translation.js';
-import { POLICIES, type PolicyName } from './policies.js';
+import { POLICIES, type Backing, type PolicyName } from './policies.js';
 import type { RunOutcome, StudyRuns } from './run.js';
 import type { Scenario } from './scenario.js';
 import type { StepSeries } from './shard.js';
@@ -29,12 +29,15 @@ export interface PolicyRow {
   accessesFailed: number;
   accesses: number;
   memoryFailure: HostStats['memoryFailure'];
-  /** Page-table pages allocated by HGM splits. */
+  /** Page-table pages allocated by HGM and THP splits. */
   splitPageTablePages: number;
   translation: {
     walksPerKiloAccess: number;
     walkCyclesPerAccess: number;
-    /** Throughput lost to translation against the error-free baseline, fleet-wide (0.01 = 1%). */
+    /**
+     * Throughput lost to translation against the error-free baseline of the same backing
+     * (HugeTLB or THP), fleet-wide (0.01 = 1%).
+     */
     throughputLoss: number;
     /** The same on the host where it is largest. */
     worstHostThroughputLoss: number;
@@ -56,24 +59,28 @@ export interface StudyReport {
   hostYears: number;
   hostYearsPerSecond: number;
   wallSeconds: number;
-  baseline: { walksPerKiloAccess: number; walkCyclesPerAccess: number; walkShare: number; accesses: number };
+  /** Translation without errors, per backing of the guest memory (HugeTLB first). */
+  baselines: { backing: Backing; walksPerKiloAccess: number; walkCyclesPerAccess: number; walkShare: number; accesses: number }[];
   policies: PolicyRow[];
 }
 
 export function buildReport(r: StudyRuns): StudyReport {
   const cyclesPerAccess = r.scenario.translation.cyclesPerAccess ?? DEFAULT_TLB.cyclesPerAccess;
-  const base = translationFigures(r.baseline.total.translation, cyclesPerAccess);
   const first = r.policies[0];
+  const baselineOf = (policy: PolicyName) => r.baselines.find((b) => b.backing === POLICIES[policy].backing)!;
   return {
     scenario: r.scenario,
     stream: { ...r.stream, uesHandled: first?.uesHandled ?? 0, digest: first?.ueDigest ?? '' },
     steps: r.steps,
     stepYears: Array.from({ length: r.steps }, (_, i) => ((i + 1) * r.scenario.years) / r.steps),
     hostYears: r.hostYears,
-    hostYearsPerSecond: (r.hostYears * (r.policies.length + 1)) / r.wallSeconds,
+    hostYearsPerSecond: (r.hostYears * (r.policies.length + r.baselines.length)) / r.wallSeconds,
     wallSeconds: r.wallSeconds,
-    baseline: { walksPerKiloAccess: base.walksPerKiloAccess, walkCyclesPerAccess: base.walkCyclesPerAccess, walkShare: base.walkShare, accesses: base.accesses },
-    policies: r.policies.map((run) => policyRow(run, r.baseline, r.scenario.releaseAtEnd, cyclesPerAccess)),
+    baselines: r.baselines.map((b) => {
+      const f = translationFigures(b.total.translation, cyclesPerAccess);
+      return { backing: b.backing, walksPerKiloAccess: f.walksPerKiloAccess, walkCyclesPerAccess: f.walkCyclesPerAccess, walkShare: f.walkShare, accesses: f.accesses };
+    }),
+    policies: r.policies.map((run) => policyRow(run, baselineOf(run.name as PolicyName), r.scenario.releaseAtEnd, cyclesPerAccess)),
   };
 }
 
@@ -123,4 +130,12 @@ function translationLoss(hosts: readonly HostStats[], baseline: readonly HostSta
     throughputLoss: loss(sumStats(alive.map((h) => hosts[h]!)), sumStats(alive.map((h) => baseline[h]!))),
     worstHostThroughputLoss: alive.length === 0 ? 0 : Math.max(...alive.map((h) => loss(hosts[h]!, baseline[h]!))),
   };
+}
+
+/** The error-free translation figures in words, one clause per backing. */
+export function baselineText(r: StudyReport): string {
+  const what = { hugetlb: 'HugeTLB', thp: 'THP' } as const;
+  return r.baselines
+    .map((b) => `${r.baselines.length > 1 ? `${what[b.backing]}: ` : ''}${b.walksPerKiloAccess.toFixed(1)} page walks per 1,000 accesses, ${(b.walkShare * 100).toFixed(1)}% of cycles walking`)
+    .join('; ') + ` (nested levels ${r.scenario.translation.nestedLevels})`;
 }

@@ -1,6 +1,6 @@
 // Runs a study: the error stream is built once, then every policy (and an error-free
-// baseline, for the translation cost) replays it with the same workload seed. Hosts are
-// split into shards run on worker threads; shards of all runs share one pool.
+// baseline per memory backing, for the translation cost) replays it with the same workload
+// seed. Hosts are split into shards run on worker threads; shards of all runs share one pool.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -10,11 +10,14 @@ import { sumStats, type HostStats } from '../fleet.js';
 import { RecoveryTally, type RecoverySummary } from '../recovery-cost.js';
 import { loadStudyErrors, NO_UES, uesOfHosts, type StreamSummary } from './error-stream.js';
 import { studyHost } from './host-spec.js';
-import { POLICIES, type PolicyName } from './policies.js';
+import { BASELINE_POLICY, POLICIES, type Backing, type PolicyName } from './policies.js';
 import { studySteps, type Scenario } from './scenario.js';
 import { Fnv1a, runStudyShard, SERIES_FIELDS, type StepSeries, type StudyShardResult, type StudyShardTask } from './shard.js';
 
-export const BASELINE = 'baseline';
+/** The error-free runs, one per backing the study's policies use. */
+export const BASELINES = { hugetlb: 'baseline', thp: 'baseline-thp' } as const satisfies Record<Backing, string>;
+type BaselineName = (typeof BASELINES)[Backing];
+const BACKING_OF_BASELINE: Record<BaselineName, Backing> = { baseline: 'hugetlb', 'baseline-thp': 'thp' };
 
 export interface StudyOptions {
   /** Worker threads (default: one per core); 0 runs inline on this thread. */
@@ -26,8 +29,8 @@ export interface StudyOptions {
 }
 
 export interface RunOutcome {
-  /** A policy, or the error-free baseline. */
-  name: PolicyName | typeof BASELINE;
+  /** A policy, or an error-free baseline. */
+  name: PolicyName | BaselineName;
   perHost: HostStats[];
   total: HostStats;
   /** Fleet figures at the end of each step. */
@@ -46,7 +49,8 @@ export interface StudyRuns {
   stream: StreamSummary;
   steps: number;
   stepSeconds: number;
-  baseline: RunOutcome;
+  /** The error-free run of each backing the policies use, HugeTLB first. */
+  baselines: (RunOutcome & { backing: Backing })[];
   policies: RunOutcome[];
   /** Simulated host-years per run. */
   hostYears: number;
@@ -66,16 +70,19 @@ export async function runStudy(scenario: Scenario, opts: StudyOptions = {}): Pro
   const workers = opts.workers ?? availableParallelism();
   const hosts = scenario.fleet.hosts;
   const per = opts.hostsPerShard ?? Math.max(1, Math.ceil(hosts / (8 * Math.max(1, workers))));
-  const runs: RunOutcome['name'][] = [BASELINE, ...scenario.policies];
+  const backings = (['hugetlb', 'thp'] as const).filter((b) => scenario.policies.some((p) => POLICIES[p].backing === b));
+  const baselines = backings.map((b) => BASELINES[b]);
+  const runs: RunOutcome['name'][] = [...baselines, ...scenario.policies];
+  const isBaseline = (name: RunOutcome['name']): name is BaselineName => name in BACKING_OF_BASELINE;
 
   const tasks: StudyShardTask[] = [];
   runs.forEach((name, run) => {
-    const runHost = POLICIES[name === BASELINE ? 'default' : name].host(host);
+    const runHost = POLICIES[isBaseline(name) ? BASELINE_POLICY[BACKING_OF_BASELINE[name]] : name].host(host);
     for (let first = 0; first < hosts; first += per) {
       const count = Math.min(per, hosts - first);
       tasks.push({
         run, host: runHost, access, firstHost: first, hostCount: count, seed: scenario.seed, steps, stepSeconds,
-        ues: name === BASELINE ? NO_UES : uesOfHosts(ues, first, count),
+        ues: isBaseline(name) ? NO_UES : uesOfHosts(ues, first, count),
         translation: scenario.translation, releaseAtEnd: scenario.releaseAtEnd,
       });
     }
@@ -105,7 +112,8 @@ export async function runStudy(scenario: Scenario, opts: StudyOptions = {}): Pro
   const outcomes = runs.map((name, run) => mergeRun(name, results.filter((r) => r.run === run), steps));
   return {
     scenario, stream: summary, steps, stepSeconds,
-    baseline: outcomes[0]!, policies: outcomes.slice(1),
+    baselines: backings.map((backing, i) => ({ ...outcomes[i]!, backing })),
+    policies: outcomes.slice(baselines.length),
     hostYears: hosts * scenario.years,
     wallSeconds: (performance.now() - started) / 1000,
   };

@@ -45,6 +45,11 @@ const FleetSchema = z.strictObject({
   pools: z.strictObject({ '1G': z.number().int().nonnegative().default(0), '2M': z.number().int().nonnegative().default(0) }),
   earlyKill: z.boolean().default(false),
   keepVersion: z.enum(['v3', 'v4']).default('v4'),
+  /**
+   * Under the THP policy: the probability that splitting a poisoned THP fails because the
+   * folio is pinned (e.g. guest memory pinned for device passthrough) [E].
+   */
+  thpSplitFailure: z.number().min(0).max(1).default(0.05),
 });
 
 /** The generator's settings; hosts, years, seed and topology come from the scenario. */

@@ -48,8 +48,14 @@ export interface StudyShardResult {
   ueDigests: number[];
 }
 
+/** A host's own seed (its kernel's random choices) from the study seed and its fleet number. */
+function hostSeed(seed: number, fleetHost: number): number {
+  return (Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) ^ fleetHost) >>> 0;
+}
+
 export function runStudyShard(task: StudyShardTask): StudyShardResult {
-  const shard = FleetShard.create(Array.from({ length: task.hostCount }, () => task.host), { signalLogCapacity: 0 });
+  const hosts = Array.from({ length: task.hostCount }, (_, i) => ({ ...task.host, seed: hostSeed(task.seed, task.firstHost + i) }));
+  const shard = FleetShard.create(hosts, { signalLogCapacity: 0 });
   shard.enableTranslationModel(task.translation);
   const series = Object.fromEntries(SERIES_FIELDS.map((f) => [f, new Array<number>(task.steps).fill(0)])) as StepSeries;
   const { ues } = task;

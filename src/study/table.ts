@@ -1,6 +1,6 @@
 // The study's summary for the terminal: what ran, then the side-by-side table.
 import { formatMetric, studyMetrics } from './metrics.js';
-import type { StudyReport } from './report.js';
+import { baselineText, type StudyReport } from './report.js';
 
 export function formatTable(r: StudyReport): string {
   const s = r.scenario;
@@ -11,14 +11,13 @@ export function formatTable(r: StudyReport): string {
   const st = r.stream;
   return [
     `study ${s.name}: ${s.fleet.hosts.toLocaleString('en-US')} hosts x ${s.years} years (${r.steps} steps), policies ${s.policies.join(', ')}`,
-    `errors: ${st.source}: ${st.ues.toLocaleString('en-US')} UEs on ${st.hostsWithUes} hosts (${st.uesHandled.toLocaleString('en-US')} in the HugeTLB pools; ` +
+    `errors: ${st.source}: ${st.ues.toLocaleString('en-US')} UEs on ${st.hostsWithUes} hosts (${st.uesHandled.toLocaleString('en-US')} in hugepage memory; ` +
       `${st.corrected.toLocaleString('en-US')} CEs, ${st.beyondFleet} beyond the fleet, ${st.beyondDuration} after the end skipped)`,
-    `translation baseline (no errors): ${r.baseline.walksPerKiloAccess.toFixed(1)} walks per 1,000 accesses, ` +
-      `${(r.baseline.walkShare * 100).toFixed(1)}% of cycles in page walks (nested levels ${s.translation.nestedLevels})`,
+    `translation baseline (no errors): ${baselineText(r)}`,
     '',
     line(head),
     ...rows.map(line),
     '',
-    `${r.hostYears.toLocaleString('en-US')} host-years per run in ${r.wallSeconds.toFixed(1)} s (${Math.round(r.hostYearsPerSecond).toLocaleString('en-US')} simulated host-years/s, baseline included)`,
+    `${r.hostYears.toLocaleString('en-US')} host-years per run in ${r.wallSeconds.toFixed(1)} s (${Math.round(r.hostYearsPerSecond).toLocaleString('en-US')} simulated host-years/s, baselines included)`,
   ].join('\n');
 }
