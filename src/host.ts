@@ -55,11 +55,11 @@ export class Host implements SimHost {
     if (opts.keepVersion !== undefined && opts.keepVersion !== 'v3' && opts.keepVersion !== 'v4') {
       throw new RangeError(`Host.create: keepVersion must be 'v3' or 'v4', got ${String(opts.keepVersion)}`);
     }
-    const splitFailure = opts.thpSplitFailure ?? 0;
+    const splitFailure = opts.thpSplitFailure === undefined ? 0 : opts.thpSplitFailure;
     if (typeof splitFailure !== 'number' || !(splitFailure >= 0 && splitFailure <= 1)) {
       throw new RangeError(`Host.create: thpSplitFailure must be a probability in [0, 1], got ${String(opts.thpSplitFailure)}`);
     }
-    const seed = opts.seed ?? 0;
+    const seed = opts.seed === undefined ? 0 : opts.seed;
     if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
       throw new RangeError(`Host.create: seed must be an integer in [0, 2^32), got ${String(opts.seed)}`);
     }

@@ -19,6 +19,7 @@ import type {
   SimHost,
   SimProcess,
   SpawnOptions,
+  ThpCounters,
 } from '../../src/types.js';
 
 export type CreateHost = (opts?: HostOptions) => Promise<SimHost>;
@@ -101,6 +102,7 @@ export interface Snapshot {
   free: Record<HugepageSize, bigint[]>;
   stats: MemoryFailureStats;
   meminfo: Meminfo;
+  thp: ThpCounters;
   log: string[];
   processes: { pid: number; alive: boolean; signals: Signal[] }[];
 }
@@ -112,6 +114,7 @@ export function snapshot(host: SimHost, procs: readonly SimProcess[]): Snapshot 
     free: { '2M': host.freeHugepages('2M'), '1G': host.freeHugepages('1G') },
     stats: host.memoryFailureStats(),
     meminfo: host.meminfo(),
+    thp: host.thp(),
     log: host.kernelLog(),
     processes: procs.map((p) => ({ pid: p.pid, alive: p.alive, signals: [...p.signals] })),
   };

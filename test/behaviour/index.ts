@@ -10,6 +10,7 @@ import { defineMemfd } from './memfd.js';
 import { definePolicy } from './policy.js';
 import { definePool } from './pool.js';
 import { defineSelftest } from './selftest.js';
+import { defineThp } from './thp.js';
 
 export type { CreateHost } from './helpers.js';
 
@@ -20,6 +21,7 @@ const SUITES: readonly [string, (s: Test, createHost: CreateHost) => void][] = [
   ['pools and reservations', definePool],
   ['KEEP versus DEFAULT', definePolicy],
   ['HGM and the page-table view', defineHgm],
+  ['THP', defineThp],
   ['panic, death and exit', defineLifecycle],
   ['kernel log', defineKernelLog],
   ['bad input', defineBadInput],

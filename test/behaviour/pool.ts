@@ -46,7 +46,9 @@ export function definePool(suite: uvu.Test, createHost: CreateHost): void {
       HugePages_Rsvd: 0,
       HugePages_Surp: 0,
       Hugepagesize: 2048,
+      AnonHugePages: 0,
     });
+    assert.equal(host.thp(), { total: 0, free: 0, split: 0 }, 'no THP memory by default');
     assert.equal(host.memoryFailureStats(), { total: 0, ignored: 0, failed: 0, delayed: 0, recovered: 0 });
     assert.equal(host.kernelLog(), []);
     assert.is(host.panicked, false);

@@ -1,7 +1,7 @@
 // The kernel log lines of docs/semantics.md, "Kernel log lines". pfn = raw 4 KiB frame.
 import { hex } from './layout.js';
 
-export type RecoveryTarget = 'huge page' | 'free huge page' | 'free buddy page';
+export type RecoveryTarget = 'huge page' | 'free huge page' | 'free buddy page' | 'dirty LRU page' | 'unsplit thp';
 export type RecoveryResult = 'Recovered' | 'Failed' | 'Ignored';
 
 export const logLine = {

@@ -49,6 +49,7 @@ import type {
   SimHost,
   SimProcess,
   SpawnOptions,
+  ThpCounters,
 } from '../../src/types.js';
 import { HugetlbFile } from './file.js';
 import {
@@ -64,8 +65,20 @@ import {
   TASK_SIZE,
 } from './layout.js';
 import { logLine } from './log.js';
-import { firstHwpoisonPte, isHwpoisonPte, leafAt, type Leaf, type PresentLeaf, presentLeaf, splitToRaw, tablePages } from './pagetable.js';
+import {
+  firstHwpoisonPte,
+  isHwpoisonPte,
+  isSplit,
+  leafAt,
+  type Leaf,
+  type PresentLeaf,
+  presentLeaf,
+  splitPmd,
+  splitToRaw,
+  tablePages,
+} from './pagetable.js';
 import { Hugepage, Pool } from './pool.js';
+import { splitFails } from './thp.js';
 
 /** A virtual memory area. All bounds are multiples of the hugepage size H. */
 interface Vma {
@@ -76,9 +89,11 @@ interface Vma {
   shared: boolean;
   /** The mapped file (null for a private anonymous mapping). */
   file: HugetlbFile | null;
+  /** An anonymous THP mapping (MAP_PRIVATE|MAP_ANONYMOUS without MAP_HUGETLB): hsize 2M, nothing reserved. */
+  thp: boolean;
   /** File offset of `start`, in bytes. */
   pgoff: number;
-  /** Private mappings: slot address -> the process's own hugepage. */
+  /** Private mappings: slot address -> the process's own hugepage (or THP folio). */
   privatePages: Map<number, Hugepage>;
   /** Private mappings: slot addresses still holding the VMA's reservation. */
   privateReserved: Set<number>;
@@ -87,8 +102,9 @@ interface Vma {
 /**
  * How memory_failure treats an in-use hugepage: KEEP for a file created with
  * MFD_MF_KEEP_UE_MAPPED, HGM for any other file's hugepage on an `hgm` host, else DEFAULT.
+ * A THP folio has rules of its own (docs: "THP").
  */
-type Policy = 'KEEP' | 'HGM' | 'DEFAULT';
+type Policy = 'KEEP' | 'HGM' | 'DEFAULT' | 'THP';
 
 /** Where a fault-in would take its hugepage from, or why it would raise SIGBUS. */
 type FaultPlan =
@@ -121,6 +137,8 @@ function sigbus(code: number, addr: number, addrLsb: number): Signal {
 export class RefHost implements SimHost {
   // Everything below is internal to the model; RefProcess reaches into it.
   readonly pools: Record<HugepageSize, Pool>;
+  /** THP memory: 2 MiB folios placed after the HugeTLB pools. */
+  readonly thpPool: Pool;
   readonly processes: RefProcess[] = [];
   readonly log: string[] = [];
   readonly stats: MemoryFailureStats = { total: 0, ignored: 0, failed: 0, delayed: 0, recovered: 0 };
@@ -128,6 +146,9 @@ export class RefHost implements SimHost {
   readonly keepVersion: 'v3' | 'v4';
   /** High-granularity mapping for non-KEEP file hugepages. */
   readonly hgm: boolean;
+  /** Probability that a THP split fails, and the seed of its draw. */
+  readonly thpSplitFailure: number;
+  readonly seed: number;
   earlyKill: boolean;
   recovery: boolean;
   hardwareCorruptedKb = 0;
@@ -136,12 +157,16 @@ export class RefHost implements SimHost {
   private nextFileId = 1;
 
   private constructor(opts: HostOptions) {
+    const nThp = RefHost.thpPages(opts.thpPages);
+    this.thpSplitFailure = RefHost.probability(opts.thpSplitFailure);
+    this.seed = RefHost.seed(opts.seed);
     const n1G = RefHost.poolCount(opts.hugepages?.['1G']);
     const n2M = RefHost.poolCount(opts.hugepages?.['2M']);
     this.pools = {
       '1G': new Pool('1G', PHYS_BASE, n1G),
       '2M': new Pool('2M', PHYS_BASE + n1G * GiB, n2M),
     };
+    this.thpPool = new Pool('2M', this.pools['2M'].end, nThp, true);
     this.policyCapable = opts.policyCapable ?? true;
     this.keepVersion = opts.keepVersion ?? 'v4';
     this.earlyKill = opts.earlyKill ?? false;
@@ -160,6 +185,30 @@ export class RefHost implements SimHost {
     if (n === undefined) return 0;
     if (!Number.isSafeInteger(n) || n < 0) throw sysError(EINVAL, 'create', `pool size must be a non-negative integer, got ${n}`);
     return n;
+  }
+
+  private static thpPages(n: unknown): number {
+    if (n === undefined) return 0;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+      throw new RangeError(`RefHost.create: thpPages must be a non-negative safe integer, got ${String(n)}`);
+    }
+    return n;
+  }
+
+  private static probability(p: unknown): number {
+    if (p === undefined) return 0;
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
+      throw new RangeError(`RefHost.create: thpSplitFailure must be a number in [0, 1], got ${String(p)}`);
+    }
+    return p;
+  }
+
+  private static seed(seed: unknown): number {
+    if (seed === undefined) return 0;
+    if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) {
+      throw new RangeError(`RefHost.create: seed must be a uint32, got ${String(seed)}`);
+    }
+    return seed;
   }
 
   // ---- SimHost -------------------------------------------------------------------------
@@ -223,6 +272,7 @@ export class RefHost implements SimHost {
       HugePages_Rsvd: p.resv,
       HugePages_Surp: p.surplus,
       Hugepagesize: 2048,
+      AnonHugePages: this.thpMappedHuge() * 2048,
     };
   }
 
@@ -236,6 +286,10 @@ export class RefHost implements SimHost {
 
   freeHugepages(size: HugepageSize): bigint[] {
     return this.pool(size).freeList().map((a) => BigInt(a));
+  }
+
+  thp(): ThpCounters {
+    return { total: this.thpPool.nr, free: this.thpPool.free, split: this.thpSplit() };
   }
 
   pageTablePages(): number {
@@ -260,12 +314,34 @@ export class RefHost implements SimHost {
   }
 
   pageAt(phys: number): Hugepage | undefined {
-    return this.pools['1G'].lookup(phys) ?? this.pools['2M'].lookup(phys);
+    return this.pools['1G'].lookup(phys) ?? this.pools['2M'].lookup(phys) ?? this.thpPool.lookup(phys);
   }
 
-  /** The recovery policy of an in-use hugepage (docs: memory_failure rule 4, "HGM"). */
+  /** The pool a hugepage or THP folio belongs to. */
+  poolOf(page: Hugepage): Pool {
+    return page.thp ? this.thpPool : this.pools[page.size];
+  }
+
+  /** The recovery policy of an in-use hugepage (docs: memory_failure rule 4, "HGM", "THP"). */
   policyOf(page: Hugepage): Policy {
+    if (page.thp) return 'THP';
     return page.owner?.kind === 'file' ? this.filePolicy(page.owner.file) : 'DEFAULT';
+  }
+
+  /** The leaf that maps an in-use THP folio: its owner's, at the folio's slot. */
+  thpLeaf(folio: Hugepage): Leaf | undefined {
+    const owner = folio.owner;
+    return owner?.kind === 'private' ? owner.process.leaves.get(owner.slot) : undefined;
+  }
+
+  /** In-use THP folios whose PMD leaf was split into a PTE table. */
+  private thpSplit(): number {
+    return this.thpPool.pages.filter((folio) => folio.state === 'inuse' && isSplit(this.thpLeaf(folio))).length;
+  }
+
+  /** In-use THP folios still mapped by a PMD leaf (AnonHugePages). */
+  private thpMappedHuge(): number {
+    return this.thpPool.nr - this.thpPool.free - this.thpSplit();
   }
 
   /** The policy of the hugepages in `file`'s page cache (the unnamed file of a shared anonymous mapping included). */
@@ -319,10 +395,14 @@ export class RefHost implements SimHost {
     else page.owner = { kind: 'leaked' };
   }
 
-  /** A private hugepage unmapped by its owner. A poisoned one was already dissolved. */
+  /**
+   * A private hugepage or THP folio unmapped by its owner: healthy -> top of its free list,
+   * poisoned -> dissolved (a poisoned private hugepage already was, at its memory failure; a
+   * poisoned THP folio leaves THP memory now).
+   */
   freePrivate(page: Hugepage): void {
     if (page.state !== 'inuse') return;
-    const pool = this.pools[page.size];
+    const pool = this.poolOf(page);
     if (page.poisoned.size === 0) pool.release(page);
     else pool.dissolve(page);
   }
@@ -380,11 +460,12 @@ export class RefHost implements SimHost {
     const pfn = page.pfn(raw);
     if (!this.recovery) return this.panic(pfn);
 
-    const pool = this.pools[page.size];
+    const pool = this.poolOf(page);
     if (page.state === 'free') {
+      // A free hugepage is dissolved; a free THP folio leaves THP memory for the buddy allocator.
       pool.dissolve(page);
       this.poison(page, raw, real);
-      this.log.push(logLine.recoveryAction(pfn, 'free huge page', 'Recovered'));
+      this.log.push(logLine.recoveryAction(pfn, page.thp ? 'free buddy page' : 'free huge page', 'Recovered'));
       return this.count('recovered');
     }
     if (page.state === 'dissolved') {
@@ -398,25 +479,15 @@ export class RefHost implements SimHost {
       return this.count('recovered');
     }
 
+    if (page.thp) return this.thpMemoryFailure(page, raw, consumer, real);
     const policy = this.policyOf(page);
     const lsb = policy === 'DEFAULT' ? page.shift : 12;
     const victims = this.victimsOf(page, raw);
-    const signalled: RefProcess[] = [];
-    const signal = (proc: RefProcess, code: number, vaddr: number) => {
-      proc.deliver(sigbus(code, vaddr, lsb));
-      this.log.push(logLine.sendingSigbus(pfn, proc.comm, proc.pid));
-      signalled.push(proc);
-    };
-    const signalConsumer = () => {
-      const v = victims.find((x) => x.proc === consumer);
-      if (v) signal(v.proc, BUS_MCEERR_AR, v.vaddr);
-    };
 
     if (page.poisoned.has(raw)) {
       if (real) page.corrupted.add(raw);
       this.log.push(logLine.alreadyPoisoned(pfn));
-      signalConsumer();
-      return this.killUnhandled(signalled);
+      return this.killUnhandled(this.sendSignals(victims, consumer, pfn, lsb, false));
     }
 
     const wasPoisoned = page.poisoned.size > 0;
@@ -425,15 +496,13 @@ export class RefHost implements SimHost {
     if (policy === 'KEEP' && this.keepVersion === 'v3' && real && wasPoisoned) {
       this.count('ignored');
       this.log.push(logLine.recoveryAction(pfn, 'huge page', 'Ignored'));
-      if (consumer) {
-        consumer.deliver(sigbus(SI_KERNEL, 0, 0));
-        this.log.push(logLine.notRecovered());
-        signalled.push(consumer);
-      }
-      return this.killUnhandled(signalled);
+      if (!consumer) return;
+      consumer.deliver(sigbus(SI_KERNEL, 0, 0));
+      this.log.push(logLine.notRecovered());
+      return this.killUnhandled([consumer]);
     }
     if (policy === 'DEFAULT' && wasPoisoned) {
-      signalConsumer();
+      const signalled = this.sendSignals(victims, consumer, pfn, lsb, false);
       this.count('failed');
       this.log.push(logLine.recoveryAction(pfn, 'huge page', 'Failed'));
       return this.killUnhandled(signalled);
@@ -443,14 +512,68 @@ export class RefHost implements SimHost {
     // splits every present leaf down to the raw page's PTE and unmaps that PTE only.
     if (policy === 'DEFAULT') for (const proc of this.alive()) proc.poisonLeaves(page);
     else if (policy === 'HGM') for (const proc of this.alive()) proc.splitLeaves(page, raw);
-    for (const v of victims) {
-      if (v.proc === consumer) signal(v.proc, BUS_MCEERR_AR, v.vaddr);
-      else if (this.isEarlyKill(v.proc)) signal(v.proc, BUS_MCEERR_AO, v.vaddr);
-    }
+    const signalled = this.sendSignals(victims, consumer, pfn, lsb, true);
     if (policy === 'DEFAULT' && page.owner?.kind === 'private') pool.dissolve(page);
     this.count('recovered');
     this.log.push(logLine.recoveryAction(pfn, 'huge page', 'Recovered'));
     this.killUnhandled(signalled);
+  }
+
+  /**
+   * memory_failure() for raw page `raw` of an in-use THP folio (docs: "THP"): the folio's
+   * PMD leaf is split to 4 KiB and the raw page's PTE poisoned, unless the split attempt
+   * fails (then the PMD leaf stays, marked by the folio's poisoned raw pages).
+   */
+  private thpMemoryFailure(folio: Hugepage, raw: number, consumer: RefProcess | null, real: boolean): void {
+    const pfn = folio.pfn(raw);
+    const leaf = this.thpLeaf(folio);
+    if (leaf?.kind !== 'present') throw new Error('reference model: an in-use THP folio without its PMD leaf');
+    const split = leaf.split !== null;
+    const victims = this.victimsOf(folio, raw);
+
+    if (folio.poisoned.has(raw)) {
+      if (real) folio.corrupted.add(raw);
+      this.log.push(logLine.alreadyPoisoned(pfn));
+      return this.killUnhandled(this.sendSignals(victims, consumer, pfn, split ? 12 : folio.shift, false));
+    }
+
+    const total = this.stats.total; // before this event
+    this.poison(folio, raw, real);
+    if (!split && splitFails(this.thpSplitFailure, this.seed, total, pfn)) {
+      const signalled = this.sendSignals(victims, consumer, pfn, folio.shift, true);
+      this.count('failed');
+      this.log.push(logLine.recoveryAction(pfn, 'unsplit thp', 'Failed'));
+      return this.killUnhandled(signalled);
+    }
+    // Split now (every poisoned raw page, earlier failed attempts included), or already split.
+    if (split) splitToRaw(leaf, raw);
+    else splitPmd(leaf, folio.poisoned);
+    const signalled = this.sendSignals(victims, consumer, pfn, 12, true);
+    this.count('recovered');
+    this.log.push(logLine.recoveryAction(pfn, 'dirty LRU page', 'Recovered'));
+    this.killUnhandled(signalled);
+  }
+
+  /**
+   * SIGBUS to the victims of a memory failure on raw page `pfn`, in pid order: AR to the
+   * consumer; with `ao`, AO to every other early-kill victim. Returns the signalled processes.
+   */
+  private sendSignals(
+    victims: { proc: RefProcess; vaddr: number }[],
+    consumer: RefProcess | null,
+    pfn: number,
+    lsb: number,
+    ao: boolean,
+  ): RefProcess[] {
+    const signalled: RefProcess[] = [];
+    for (const v of victims) {
+      const code = v.proc === consumer ? BUS_MCEERR_AR : ao && this.isEarlyKill(v.proc) ? BUS_MCEERR_AO : 0;
+      if (code === 0) continue;
+      v.proc.deliver(sigbus(code, v.vaddr, lsb));
+      this.log.push(logLine.sendingSigbus(pfn, v.proc.comm, v.proc.pid));
+      signalled.push(v.proc);
+    }
+    return signalled;
   }
 
   private killUnhandled(signalled: RefProcess[]): void {
@@ -559,9 +682,14 @@ export class RefProcess implements SimProcess {
     let file: HugetlbFile | null = null;
     let hsize: HugepageSize;
     const anonymous = (low & MAP_ANONYMOUS) !== 0;
-    if (anonymous) {
+    // MAP_PRIVATE|MAP_ANONYMOUS without MAP_HUGETLB: anonymous THP, laid out in 2 MiB units.
+    const thp = anonymous && !(low & MAP_HUGETLB);
+    if (thp) {
+      // As for a file mapping, the MAP_HUGE size field means nothing without MAP_HUGETLB.
+      if (shared) throw sysError(EOPNOTSUPP, 'mmap', 'shared anonymous memory without MAP_HUGETLB (shmem THP) is not modelled');
+      hsize = '2M';
+    } else if (anonymous) {
       // As in Linux, the fd of an anonymous mapping is ignored.
-      if (!(low & MAP_HUGETLB)) throw sysError(EOPNOTSUPP, 'mmap', 'anonymous mappings must be MAP_HUGETLB');
       const shift = sizeField(f);
       const size = shift === 0 ? '2M' : sizeOfShift(shift);
       if (!size) throw sysError(EINVAL, 'mmap', `no ${shift}-bit hugepage size`);
@@ -577,11 +705,11 @@ export class RefProcess implements SimProcess {
 
     const placed = this.place(hint, span, H, (low & MAP_FIXED) !== 0);
 
-    // hugetlb_reserve_pages: reserve what the mapping may fault in, or fail now.
+    // hugetlb_reserve_pages: reserve what the mapping may fault in, or fail now. THP reserves nothing.
     const pool = this.host.pools[hsize];
     const count = span / H;
     const first = off / H;
-    const needed = shared && file ? count - file.populatedIn(first, first + count).length - file.reservedIn(first, first + count).length : count;
+    const needed = thp ? 0 : shared && file ? count - file.populatedIn(first, first + count).length - file.reservedIn(first, first + count).length : count;
     if (needed > pool.available) throw sysError(ENOMEM, 'mmap', 'not enough hugepages to reserve');
 
     // Validated: apply.
@@ -597,6 +725,7 @@ export class RefProcess implements SimProcess {
       prot: p,
       shared,
       file,
+      thp,
       pgoff: anonymous ? 0 : off,
       privatePages: new Map(),
       privateReserved: new Set(),
@@ -610,7 +739,7 @@ export class RefProcess implements SimProcess {
         }
       }
       if (p & PROT_WRITE) backing.size = Math.max(backing.size, vma.pgoff + span);
-    } else {
+    } else if (!thp) {
       for (let slot = vma.start; slot < vma.end; slot += H) vma.privateReserved.add(slot);
       pool.resv += count;
     }
@@ -879,6 +1008,11 @@ export class RefProcess implements SimProcess {
     }
   }
 
+  /** The memory a fault-in of `vma` allocates from: its hugepage pool, or THP memory. */
+  private memoryOf(vma: Vma): Pool {
+    return vma.thp ? this.host.thpPool : this.host.pools[vma.hsize];
+  }
+
   /** The file index that slot `slot` of a shared VMA maps. */
   private indexOf(vma: Vma, slot: number): number {
     return (slot - vma.start + vma.pgoff) / HUGE_BYTES[vma.hsize];
@@ -889,7 +1023,7 @@ export class RefProcess implements SimProcess {
    * earlier step of the same madvise call will have made by then.
    */
   private faultPlan(vma: Vma, slot: number, pending = { reserved: 0, unreserved: 0 }): FaultPlan {
-    const pool = this.host.pools[vma.hsize];
+    const pool = this.memoryOf(vma);
     const shift = HUGE_SHIFT[vma.hsize];
     let reserved: boolean;
     if (vma.shared) {
@@ -905,6 +1039,7 @@ export class RefProcess implements SimProcess {
     } else {
       // A private mapping of a file still ends at EOF (as in Linux's hugetlb_no_page).
       if (vma.file && this.indexOf(vma, slot) >= vma.file.indexLimit) return { kind: 'sigbus', code: BUS_ADRERR, lsb: 0 };
+      // A THP mapping holds no reservation: it takes a free folio or raises SIGBUS (no 4 KiB fallback).
       reserved = vma.privateReserved.has(slot);
     }
     // A reservation guarantees a page unless a UE dissolved the free page backing it.
@@ -921,7 +1056,7 @@ export class RefProcess implements SimProcess {
     if (plan.kind === 'cached') {
       page = plan.page;
     } else {
-      const pool = this.host.pools[vma.hsize];
+      const pool = this.memoryOf(vma);
       if (plan.reserved) pool.resv--;
       if (vma.shared) {
         const file = vma.file!;
@@ -1012,9 +1147,12 @@ export class RefProcess implements SimProcess {
    */
   private planHwpoison(start: number, end: number): { pos: number; vma: Vma }[] {
     const steps: { pos: number; vma: Vma }[] = [];
-    const pending: Record<HugepageSize, { reserved: number; unreserved: number }> = {
-      '2M': { reserved: 0, unreserved: 0 },
-      '1G': { reserved: 0, unreserved: 0 },
+    // Per pool (a hugepage size, or THP memory).
+    const pending = new Map<Pool, { reserved: number; unreserved: number }>();
+    const pendingIn = (pool: Pool) => {
+      let counts = pending.get(pool);
+      if (!counts) pending.set(pool, (counts = { reserved: 0, unreserved: 0 }));
+      return counts;
     };
     const faulted = new Map<string, Hugepage | null>(); // key -> page (null: newly allocated)
     const unmapped = new Set<string>(); // keys an earlier step poisons under DEFAULT
@@ -1035,16 +1173,17 @@ export class RefProcess implements SimProcess {
       } else if (faulted.has(key)) {
         page = faulted.get(key)!;
       } else {
-        const plan = this.faultPlan(vma, slot, pending[vma.hsize]);
+        const counts = pendingIn(this.memoryOf(vma));
+        const plan = this.faultPlan(vma, slot, counts);
         if (plan.kind === 'sigbus') throw sysError(EFAULT, 'madvise', 'the page cannot be faulted in');
-        if (plan.kind === 'allocate') pending[vma.hsize][plan.reserved ? 'reserved' : 'unreserved']++;
+        if (plan.kind === 'allocate') counts[plan.reserved ? 'reserved' : 'unreserved']++;
         page = plan.kind === 'cached' ? plan.page : null;
         faulted.set(key, page);
       }
       if (page?.poisoned.has(raw) || poisoned.has(`${key}/${raw}`)) throw sysError(EHWPOISON, 'madvise', 'the page is already poisoned');
       poisoned.add(`${key}/${raw}`);
-      // KEEP and HGM leave the hugepage mapped; DEFAULT (and every private hugepage) does not.
-      const stays = vma.shared && this.host.filePolicy(vma.file!) !== 'DEFAULT';
+      // KEEP, HGM and THP leave the hugepage mapped; DEFAULT (and every private hugepage) does not.
+      const stays = vma.thp || (vma.shared && this.host.filePolicy(vma.file!) !== 'DEFAULT');
       if (!stays) unmapped.add(key);
       steps.push({ pos, vma });
       pos += H;

@@ -1,7 +1,8 @@
 // A process's page table, modelled only as far as the API can observe it: per hugepage-sized
 // slot, the leaf entry (NONE = no entry, PRESENT or HWPOISON) and, for HGM
 // (docs/semantics.md, "HGM"), which parts of a present leaf are split into lower tables and
-// which 4 KiB PTEs are HWPOISON entries.
+// which 4 KiB PTEs are HWPOISON entries. A split THP folio (docs/semantics.md, "THP") has the
+// same shape as a split 2 MiB HGM leaf: one PTE table.
 import type { HugepageSize, PageTableLeaf } from '../../src/types.js';
 import { PAGE_SIZE } from './layout.js';
 import type { Hugepage } from './pool.js';
@@ -45,6 +46,19 @@ export function splitToRaw(leaf: PresentLeaf, raw: number): void {
     leaf.split.set(region, ptes);
   }
   ptes.add(raw);
+}
+
+/**
+ * THP: the PMD leaf of a folio becomes a PTE table of 512 PTEs, and the PTEs of the raw
+ * pages `raws` become HWPOISON entries.
+ */
+export function splitPmd(leaf: PresentLeaf, raws: Iterable<number>): void {
+  leaf.split = new Map([[0, new Set(raws)]]);
+}
+
+/** Whether `leaf` was split into lower tables (by HGM, or a THP split). */
+export function isSplit(leaf: Leaf | undefined): boolean {
+  return leaf?.kind === 'present' && leaf.split !== null;
 }
 
 /** Whether the PTE of raw page `raw` under `leaf` is a HWPOISON entry. */

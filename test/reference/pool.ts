@@ -1,5 +1,7 @@
 // HugeTLB pools: every hugepage (folio) of one size, the free list, and the reservation
 // counter. Hugepages never move: frame i of a pool always has the same physical address.
+// The THP memory (docs/semantics.md, "THP") is a pool of 2 MiB folios too, marked `thp`: it
+// has no reservations and HugePages_* never count it.
 import type { HugepageSize, PoolCounters } from '../../src/types.js';
 import { HUGE_BYTES, HUGE_SHIFT, PAGE_SIZE } from './layout.js';
 import type { HugetlbFile } from './file.js';
@@ -8,6 +10,8 @@ import type { RefProcess } from './model.js';
 /**
  * free: on the pool's free list. inuse: allocated (page cache, private, or leaked).
  * dissolved: gone from the pool; its healthy raw pages belong to the buddy allocator.
+ * A THP folio is in use while mapped by its owner; it is "dissolved" when it leaves THP
+ * memory (a UE while free, or freed with a poisoned raw page).
  */
 export type HugepageState = 'free' | 'inuse' | 'dissolved';
 
@@ -28,6 +32,8 @@ export class Hugepage {
   constructor(
     readonly size: HugepageSize,
     readonly phys: number,
+    /** A THP folio of ordinary memory, not a HugeTLB hugepage. */
+    readonly thp = false,
   ) {}
 
   get bytes(): number {
@@ -54,8 +60,10 @@ export class Pool {
     readonly size: HugepageSize,
     readonly base: number,
     count: number,
+    /** The THP memory: 2 MiB folios of ordinary memory, never reserved. */
+    readonly thp = false,
   ) {
-    for (let i = 0; i < count; i++) this.pages.push(new Hugepage(size, base + i * HUGE_BYTES[size]));
+    for (let i = 0; i < count; i++) this.pages.push(new Hugepage(size, base + i * HUGE_BYTES[size], thp));
     // Lowest address on top at boot.
     for (let i = count - 1; i >= 0; i--) this.freeStack.push(this.pages[i]!);
   }
