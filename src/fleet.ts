@@ -66,12 +66,28 @@ export interface HostSpec {
   seed?: number;
 }
 
+/**
+ * The host with its VMs' memory as anonymous THP over the physical memory of its HugeTLB
+ * pools (the 1 GiB pool first, as booted), every region a THP region.
+ */
+export function withThpBacking(spec: HostSpec): HostSpec {
+  const thpPages = (spec.hugepages['1G'] ?? 0) * 512 + (spec.hugepages['2M'] ?? 0) + (spec.thpPages ?? 0);
+  return {
+    ...spec, hugepages: {}, thpPages,
+    vms: spec.vms.map((vm) => ({ ...vm, policy: 'thp', regions: vm.regions?.map((r) => ({ ...r, policy: 'thp' })) })),
+  };
+}
+
 /** A VM as the replay sees it: its kernel process and where its (first) mapping lies. */
 export interface VmHandle {
   host: number;
   proc: number;
   base: number;
   size: number;
+  /**
+   * The VM's declared hugepage size. A THP-backed VM keeps it, so poisoning and workloads
+   * pick the same guest offsets (and physical pages) under every policy.
+   */
   hugepageShift: number;
 }
 
@@ -174,8 +190,7 @@ export class FleetShard {
       const p = k.proc_spawn(h, pflags);
       const regions = vm.regions ?? [{ address: vm.address, length: vm.memory ?? 0, hugepage: vm.hugepage ?? '2M', policy: vm.policy ?? 'default' }];
       const mapped = regions.map((r) => this.mapRegion(index, p, r, vm.prefault !== false));
-      const first = regions[0]!;
-      this.vms.push({ host: h, proc: p, base: mapped[0]!.base, size: mapped[0]!.size, hugepageShift: first.policy === 'thp' ? SHIFT['2M'] : SHIFT[first.hugepage] });
+      this.vms.push({ host: h, proc: p, base: mapped[0]!.base, size: mapped[0]!.size, hugepageShift: SHIFT[regions[0]!.hugepage] });
     }
     this.drain();
   }

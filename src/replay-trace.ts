@@ -6,7 +6,7 @@ import { FLAG_SCRUB, FLAG_UE } from './errors/batch.js';
 import { readErrorStream } from './errors/format.js';
 import { streamRng, uniformInt } from './errors/rng.js';
 import { ErrFlag } from './kernel.js';
-import { FleetShard, REPLAY_BATCH, type HostStats, type RegionSpec, type SignalRecord } from './fleet.js';
+import { FleetShard, REPLAY_BATCH, withThpBacking, type HostSpec, type HostStats, type RegionSpec, type SignalRecord } from './fleet.js';
 import { ACCESS_WRITE, openTrace, type TraceFormat } from './traces/index.js';
 import { HUGEPAGE_BYTES, loadLayout, touchedLayout, type AddressLayout } from './traces/layout.js';
 import type { RecoverySummary } from './recovery-cost.js';
@@ -29,8 +29,13 @@ export interface TraceReplayOptions {
   /** A layout file; default: the hugepages the trace touches, grouped into regions. */
   layout?: string;
   hugepage?: HugepageSize;
-  /** Policy of the default layout; 'hgm' also makes the host split HugeTLB mappings (HGM). */
-  policy?: 'default' | 'keep' | 'hgm';
+  /**
+   * Policy of the default layout; 'hgm' also makes the host split HugeTLB mappings (HGM);
+   * 'thp' maps every region as anonymous THP instead of HugeTLB.
+   */
+  policy?: 'default' | 'keep' | 'hgm' | 'thp';
+  /** With policy 'thp': the probability that a split fails (default 0). */
+  thpSplitFailure?: number;
   /** An mfrsim error stream; its UEs for `errorsHost` are applied before the trace runs. */
   errors?: string;
   /** Which host of the stream this one is; 'auto': the first host with a UE (default 0). */
@@ -112,7 +117,8 @@ export async function replayTrace(opts: TraceReplayOptions): Promise<TraceReplay
   const regions: RegionSpec[] = layout.regions.map((r) => ({
     address: r.start + relocation, length: r.length, hugepage: r.hugepageSize, policy: r.policy, shared: r.sharing === 'shared',
   }));
-  const shard = FleetShard.create([{ hugepages: need, hgm: opts.policy === 'hgm', vms: [{ regions, handlesSigbus: !opts.killOnSigbus }] }]);
+  const spec: HostSpec = { hugepages: need, hgm: opts.policy === 'hgm', vms: [{ regions, handlesSigbus: !opts.killOnSigbus }] };
+  const shard = FleetShard.create([opts.policy === 'thp' ? { ...withThpBacking(spec), thpSplitFailure: opts.thpSplitFailure, seed: opts.seed } : spec]);
   const vm = shard.vms[0]!;
 
   const errors = opts.errors ? await applyErrorStream(shard, opts.errors, errorsHost) : { host: 0, applied: 0, corrected: 0, outsideHost: 0 };

@@ -2,7 +2,7 @@
 // and the batch size, and the batch replay agrees with single calls through the Host API.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { FleetShard, type HostSpec } from '../src/fleet.js';
+import { FleetShard, withThpBacking, type HostSpec } from '../src/fleet.js';
 import { runFleet } from '../src/fleet-pool.js';
 import { Host } from '../src/host.js';
 import type { SimHost } from '../src/types.js';
@@ -36,6 +36,27 @@ test('a fleet gives identical results on 0 (inline), 1, 2 and 4 workers', async 
     assert.equal(r.total, inline.total, `${workers} workers: totals`);
     assert.equal(r.signalLog, inline.signalLog, `${workers} workers: signal log`);
     assert.is(r.signalsDropped, inline.signalsDropped);
+  }
+});
+
+test('a THP-backed fleet: the same physical pages poisoned as under DEFAULT, split instead of lost, whatever the workers', async () => {
+  const thpHosts = hosts.map((h, i) => ({ ...withThpBacking(h), thpSplitFailure: 0.5, seed: 1000 + i }));
+  const def = await runFleet({ ...base, workers: 0 });
+  const inline = await runFleet({ ...base, hosts: thpHosts, workers: 0 });
+  // Folios fault in lowest first, as pool hugepages do, so guest offsets map to the same
+  // physical pages and the poisoning hits the same raw pages.
+  assert.equal(inline.perHost.map((h) => h.rawPagesPoisoned), def.perHost.map((h) => h.rawPagesPoisoned));
+  assert.ok(inline.total.rawPagesPoisoned > 20);
+  assert.is(inline.total.hugepagesLost, 0);
+  assert.is(inline.total.bytesLost, 4096 * inline.total.rawPagesPoisoned);
+  const mf = inline.total.memoryFailure;
+  assert.ok(mf.failed > 0 && mf.recovered > 0, 'at probability 0.5 some splits fail and some succeed');
+  // Every split folio still mapped holds one PTE table; a later UE on it splits nothing new.
+  assert.ok(inline.total.thp.split > 0 && inline.total.thp.split <= mf.recovered);
+  assert.is(inline.total.pageTablePages, inline.total.thp.split);
+  for (const workers of [1, 2]) {
+    const r = await runFleet({ ...base, hosts: thpHosts, workers, hostsPerShard: 2 });
+    assert.equal(r.perHost, inline.perHost, `${workers} workers: per-host figures`);
   }
 });
 

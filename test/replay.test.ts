@@ -66,6 +66,34 @@ test('a scrub UE in the traced memory: KEEP loses 4 KiB and faults only on the b
   assert.is(dflt.sigbusByCode.BUS_MCEERR_AR, 2 * (2 * MiB) / 64);
 });
 
+test('THP: the scrub UE splits the folio; only the bad page faults, or every load of it when the split fails', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mfrsim-replay-'));
+  const trace = await lackeyTrace(dir, 2);
+  const ue = 2 ** 32 + 2 * MiB + 5 * 4096;
+  const errors = await errorStream(dir, [ue], true);
+  const split = await replayTrace({ trace, errors, policy: 'thp' });
+  const pinned = await replayTrace({ trace, errors, policy: 'thp', thpSplitFailure: 1 });
+  for (const r of [split, pinned]) {
+    assert.is(r.rawPagesPoisoned, 1);
+    assert.is(r.bytesLost, 4096);
+    assert.is(r.hugepagesLost, 0);
+    assert.is(r.host.thp.total, 4, 'the layout\'s 4 folios, backed by THP memory');
+  }
+  // Split: the poisoned page is a HWPOISON PTE; its 64 accesses per pass fault, without a
+  // new machine check.
+  assert.is(split.host.memoryFailure.recovered, 1);
+  assert.is(split.host.thp.split, 1);
+  assert.is(split.host.pageTablePages, 1);
+  assert.is(split.sigbusByCode.BUS_MCEERR_AR, 2 * 64);
+  assert.is(split.host.repeatedConsumption, 0);
+  // Pinned: the folio stays mapped whole; each load of the corrupted page is a machine check.
+  assert.is(pinned.host.memoryFailure.failed, 1);
+  assert.is(pinned.host.thp.split, 0);
+  assert.is(pinned.sigbusByCode.BUS_MCEERR_AR, 2 * 64);
+  assert.is(pinned.host.repeatedConsumption, 2 * 64);
+  assert.ok(pinned.signalLog.every((sig) => sig.addrLsb === 21));
+});
+
 test('a process without a SIGBUS handler dies of the first fault; later accesses are counted as dead', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'mfrsim-replay-'));
   const trace = await lackeyTrace(dir, 1);

@@ -4,7 +4,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
-import type { HostStats } from '../fleet.js';
+import { withThpBacking, type HostSpec, type HostStats } from '../fleet.js';
 import { runFleet } from '../fleet-pool.js';
 import { fileProgress } from '../progress.js';
 import type { RecoverySummary } from '../recovery-cost.js';
@@ -20,7 +20,8 @@ interface ReplayOptions {
   errors?: string;
   errorsHost: number | 'auto';
   layout?: string;
-  policy: 'default' | 'keep' | 'hgm';
+  policy: 'default' | 'keep' | 'hgm' | 'thp';
+  thpSplitFailure: number;
   hugepage: HugepageSize;
   poisonFraction?: number;
   seed: number;
@@ -47,13 +48,13 @@ const region = z.object({
   address: z.number().int().nonnegative().optional(),
   length: z.number().int().positive(),
   hugepage: z.enum(['2M', '1G']),
-  policy: z.enum(['default', 'keep']),
+  policy: z.enum(['default', 'keep', 'thp']),
   shared: z.boolean().optional(),
 });
 const vm = z.object({
   memory: z.number().int().positive().optional(),
   hugepage: z.enum(['2M', '1G']).optional(),
-  policy: z.enum(['default', 'keep']).optional(),
+  policy: z.enum(['default', 'keep', 'thp']).optional(),
   regions: z.array(region).optional(),
   handlesSigbus: z.boolean().optional(),
   mceKill: z.enum(['default', 'early', 'late']).optional(),
@@ -64,6 +65,8 @@ const host = z.object({
   keepVersion: z.enum(['v3', 'v4']).optional(),
   earlyKill: z.boolean().optional(),
   hgm: z.boolean().optional(),
+  thpPages: z.number().int().nonnegative().optional(),
+  thpSplitFailure: z.number().min(0).max(1).optional(),
 });
 /** A fleet description: `hosts` copies of `host`, poisoned and driven by a workload. */
 const fleetSchema = z.object({
@@ -145,7 +148,7 @@ async function writeJson(target: string, data: unknown): Promise<void> {
 async function replayTraceCommand(o: ReplayOptions): Promise<void> {
   let progress: ReturnType<typeof fileProgress> | undefined;
   const r = await replayTrace({
-    trace: o.trace!, format: o.format, layout: o.layout, hugepage: o.hugepage, policy: o.policy,
+    trace: o.trace!, format: o.format, layout: o.layout, hugepage: o.hugepage, policy: o.policy, thpSplitFailure: o.thpSplitFailure,
     errors: o.errors, errorsHost: o.errorsHost, poisonFraction: o.poisonFraction, seed: o.seed,
     killOnSigbus: o.killOnSigbus,
     translation: o.tlb ? { nestedLevels: o.nested } : undefined,
@@ -166,7 +169,7 @@ async function replayTraceCommand(o: ReplayOptions): Promise<void> {
   };
   if (o.json !== '-') {
     process.stdout.write(`${summary(`replay of ${r.trace} (${r.format})`, r.host, [
-      ['layout', `${regions.length} region(s), ${(mapped / GiB).toFixed(2)} GiB of ${regions[0]!.hugepageSize} hugepages, policy ${o.policy === 'hgm' ? 'hgm' : regions[0]!.policy}`],
+      ['layout', `${regions.length} region(s), ${(mapped / GiB).toFixed(2)} GiB of ${regions[0]!.hugepageSize} hugepages, policy ${o.policy === 'hgm' || o.policy === 'thp' ? o.policy : regions[0]!.policy}`],
       ['UEs applied', o.errors
         ? `${r.errors.applied} of stream host ${r.errors.host} (${r.errors.outsideHost} outside the pools, ${r.errors.corrected} CEs skipped)`
         : `${r.errors.applied} (--poison-fraction)`],
@@ -181,19 +184,23 @@ async function replayTraceCommand(o: ReplayOptions): Promise<void> {
 async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promise<void> {
   const fleet = await loadFleet(o.fleet!);
   // --policy on the command line overrides every VM's, to compare policies on one fleet;
-  // hgm is a host option that splits the mappings of plain HugeTLB memfds.
+  // hgm is a host option that splits the mappings of plain HugeTLB memfds; thp backs the
+  // VMs with anonymous THP over the same physical memory.
   const vmPolicy: 'keep' | 'default' = o.policy === 'keep' ? 'keep' : 'default';
-  const host = policyGiven
-    ? {
-      ...fleet.host,
-      hgm: o.policy === 'hgm',
-      vms: fleet.host.vms.map((v) => ({ ...v, policy: vmPolicy, regions: v.regions?.map((r) => ({ ...r, policy: vmPolicy })) })),
-    }
-    : fleet.host;
+  const overridden: HostSpec = {
+    ...fleet.host,
+    hgm: o.policy === 'hgm',
+    vms: fleet.host.vms.map((v) => ({ ...v, policy: vmPolicy, regions: v.regions?.map((r) => ({ ...r, policy: vmPolicy })) })),
+  };
+  const host: HostSpec = !policyGiven ? fleet.host
+    : o.policy === 'thp' ? { ...withThpBacking(fleet.host), thpSplitFailure: o.thpSplitFailure }
+      : overridden;
+  const seed = fleet.seed ?? o.seed;
   const showProgress = process.stderr.isTTY;
   const r = await runFleet({
-    hosts: Array.from({ length: fleet.hosts }, () => host),
-    seed: fleet.seed ?? o.seed,
+    // Each host draws its own THP split failures, whatever the sharding.
+    hosts: Array.from({ length: fleet.hosts }, (_, i) => ({ ...host, seed: (Math.imul(seed, 0x9e3779b1) ^ i) >>> 0 })),
+    seed,
     poison: fleet.poison,
     errors: o.errors,
     workload: fleet.workload,
@@ -228,7 +235,8 @@ export function registerReplayCommand(program: Command): void {
     .option('--errors <file>', 'mfrsim error stream (mfrsim errors gen/import): its UEs are applied first (with --fleet, stream host h hits fleet host h)')
     .option('--errors-host <n|auto>', 'which host of the error stream is this one ("auto": the first with a UE)', (v: string) => (v === 'auto' ? 'auto' : nonNegativeInt(v)), 0)
     .option('--layout <file>', 'address-space layout (JSON, docs/formats.md); default: the touched hugepages')
-    .addOption(new Option('--policy <policy>', 'recovery policy: default (hard offline), keep (MFD_MF_KEEP_UE_MAPPED) or hgm (split to 4 KiB); with --fleet it overrides every VM\'s').choices(['default', 'keep', 'hgm']).default('default'))
+    .addOption(new Option('--policy <policy>', 'recovery policy: default (hard offline), keep (MFD_MF_KEEP_UE_MAPPED), hgm (split to 4 KiB) or thp (anonymous THP, split to 4 KiB); with --fleet it overrides every VM\'s').choices(['default', 'keep', 'hgm', 'thp']).default('default'))
+    .option('--thp-split-failure <p>', 'with --policy thp: probability that splitting a poisoned THP fails (it is pinned)', fraction, 0)
     .addOption(new Option('--hugepage <size>', 'hugepage size of the default layout').choices(['2M', '1G']).default('2M'))
     .option('--poison-fraction <f>', 'share of hugepages given one poisoned raw page before the run', fraction)
     .option('--seed <s>', 'random seed', nonNegativeInt, 1)

@@ -1,7 +1,7 @@
 // The recovery policies a study compares. Each entry says how a host runs under the policy
 // (memfd flags of the VMs' guest memory, host options); the rest of the study is the same
 // for every policy, so a new policy is one more entry.
-import type { HostSpec, Policy } from '../fleet.js';
+import { withThpBacking, type HostSpec, type Policy } from '../fleet.js';
 
 /**
  * What backs the VMs' guest memory: HugeTLB pools, or anonymous THP over the same physical
@@ -21,12 +21,6 @@ interface StudyPolicy {
 
 function withVmPolicy(spec: HostSpec, policy: Policy): HostSpec {
   return { ...spec, vms: spec.vms.map((vm) => ({ ...vm, policy })) };
-}
-
-/** The HugeTLB pools become THP memory over the same physical range (1 GiB pool first). */
-function withThpMemory(spec: HostSpec): HostSpec {
-  const thpPages = (spec.hugepages['1G'] ?? 0) * 512 + (spec.hugepages['2M'] ?? 0);
-  return { ...spec, hugepages: {}, thpPages };
 }
 
 export const POLICIES = {
@@ -52,7 +46,7 @@ export const POLICIES = {
     label: 'THP (split to 4 KiB)',
     backing: 'thp',
     summary: 'guest memory is anonymous 2 MiB THP; the folio is split and only the poisoned 4 KiB page unmapped, unless the split fails',
-    host: (spec) => withThpMemory(withVmPolicy(spec, 'thp')),
+    host: (spec) => withThpBacking(spec),
   },
 } satisfies Record<string, StudyPolicy>;
 
