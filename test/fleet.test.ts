@@ -84,7 +84,7 @@ test('an error stream hits fleet host h with its host h UEs, whatever the worker
   b.push(1, 4, 2 ** 32 + 2 * GiB + 3 * 4096, FLAG_UE | FLAG_SCRUB, 255, 0, 1);
   b.push(2, 4, 2 ** 32 + 2 * GiB + 512 * 2 ** 21 + 4096, FLAG_UE | FLAG_SCRUB, 255, 0, 2);
   b.push(3, 2, 2 ** 32, 0, 255, 0, 3); // a CE: skipped
-  await w.write(b);
+  await w.write(b.view());
   await w.close();
   const run = (workers: number) => runFleet({ hosts, seed: 1, errors: path, workers, workload: { pattern: 'random', accessesPerHost: 1000 } });
   const inline = await run(0);

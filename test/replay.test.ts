@@ -31,7 +31,7 @@ async function errorStream(dir: string, phys: number[], scrub: boolean): Promise
   const w = await ErrorStreamWriter.create(path, { flags: 0, hostCount: 1, seed: 0, physBase: 2 ** 32, spanSeconds: 0 });
   const b = new ErrorBatchBuilder();
   phys.forEach((pa, i) => b.push(i, 0, pa, FLAG_UE | (scrub ? FLAG_SCRUB : 0), 255, 0, i));
-  await w.write(b);
+  await w.write(b.view());
   await w.close();
   return path;
 }
