@@ -168,6 +168,8 @@ test('THP splits poisoned folios (one PTE table each) unless the split fails, an
     if (folio >= 0 && folio < folios) poisoned.add(`${ues.host[i]}:${folio}`);
   }
   assert.is(t.thp.total, scenario.fleet.hosts * folios - poisoned.size);
+  assert.is(report.policies.find((p) => p.policy === 'thp')!.thpFoliosRetired, poisoned.size);
+  assert.is(report.policies.find((p) => p.policy === 'keep')!.thpFoliosRetired, null);
   assert.is(t.thp.free, t.thp.total);
   assert.is(t.thp.split, 0);
 });

@@ -83,17 +83,18 @@ function latencyDistribution(r: StudyReport): Chart {
   };
 }
 
-const FATES = ['offlined whole', 'leaked after release', 'dissolved'];
+const FATES = ['offlined whole', 'leaked after release', 'dissolved', 'THP folio out of THP memory'];
 
 function hugepageFates(r: StudyReport): Chart {
   const values = r.policies.flatMap((p) => [
     { policy: p.label, fate: FATES[0], hugepages: p.hugepagesOfflined },
     { policy: p.label, fate: FATES[1], hugepages: p.hugepagesLeaked ?? 0 },
     { policy: p.label, fate: FATES[2], hugepages: p.hugepagesDissolved },
+    { policy: p.label, fate: FATES[3], hugepages: p.thpFoliosRetired ?? 0 },
   ]);
   return {
     title: 'What became of the poisoned hugepages',
-    caption: 'Hugepages taken offline whole while the VMs ran, left leaked in the pool after every VM was released, and dissolved (their healthy 4 KiB pages returned to the buddy allocator).',
+    caption: 'Hugepages taken offline whole while the VMs ran, left leaked in the pool after every VM was released, and dissolved (their healthy 4 KiB pages returned to the buddy allocator); under THP, 2 MiB folios that left THP memory (their healthy 4 KiB pages returned to the buddy allocator).',
     spec: {
       width: WIDTH, height: HEIGHT,
       data: { values },
@@ -103,7 +104,7 @@ function hugepageFates(r: StudyReport): Chart {
         xOffset: { field: 'fate', type: 'nominal', sort: FATES },
         y: { field: 'hugepages', type: 'quantitative', title: 'hugepages' },
         // Not the policy colours: here colour tells fates apart.
-        color: { field: 'fate', type: 'nominal', title: 'fate', sort: FATES, scale: { domain: FATES, range: ['#7f7f7f', '#bcbd22', '#17becf'] } },
+        color: { field: 'fate', type: 'nominal', title: 'fate', sort: FATES, scale: { domain: FATES, range: ['#7f7f7f', '#bcbd22', '#17becf', '#9467bd'] } },
       },
     },
   };

@@ -44,6 +44,7 @@ const METRICS: Metric[] = [
   { key: 'hugepages_dissolved', label: 'hugepages dissolved', value: (r) => r.hugepagesDissolved, format: count },
   { key: 'vmemmap_pages_restored', label: '  vmemmap pages restored', value: (r) => r.vmemmapPagesRestored, format: count },
   { key: 'buddy_pages_returned', label: '  4 KiB pages back to buddy', value: (r) => r.buddyPagesReturned, format: count },
+  { key: 'thp_folios_retired', label: 'THP folios out of THP memory', value: (r) => r.thpFoliosRetired, format: count },
   { key: 'sigbus', label: 'SIGBUS delivered', value: (r) => r.sigbus.total, format: count },
   { key: 'sigbus_mceerr_ar', label: '  BUS_MCEERR_AR', value: (r) => r.sigbus.BUS_MCEERR_AR, format: count },
   { key: 'sigbus_mceerr_ao', label: '  BUS_MCEERR_AO', value: (r) => r.sigbus.BUS_MCEERR_AO, format: count },

@@ -5,6 +5,7 @@ import { sumStats, type HostStats } from '../fleet.js';
 import { DEFAULT_TLB, throughputLoss, translationFigures } from '../translation.js';
 import { POLICIES, type Backing, type PolicyName } from './policies.js';
 import type { RunOutcome, StudyRuns } from './run.js';
+import { studyHost } from './host-spec.js';
 import type { Scenario } from './scenario.js';
 import type { StepSeries } from './shard.js';
 import type { StreamSummary } from './error-stream.js';
@@ -20,6 +21,8 @@ export interface PolicyRow {
   /** Hugepages out of the pool and never freed, after every VM's release (null without a release). */
   hugepagesLeaked: number | null;
   hugepagesDissolved: number;
+  /** THP folios that left THP memory with a poisoned page (null for HugeTLB-backed policies). */
+  thpFoliosRetired: number | null;
   vmemmapPagesRestored: number;
   buddyPagesReturned: number;
   sigbus: HostStats['sigbusByCode'] & { total: number };
@@ -80,13 +83,15 @@ export function buildReport(r: StudyRuns): StudyReport {
       const f = translationFigures(b.total.translation, cyclesPerAccess);
       return { backing: b.backing, walksPerKiloAccess: f.walksPerKiloAccess, walkCyclesPerAccess: f.walkCyclesPerAccess, walkShare: f.walkShare, accesses: f.accesses };
     }),
-    policies: r.policies.map((run) => policyRow(run, baselineOf(run.name as PolicyName), r.scenario.releaseAtEnd, cyclesPerAccess)),
+    policies: r.policies.map((run) => policyRow(run, baselineOf(run.name as PolicyName), r.scenario, cyclesPerAccess)),
   };
 }
 
-function policyRow(run: RunOutcome, baseline: RunOutcome, released: boolean, cyclesPerAccess: number): PolicyRow {
+function policyRow(run: RunOutcome, baseline: RunOutcome, scenario: Scenario, cyclesPerAccess: number): PolicyRow {
   const policy = run.name as PolicyName;
   const t = run.total;
+  const released = scenario.releaseAtEnd;
+  const thpAtBoot = (POLICIES[policy].host(studyHost(scenario).host).thpPages ?? 0) * scenario.fleet.hosts;
   const f = translationFigures(t.translation, cyclesPerAccess);
   const pools = (s: HostStats) => s.pools['1G'].nr - s.pools['1G'].free + s.pools['2M'].nr - s.pools['2M'].free;
   return {
@@ -98,6 +103,7 @@ function policyRow(run: RunOutcome, baseline: RunOutcome, released: boolean, cyc
     hugepagesOfflined: t.hugepagesLost,
     hugepagesLeaked: released ? pools(t) : null,
     hugepagesDissolved: t.dissolves,
+    thpFoliosRetired: POLICIES[policy].backing === 'thp' ? thpAtBoot - t.thp.total : null,
     vmemmapPagesRestored: t.vmemmapPagesRestored,
     buddyPagesReturned: t.buddyPagesReturned,
     sigbus: { total: t.sigbus, ...t.sigbusByCode },
