@@ -1,12 +1,10 @@
 // HugeTLB memory management: fault-in, the page cache's life cycle (truncate, punch hole,
 // release), unmapping and process exit. Names follow mm/hugetlb.c and fs/hugetlbfs.
 
+import { F_ANON, F_FILE, F_HWPOISON, F_LEAKED, PAGE_SHIFT, PTE_ADDR_MASK, SLOT_EMPTY, SLOT_RESERVED } from './constants';
 import {
-  F_ANON, F_FILE, F_HWPOISON, F_LEAKED, PAGE_SHIFT, PTE_ADDR_MASK, SLOT_EMPTY, SLOT_RESERVED,
-} from './constants';
-import {
-  addFileFds, addFileVmas, cacheCap, fileFds, fileHost, fileIndices, fileKeep, fileShift,
-  fileLive, fileVmas, file_free, slotGet, slotSet,
+  addFileFds, addFileVmas, cacheCap, fileFds, fileHost, fileIndices, fileShift, fileLive, fileVmas,
+  file_free, slotGet, slotSet,
 } from './files';
 import { POLICY_DEFAULT, POLICY_HGM, file_policy } from './policy';
 import { realloc } from './arena';
@@ -18,15 +16,15 @@ import {
 } from './pagetable';
 import { BIT_POISONED, firstRawSet, poisonedCount } from './poison';
 import {
-  H_FAULT_INS, H_PT_PAGES, addBuddyPages, addCounter, addHostStat, addPoolResv, shiftOf, dequeue_hugetlb_folio, dissolveFolio, enqueue_hugetlb_folio,
-  firstProc, folioWord, framePhys, physToFrame, foundSc, poolAvailable, rawPerFolio,
-  scOfShift, setFolioOwner, setFolioWord,
+  H_FAULT_INS, H_PT_PAGES, addBuddyPages, addCounter, addHostStat, addPoolResv, shiftOf,
+  dequeue_hugetlb_folio, dissolveFolio, enqueue_hugetlb_folio, firstProc, folioWord, framePhys,
+  physToFrame, foundSc, poolAvailable, rawPerFolio, scOfShift, setFolioOwner, setFolioWord,
 } from './pool';
 import {
-  V_END, V_FILE, V_FLAGS, V_PGOFF, V_SHIFT, V_START, VM_SHARED, VM_THP, VM_WRITE, fdLimit, fd_clear,
-  i_mmap_begin, i_mmap_next, i_mmap_proc, vma_end_index, vma_first_index, vma_index_address,
-  fdget, first_vma_above, insert_vma, markDead, procHost, procPgd,
-  remove_vma, vmaAt, vmaCount,
+  V_END, V_FILE, V_FLAGS, V_PGOFF, V_SHIFT, V_START, VM_SHARED, VM_THP, VM_WRITE, fdLimit,
+  fd_clear, i_mmap_begin, i_mmap_next, i_mmap_proc, vma_end_index, vma_first_index,
+  vma_index_address, fdget, first_vma_above, insert_vma, markDead, procHost, procPgd, remove_vma,
+  vmaAt, vmaCount,
 } from './procs';
 
 export const NO_FILE: u32 = 0xffff_ffff;

@@ -24,6 +24,7 @@ function hostAccesses(h: u32): f64 {
   return n;
 }
 import * as sys from './syscalls';
+import { sys_madvise } from './madvise';
 
 export {
   outbox_ptr, outbox_count, outbox_clear, outbox_set_limit, outbox_dropped_signals, outbox_dropped_log,
@@ -171,7 +172,7 @@ export function access(p: u32, addr: f64, len: f64, write: bool): i32 {
 }
 export function madvise(p: u32, addr: f64, len: f64, advice: u32): i32 {
   const g = guard(p);
-  return g != 0 ? g : sys.sys_madvise(p, <u64>addr, <u64>len, advice);
+  return g != 0 ? g : sys_madvise(p, <u64>addr, <u64>len, advice);
 }
 export function pread(p: u32, fd: i32, len: f64, offset: f64): f64 {
   const g = guard(p);

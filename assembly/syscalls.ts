@@ -2,36 +2,33 @@
 // anything, so a call that fails leaves no trace. Errors are returned as -errno.
 
 import {
-  BUS_ADRERR, BUS_MCEERR_AR, EBADF, EEXIST, EFAULT, EHWPOISON, EINVAL, EIO, ENOMEM, ENOSPC, ESRCH,
-  EOPNOTSUPP, EPERM, F_HWPOISON, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, HPAGE_1G_SHIFT,
-  HPAGE_2M_SHIFT, LOG_INJECT, LOG_MCE_USER, MADV_HWPOISON, MADV_SOFT_OFFLINE, MAP_ANONYMOUS,
-  MAP_FIXED, MAP_HUGETLB, MAP_HUGE_SHIFT, MAP_PRIVATE, MAP_SHARED, MFD_EXEC, MFD_HUGETLB,
-  MFD_HUGE_SHIFT, MFD_MF_KEEP_UE_MAPPED, MFD_NOEXEC_SEAL, PAGE_SHIFT, PAGE_SIZE, PROT_READ,
-  PROT_WRITE, SC_1G, SC_2M, SC_THP, SLOT_EMPTY, SLOT_RESERVED, _PAGE_SIM_POISONED,
+  BUS_ADRERR, BUS_MCEERR_AR, EBADF, EEXIST, EFAULT, EINVAL, EIO, ENOMEM, ENOSPC, ESRCH, EOPNOTSUPP,
+  F_HWPOISON, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, HPAGE_1G_SHIFT, HPAGE_2M_SHIFT,
+  LOG_MCE_USER, MAP_ANONYMOUS, MAP_FIXED, MAP_HUGETLB, MAP_HUGE_SHIFT, MAP_PRIVATE, MAP_SHARED,
+  MFD_EXEC, MFD_HUGETLB, MFD_HUGE_SHIFT, MFD_MF_KEEP_UE_MAPPED, MFD_NOEXEC_SEAL, PAGE_SHIFT,
+  PAGE_SIZE, PROT_READ, PROT_WRITE, SLOT_EMPTY, SLOT_RESERVED, _PAGE_SIM_POISONED,
 } from './constants';
 import {
-  addFileFds, addFileVmas, cacheCap, fileHost, fileIndices, fileKeep, fileShift, fileSize, file_create,
-  setFileSize, slotGet, slotSet,
+  addFileFds, addFileVmas, cacheCap, fileHost, fileShift, fileSize, file_create, setFileSize,
+  slotGet, slotSet,
 } from './files';
 import {
   NO_FILE, VM_FAULT_HWPOISON_LARGE, VM_FAULT_OK, do_exit, do_munmap, fput,
   hugetlb_add_to_page_cache, hugetlb_vmdelete_list, remove_inode_hugepages,
 } from './hugetlb';
 import { handle_mm_fault } from './fault';
-import { alloc, free, realloc } from './arena';
 import { memory_failure } from './mfr';
 import { outbox_push } from './outbox';
 import { huge_pte_offset, is_hwpoison_entry, leafShift, pte_phys, pte_present, walk_leaf } from './pagetable';
-import { POLICY_DEFAULT, file_policy } from './policy';
-import { BIT_CORRUPTED, BIT_POISONED, firstRawSet, rawTest } from './poison';
+import { BIT_CORRUPTED, BIT_POISONED, firstRawSet } from './poison';
 import {
-  HF_PANICKED, HF_POLICY_CAPABLE, addPoolResv, folioWord, framePhys, hostFlags, physToFrame, foundSc,
+  HF_PANICKED, HF_POLICY_CAPABLE, addPoolResv, folioWord, hostFlags, physToFrame, foundSc,
   poolAvailable, poolFree, scOfShift,
 } from './pool';
 import {
-  PF_CAP_SYS_ADMIN, V_END, V_FILE, V_FLAGS, V_PGOFF, V_SHIFT, V_START, VM_READ, VM_SHARED,
-  VM_THP, VM_WRITE, fd_clear, fd_install, fdget, find_vma, insert_vma, mmapBase, procAlive, procFlags, procHost,
-  procPgd, procPid, range_mapped, setMmapBase, vmaAt,
+  V_END, V_FLAGS, V_SHIFT, V_START, VM_READ, VM_SHARED, VM_THP, VM_WRITE, fd_clear, fd_install,
+  fdget, find_vma, insert_vma, mmapBase, procAlive, procHost, procPgd, range_mapped, setMmapBase,
+  vmaAt,
 } from './procs';
 import { reap_killed, send_sigbus } from './signal';
 
@@ -392,173 +389,3 @@ export function sys_translate(p: u32, va: u64): f64 {
   if (!pte_present(e)) return -1;
   return <f64>(pte_phys(e) + (va & hugeMask(leafShift)));
 }
-
-// What one MADV_HWPOISON step reaches, set by madvise_probe. Under KEEP a step poisons a
-// raw page, so two steps on one raw page collide; under DEFAULT the first step takes the
-// whole hugepage offline, so two steps on one hugepage collide.
-let probedKey: u64 = 0;
-/** Marks a key that names a DEFAULT hugepage rather than a raw page. */
-const FOLIO_KEY: u64 = <u64>1 << 62;
-/** Marks a key for a page not yet faulted in: (file or process, index, raw) in place of a pfn. */
-const UNFAULTED_KEY: u64 = <u64>1 << 63;
-
-function unfaultedKey(owner: u64, idx: u64, raw: u32): u64 {
-  return UNFAULTED_KEY | (owner << 42) | (idx << 18) | <u64>raw;
-}
-
-/** The key of a step: a pfn-based name for a raw page (KEEP) or its hugepage (DEFAULT). */
-function stepKey(keep: bool, base: u64, raw: u32): u64 {
-  return keep ? base + <u64>raw : FOLIO_KEY | base;
-}
-
-// Pool pages a MADV_HWPOISON call will fault in, per frame class: without and with a reservation.
-const needUnreserved: usize = memory.data(24, 8);
-const needReserved: usize = memory.data(24, 8);
-
-function countNeed(counter: usize, sc: u32): void {
-  const at = counter + (<usize>sc << 3);
-  store<u64>(at, load<u64>(at) + 1);
-}
-
-/** Whether the pool of class sc can give what the probed steps need. */
-function poolCanGive(h: u32, sc: u32): bool {
-  const unreserved = load<u64>(needUnreserved + (<usize>sc << 3));
-  const reserved = load<u64>(needReserved + (<usize>sc << 3));
-  return unreserved <= <u64>poolAvailable(h, sc) && unreserved + reserved <= <u64>poolFree(h, sc);
-}
-
-/**
- * Checks one MADV_HWPOISON step at va: 0 when it can be injected (counting the pool page a
- * fault-in would take), or -errno. Sets probedKey.
- */
-function madvise_probe(p: u32, vi: u32, va: u64): i32 {
-  const h = procHost(p);
-  const v = vmaAt(p, vi);
-  const hs = load<u32>(v + V_SHIFT);
-  const sc = scOfShift(hs);
-  const base = va & ~hugeMask(hs);
-  const raw = <u32>((va - base) >> PAGE_SHIFT);
-  const f = load<u32>(v + V_FILE);
-  const shared = (load<u32>(v + V_FLAGS) & VM_SHARED) != 0;
-  const thp = (load<u32>(v + V_FLAGS) & VM_THP) != 0;
-  // KEEP, HGM and THP poison raw pages; DEFAULT takes the whole hugepage.
-  const keep = thp || (shared && file_policy(f) != POLICY_DEFAULT);
-  const hugeSlot = huge_pte_offset(procPgd(p), va, hs, false);
-  const slot = hugeSlot != 0 ? walk_leaf(hugeSlot, va, hs) : 0;
-  const e = slot != 0 ? load<u64>(slot) : 0;
-  if (is_hwpoison_entry(e)) return leafShift == PAGE_SHIFT ? -EHWPOISON : -EFAULT;
-  if (pte_present(e)) {
-    // The leaf may map only part of the folio (HGM): name the raw page by its own pfn.
-    const rawPfn = (pte_phys(e) + (va & hugeMask(leafShift))) >> PAGE_SHIFT;
-    probedKey = keep ? rawPfn : FOLIO_KEY | (pte_phys(e) >> PAGE_SHIFT);
-    const local = <u32>physToFrame(h, pte_phys(e));
-    return rawTest(h, foundSc, local, raw, BIT_POISONED) ? -EHWPOISON : 0;
-  }
-  const idx = (base - load<u64>(v + V_START) + load<u64>(v + V_PGOFF)) >> hs;
-  if (f != NO_FILE && idx >= fileIndices(f)) return -EFAULT;
-  if (thp) {
-    // The first touch takes a folio of THP memory.
-    probedKey = unfaultedKey(<u64>p, base >> hs, raw);
-    countNeed(needUnreserved, SC_THP);
-    return 0;
-  }
-  if (!shared) {
-    // The first touch makes the process's own copy, from the VMA's reservation.
-    probedKey = FOLIO_KEY | unfaultedKey(<u64>p, base >> hs, 0);
-    countNeed(needReserved, sc);
-    return 0;
-  }
-  const s = slotGet(f, idx);
-  if (s == SLOT_EMPTY || s == SLOT_RESERVED) {
-    probedKey = keep ? unfaultedKey(<u64>f, idx, raw) : FOLIO_KEY | unfaultedKey(<u64>f, idx, 0);
-    countNeed(s == SLOT_EMPTY ? needUnreserved : needReserved, sc);
-    return 0;
-  }
-  probedKey = stepKey(keep, framePhys(h, sc, s - 1) >> PAGE_SHIFT, raw);
-  if ((folioWord(h, sc, s - 1) & F_HWPOISON) == 0) return 0;
-  if (!keep) return -EFAULT;
-  return rawTest(h, sc, s - 1, raw, BIT_POISONED) ? -EHWPOISON : 0;
-}
-
-/** The first key in step order that repeats an earlier one, or 0. */
-function first_duplicate_key(keys: usize, n: u32): u64 {
-  if (n < 2) return 0;
-  let cap: u32 = 8;
-  while (cap < n * 2) cap <<= 1;
-  const table = alloc(<usize>cap << 3);
-  let dup: u64 = 0;
-  for (let i: u32 = 0; i < n && dup == 0; i++) {
-    const k = load<u64>(keys + (<usize>i << 3));
-    let j = <u32>((k * 0x9e3779b97f4a7c15) >> 40) & (cap - 1);
-    while (true) {
-      const at = load<u64>(table + (<usize>j << 3));
-      if (at == 0) {
-        store<u64>(table + (<usize>j << 3), k);
-        break;
-      }
-      if (at == k) {
-        dup = k;
-        break;
-      }
-      j = (j + 1) & (cap - 1);
-    }
-  }
-  free(table, <usize>cap << 3);
-  return dup;
-}
-
-export function sys_madvise(p: u32, addr: u64, length: u64, advice: u32): i32 {
-  if (advice == MADV_SOFT_OFFLINE) return -EOPNOTSUPP;
-  if (advice != MADV_HWPOISON) return -EINVAL;
-  if ((procFlags(p) & PF_CAP_SYS_ADMIN) == 0) return -EPERM;
-  if (length == 0 || (addr & (PAGE_SIZE - 1)) != 0) return -EINVAL;
-  const h = procHost(p);
-  const end = addr + ((length + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
-  // First every step is checked (get_user_pages would fail there), then each is injected.
-  memory.fill(needUnreserved, 0, 24);
-  memory.fill(needReserved, 0, 24);
-  let steps: u32 = 0;
-  let keysCap: u32 = 16;
-  let keys = alloc(<usize>keysCap << 3);
-  let err: i32 = 0;
-  for (let va = addr; va < end && err == 0; ) {
-    const vi = find_vma(p, va);
-    if (vi < 0) {
-      err = -EFAULT;
-      break;
-    }
-    const hs = load<u32>(vmaAt(p, <u32>vi) + V_SHIFT);
-    const r = madvise_probe(p, <u32>vi, va);
-    if (r < 0) err = r;
-    if (steps == keysCap) {
-      keys = realloc(keys, <usize>keysCap << 3, <usize>keysCap << 4);
-      keysCap <<= 1;
-    }
-    store<u64>(keys + (<usize>steps << 3), probedKey);
-    steps++;
-    va += <u64>1 << hs;
-  }
-  if (err == 0) {
-    const dup = first_duplicate_key(keys, steps);
-    if (dup != 0) err = (dup & FOLIO_KEY) != 0 ? -EFAULT : -EHWPOISON;
-  }
-  free(keys, <usize>keysCap << 3);
-  if (err != 0) return err;
-  if (!poolCanGive(h, SC_2M) || !poolCanGive(h, SC_1G) || !poolCanGive(h, SC_THP)) return -EFAULT;
-  for (let va = addr; va < end; ) {
-    const vi = find_vma(p, va);
-    if (vi < 0 || !procAlive(p)) break;
-    const hs = load<u32>(vmaAt(p, <u32>vi) + V_SHIFT);
-    const slot = huge_pte_offset(procPgd(p), va, hs, true);
-    if (load<u64>(slot) == 0 && handle_mm_fault(p, <u32>vi, va, slot) != VM_FAULT_OK) break;
-    const e = load<u64>(walk_leaf(slot, va, hs));
-    if (!pte_present(e)) break;
-    const phys = pte_phys(e) + ((va & hugeMask(leafShift)) & ~(PAGE_SIZE - 1));
-    outbox_push(LOG_INJECT, h, procPid(p), 0, phys >> PAGE_SHIFT, va);
-    memory_failure(h, phys, <i32>p, false);
-    if ((hostFlags(h) & HF_PANICKED) != 0) return -EIO;
-    va += <u64>1 << hs;
-  }
-  return 0;
-}
-

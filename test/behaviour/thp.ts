@@ -581,6 +581,24 @@ export function defineThp(suite: uvu.Test, createHost: CreateHost): void {
     expectCleanFailure(host, [p], () => p.madvise(map, PAGE, MADV_HWPOISON), 'EFAULT', 'madvise');
   });
 
+  suite('THP MADV_HWPOISON: the first failing step decides the error (a fault-in nothing can give before a poisoned page)', async () => {
+    const host = await createHost({ thpPages: 1 });
+    const p = host.spawn({ ...VMM, name: 'thp-vm' });
+    const map = p.mmap(0, 2 * MB2, RW, THP, -1, 0);
+    // The upper region takes the only folio; its raw page 0 is poisoned (and split off).
+    assert.equal(p.write(map + BIG_MB2, 1), { ok: true });
+    assert.is(p.madvise(map + BIG_MB2, PAGE, MADV_HWPOISON), 0);
+    // Step 1 needs a fault-in THP memory cannot give: EFAULT, though step 2 is EHWPOISON.
+    expectCleanFailure(host, [p], () => p.madvise(map, MB2 + PAGE, MADV_HWPOISON), 'EFAULT', 'madvise');
+    // The other way round (the poisoned page is step 1): EHWPOISON.
+    const host2 = await createHost({ thpPages: 1 });
+    const q = host2.spawn({ ...VMM, name: 'thp-vm' });
+    const low = q.mmap(0, 2 * MB2, RW, THP, -1, 0);
+    assert.equal(q.write(low, 1), { ok: true });
+    assert.is(q.madvise(low, PAGE, MADV_HWPOISON), 0);
+    expectCleanFailure(host2, [q], () => q.madvise(low, MB2 + PAGE, MADV_HWPOISON), 'EHWPOISON', 'madvise');
+  });
+
   // ---- free folios ---------------------------------------------------------------------------------
   suite('THP: a UE on a free folio takes it out of THP memory ("free buddy page: Recovered"); later UEs in it are buddy pages', async () => {
     const host = await createHost({ thpPages: 3 });

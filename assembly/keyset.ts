@@ -1,0 +1,61 @@
+// A set of 128-bit keys (two u64 words, the first never 0) for the length of one system
+// call: open addressing with linear probing, doubled when half full, emptied by reset.
+
+import { alloc, free } from './arena';
+
+const ENTRY: usize = 16;
+let table: usize = 0;
+let cap: u32 = 0;
+let used: u32 = 0;
+
+function slotOf(a: u64, b: u64): u32 {
+  return <u32>(((a * 0x9e3779b97f4a7c15) ^ (b * 0xc2b2ae3d27d4eb4f)) >> 40);
+}
+
+/** Empties the set. */
+export function keyset_reset(): void {
+  if (cap == 0) {
+    cap = 64;
+    table = alloc(<usize>cap * ENTRY);
+  }
+  memory.fill(table, 0, <usize>cap * ENTRY);
+  used = 0;
+}
+
+export function keyset_has(a: u64, b: u64): bool {
+  const mask = cap - 1;
+  let i = slotOf(a, b) & mask;
+  let k = load<u64>(table + <usize>i * ENTRY);
+  while (k != 0) {
+    if (k == a && load<u64>(table + <usize>i * ENTRY, 8) == b) return true;
+    i = (i + 1) & mask;
+    k = load<u64>(table + <usize>i * ENTRY);
+  }
+  return false;
+}
+
+/** Adds (a, b); a must not be 0. */
+export function keyset_add(a: u64, b: u64): void {
+  if ((used + 1) * 2 > cap) grow();
+  const mask = cap - 1;
+  let i = slotOf(a, b) & mask;
+  while (load<u64>(table + <usize>i * ENTRY) != 0) i = (i + 1) & mask;
+  store<u64>(table + <usize>i * ENTRY, a);
+  store<u64>(table + <usize>i * ENTRY, b, 8);
+  used++;
+}
+
+function grow(): void {
+  const old = table;
+  const oldCap = cap;
+  cap <<= 1;
+  table = alloc(<usize>cap * ENTRY);
+  memory.fill(table, 0, <usize>cap * ENTRY);
+  used = 0;
+  for (let i: u32 = 0; i < oldCap; i++) {
+    const at = old + <usize>i * ENTRY;
+    const a = load<u64>(at);
+    if (a != 0) keyset_add(a, load<u64>(at, 8));
+  }
+  free(old, <usize>oldCap * ENTRY);
+}
