@@ -1,6 +1,6 @@
 // Differential testing of two SimHost implementations: random operation sequences run on
-// both, and every result, error, signal, counter, free list, kernel log line and the count of
-// page-table pages must agree.
+// both, and every result, error, signal, counter (THP memory's too), free list, kernel log
+// line and the count of page-table pages must agree.
 // A library: test files call runDifferential() with the two host factories.
 import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
@@ -130,6 +130,7 @@ function observe(host: SimHost, procs: readonly ProcPair[], side: Side) {
     meminfo: host.meminfo(),
     kernelLog: host.kernelLog(),
     pageTablePages: host.pageTablePages(),
+    thp: host.thp(),
     processes: procs.map((pair) => {
       const p = pair[side];
       return { pid: p.pid, alive: p.alive, signals: [...p.signals] };
@@ -215,7 +216,8 @@ function resolve(op: Op, procs: ProcPair[], hosts: Record<Side, SimHost>, opts: 
     case 'mmap': {
       const flags = mmapFlagsOf(op);
       const file = fdAt(op.f);
-      const unit: HugepageSize = op.anon ? (op.huge1G ? '1G' : '2M') : file.unit;
+      // A THP mapping is laid out in 2 MiB units whatever its size field says.
+      const unit: HugepageSize = op.anon ? (op.huge1G && !op.thp ? '1G' : '2M') : file.unit;
       const fd = op.anon ? -1 : file.fd;
       const length = op.pages * UNIT[unit] - op.shave;
       const offset = op.offPages * UNIT[unit] + op.offExtra;
@@ -285,7 +287,8 @@ function resolve(op: Op, procs: ProcPair[], hosts: Record<Side, SimHost>, opts: 
 
 /**
  * The physical address an injectUE op aims at: the page under a process's mapping (asked of
- * the first host with translate, which changes nothing), any pool page, or just outside.
+ * the first host with translate, which changes nothing), any pool page or THP folio (free or
+ * in use), or just outside.
  * `owner` is the index of the process whose mapping was used (the candidate consumer), or -1.
  */
 function physicalAddress(
@@ -316,7 +319,11 @@ function physicalAddress(
 function poolAddress(op: Extract<Op, { op: 'injectUE' }>, opts: HostOptions, offset: number): number {
   const n1G = opts.hugepages?.['1G'] ?? 0;
   const n2M = opts.hugepages?.['2M'] ?? 0;
-  const end = PHYS_BASE + n1G * UNIT['1G'] + n2M * UNIT['2M'];
+  const nThp = opts.thpPages ?? 0;
+  // THP folio k lies at PHYS_BASE + n1G * 1 GiB + n2M * 2 MiB + k * 2 MiB (docs: "THP").
+  const thpBase = PHYS_BASE + n1G * UNIT['1G'] + n2M * UNIT['2M'];
+  const end = thpBase + nThp * UNIT['2M'];
+  if (op.where === 'thp' && nThp > 0) return thpBase + (op.frame % nThp) * UNIT['2M'] + (offset % UNIT['2M']);
   if (op.where !== 'outside') {
     if (op.size === '1G' && n1G > 0) return PHYS_BASE + (op.frame % n1G) * UNIT['1G'] + offset;
     if (n2M > 0) return PHYS_BASE + n1G * UNIT['1G'] + (op.frame % n2M) * UNIT['2M'] + (offset % UNIT['2M']);

@@ -130,6 +130,14 @@ self('catches an error code that differs', async () => {
   );
 });
 
+self('catches THP counters that miss a split', async () => {
+  await expectMismatch(broken({ host: (h, k) => (k === 'thp' ? () => ({ ...h.thp(), split: 0 }) : undefined) }), 500, 'thp.split');
+});
+
+self('catches THP split failures drawn without the seed', async () => {
+  await expectMismatch((opts) => Promise.resolve(RefHost.create({ ...opts, seed: 0 })), 500, 'hosts differ ');
+});
+
 self('compareScenario reports the first differing op of a fixed scenario', async () => {
   const scenario: Scenario = {
     host: { hugepages: { '2M': 2 } },

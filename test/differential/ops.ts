@@ -2,8 +2,9 @@
 // Operations are plain data with small indices ("the most recent fd of process 1"); they
 // are resolved against what the first host returned, so both hosts get identical
 // arguments. Besides single random operations, scenarios contain short purposeful
-// sequences (create, size, map and touch a memfd; share it with another process) so that
-// hugepages are in use, mapped by several processes, and hit by errors.
+// sequences (create, size, map and touch a memfd; share it with another process; map and
+// touch anonymous THP and poison its folios) so that hugepages and THP folios are in use,
+// mapped by several processes, and hit by errors.
 import fc from 'fast-check';
 import {
   FALLOC_FL_KEEP_SIZE,
@@ -46,6 +47,8 @@ export type Op =
       p: number;
       f: number;
       anon: boolean;
+      /** With anon: no MAP_HUGETLB (MAP_PRIVATE: an anonymous THP mapping, laid out in 2 MiB units). */
+      thp?: boolean;
       huge1G: boolean;
       type: number;
       prot: number;
@@ -77,8 +80,11 @@ export type Op =
   | { op: 'exit'; p: number }
   | {
       op: 'injectUE';
-      /** mapped: the page under a mapping (found with translate on the first host); pool: any pool page. */
-      where: 'mapped' | 'pool' | 'outside';
+      /**
+       * mapped: the page under a mapping (found with translate on the first host); pool: any
+       * pool page; thp: any THP folio (by the physical layout; a pool page without THP memory).
+       */
+      where: 'mapped' | 'pool' | 'thp' | 'outside';
       p: number;
       m: number;
       hugeIdx: number;
@@ -126,6 +132,10 @@ const hostOptions: fc.Arbitrary<HostOptions> = fc.record({
   earlyKill: fc.boolean(),
   memoryFailureRecovery: fc.oneof(w(29, constant(true)), w(1, constant(false))),
   hgm: fc.oneof(w(2, constant(false)), w(1, constant(true))),
+  thpPages: fc.oneof(w(1, constant(0)), w(2, fc.integer({ min: 1, max: 6 }))),
+  thpSplitFailure: fc.oneof(w(3, fc.constantFrom(0, 0.5, 1)), w(1, constant(0.25))),
+  // The split-failure draw mixes in all 32 bits of the seed.
+  seed: fc.oneof(w(1, constant(0)), w(3, fc.integer({ min: 0, max: 0xffff_ffff }))),
 });
 
 const spawnOp: fc.Arbitrary<Op> = fc.record({
@@ -150,6 +160,7 @@ const mmapOp = fc.record({
   p: proc,
   f: pickFd,
   anon: fc.oneof(w(5, constant(false)), w(1, constant(true))),
+  thp: fc.oneof(w(2, constant(false)), w(1, constant(true))),
   huge1G: fc.oneof(w(3, constant(false)), w(1, constant(true))),
   type: fc.oneof(w(12, constant(MAP_SHARED)), w(5, constant(MAP_PRIVATE)), w(1, fc.constantFrom(0, MAP_SHARED | MAP_PRIVATE))),
   prot: fc.oneof(w(16, constant(PROT_READ | PROT_WRITE)), w(3, fc.constantFrom(PROT_READ, PROT_WRITE, 0)), w(1, constant(4))),
@@ -175,7 +186,12 @@ const accessOp = fc.record({
 
 const injectOp = fc.record({
   op: constant('injectUE' as const),
-  where: fc.oneof(w(8, constant('mapped' as const)), w(4, constant('pool' as const)), w(1, constant('outside' as const))),
+  where: fc.oneof(
+    w(8, constant('mapped' as const)),
+    w(4, constant('pool' as const)),
+    w(2, constant('thp' as const)),
+    w(1, constant('outside' as const)),
+  ),
   p: proc,
   m: pick,
   hugeIdx,
@@ -294,9 +310,73 @@ const poisonProbeSequence: fc.Arbitrary<Op[]> = fc
     return [inject, probe(at), probe(Math.max(0, at + neighbour)), { op: access, p, m, hugeIdx, off: at, len: 1 }];
   });
 
+/**
+ * A process maps anonymous THP memory (MAP_PRIVATE|MAP_ANONYMOUS; sometimes at a fixed
+ * address, sometimes over another mapping, rarely MAP_SHARED), touches some or all of it and
+ * asks where it landed (the THP free list's order). Then 0-2 UEs or MADV_HWPOISONs into one
+ * folio (two: another split attempt after a failed one, or a raw page poisoned twice), each
+ * followed by an access to its raw page and a look at the leaf, then a read of a healthy raw
+ * page of the folio, and sometimes the mapping's end (munmap of one folio or all, or exit).
+ */
+const thpSequence: fc.Arbitrary<Op[]> = fc
+  .record({
+    map: mmapOp,
+    type: fc.oneof(w(19, constant(MAP_PRIVATE)), w(1, constant(MAP_SHARED))),
+    huge1G: fc.oneof(w(19, constant(false)), w(1, constant(true))),
+    place: fc.oneof(
+      w(4, constant('any' as const)),
+      w(2, constant('fixed' as const)),
+      w(1, fc.constantFrom<'hint' | 'fixed-taken'>('hint', 'fixed-taken')),
+    ),
+    pages: fc.integer({ min: 1, max: 3 }),
+    touch: fc.constantFrom<'read' | 'write'>('write', 'write', 'read'),
+    touched: fc.oneof(w(3, constant(-1)), w(2, fc.integer({ min: 0, max: 2 }))),
+    hits: fc.array(
+      fc.oneof(w(3, injectOp.map((op) => ({ ...op, where: 'mapped' as const }))), w(1, madviseOp.map((op) => ({ ...op, misalign: false })))),
+      { maxLength: 2 },
+    ),
+    hugeIdx,
+    healthy: fc.constantFrom(3, 100, 510),
+    access: fc.constantFrom<'read' | 'write'>('read', 'write'),
+    end: fc.oneof(w(3, constant('none' as const)), w(1, fc.constantFrom<'munmap-folio' | 'munmap' | 'exit'>('munmap-folio', 'munmap', 'exit'))),
+  })
+  .map(({ map, type, huge1G, place, pages, touch, touched: touchedAny, hits, hugeIdx: hugeIdxAny, healthy, access, end }) => {
+    const { p } = map;
+    const at = (raw: number) => raw * PAGE;
+    const hugeIdx = hugeIdxAny % pages;
+    const touched = touchedAny < 0 ? -1 : touchedAny % pages;
+    // -1: every folio; k: only the first byte of folio k.
+    const touchOp: Op =
+      touched < 0 ? { op: touch, p, m: 0, hugeIdx: 0, off: 0, len: pages * 2 * MiB } : { op: touch, p, m: 0, hugeIdx: touched, off: 0x40, len: 1 };
+    const ops: Op[] = [
+      { ...map, anon: true, thp: true, huge1G, type, place, pages, offPages: 0, offExtra: 0 },
+      touchOp,
+      { op: 'translate', p, m: 0, off: 0 },
+    ];
+    for (const hit of hits) {
+      const raw = hit.raw % 512;
+      ops.push(
+        { ...hit, p, m: 0, hugeIdx, raw },
+        { op: access, p, m: 0, hugeIdx, off: at(raw), len: 1 },
+        { op: 'pageTableLeaf', p, m: 0, where: 'mapped', hugeIdx, region: 0, off: at(raw) },
+      );
+    }
+    if (hits.length > 0) ops.push({ op: 'read', p, m: 0, hugeIdx, off: at(healthy), len: PAGE });
+    if (end === 'munmap-folio') ops.push({ op: 'munmap', p, m: 0, offPages: hugeIdx, pages: 1, extra: 0 });
+    if (end === 'munmap') ops.push({ op: 'munmap', p, m: 0, offPages: 0, pages, extra: 0 });
+    if (end === 'exit') ops.push({ op: 'exit', p });
+    return ops;
+  });
+
 /** Host options, 1-3 spawns, then random operations and sequences (at most about `maxOps`). */
 export function scenarioArbitrary(maxOps = 40): fc.Arbitrary<Scenario> {
-  const chunk = fc.oneof(w(8, singleOp.map((op) => [op])), w(3, guestSequence), w(2, shareSequence), w(2, poisonProbeSequence));
+  const chunk = fc.oneof(
+    w(8, singleOp.map((op) => [op])),
+    w(3, guestSequence),
+    w(2, shareSequence),
+    w(2, poisonProbeSequence),
+    w(3, thpSequence),
+  );
   return fc.record({
     host: hostOptions,
     ops: fc
@@ -315,7 +395,8 @@ export function memfdFlagsOf(op: Extract<Op, { op: 'memfdCreate' }>): number {
 /** The mmap flags an op asks for. */
 export function mmapFlagsOf(op: Extract<Op, { op: 'mmap' }>): number {
   let flags = op.type;
-  if (op.anon) flags |= MAP_ANONYMOUS | MAP_HUGETLB;
+  if (op.anon) flags |= op.thp ? MAP_ANONYMOUS : MAP_ANONYMOUS | MAP_HUGETLB;
+  // Also for THP, where it is allowed but means nothing (the unit stays 2 MiB).
   if (op.anon && op.huge1G) flags |= MAP_HUGE_1GB;
   if (op.place === 'fixed' || op.place === 'fixed-taken') flags |= MAP_FIXED;
   return flags;
