@@ -7,49 +7,49 @@ import {
   PHYS_BASE, SC_1G, SC_2M, SC_THP,
 } from './constants';
 
-// Host record layout. Per-class arrays are indexed by size class (SC_2M, SC_1G, SC_THP).
-const HOST_SIZE: usize = 320;
-const H_SEED: usize = 0; // u32: seeds the host's random choices (THP split failures)
-const H_THP_SPLIT: usize = 4; // u32: in-use THP folios whose mapping was split to 4 KiB
-const H_THP_SPLIT_FAILURE: usize = 8; // f64: probability that a THP split fails
-export const H_MF_TOTAL: usize = 56;
-export const H_MF_IGNORED: usize = 60;
-export const H_MF_FAILED: usize = 64;
-export const H_MF_DELAYED: usize = 68;
-export const H_MF_RECOVERED: usize = 72;
-const H_HW_CORRUPTED: usize = 76; // raw pages ever poisoned
-const H_FLAGS: usize = 80;
-const H_FIRST_PROC: usize = 84;
-const H_LAST_PROC: usize = 88;
-const H_NEXT_PID: usize = 92;
-const H_BUDDY_PAGES: usize = 96; // f64: healthy raw pages returned by dissolves
+// Host record layout. Per-class arrays are indexed by frame class (SC_2M, SC_1G, SC_THP).
+const HOST_SIZE: usize = 264;
+const H_N: usize = 0; // u32[3] frames per class
+const H_FRAME_BASE: usize = 12; // u32[3] first global frame
+const H_NR: usize = 24; // u32[3] HugePages_Total; for THP, folios still usable
+const H_FREE: usize = 36; // u32[3]
+const H_RESV: usize = 48; // u32[3] (never used for THP)
+const H_FREE_HEAD: usize = 60; // i32[3] top of the free stack (local frame), -1 when empty
+export const H_MF_TOTAL: usize = 72;
+export const H_MF_IGNORED: usize = 76;
+export const H_MF_FAILED: usize = 80;
+export const H_MF_DELAYED: usize = 84;
+export const H_MF_RECOVERED: usize = 88;
+const H_HW_CORRUPTED: usize = 92; // raw pages ever poisoned
+const H_FLAGS: usize = 96;
+const H_FIRST_PROC: usize = 100;
+const H_LAST_PROC: usize = 104;
+const H_NEXT_PID: usize = 108;
+const H_BUDDY_PAGES: usize = 112; // f64: healthy raw pages returned by dissolves
 // What the host's workloads saw (replay and single calls alike).
-export const H_BYTES_LOST: usize = 104; // f64: memory made unusable by recovery
-export const H_ACCESS_SIGNALLED: usize = 120; // f64: replayed accesses stopped by a signal
-export const H_FAULT_INS: usize = 128; // f64: hugepages faulted in
-export const H_SIG_ADRERR: usize = 136; // u32 SIGBUS counts by si_code
-export const H_SIG_AR: usize = 140;
-export const H_SIG_AO: usize = 144;
-export const H_SIG_KERNEL: usize = 148;
-export const H_KILLED: usize = 152; // u32 processes killed by SIGBUS
-export const H_HUGEPAGES_LOST: usize = 156; // u32 hugepages taken offline whole
-export const H_DEAD_EVENTS: usize = 160; // f64: replayed accesses by exited processes
-export const H_BAD_EVENTS: usize = 168; // f64: replayed accesses outside any mapping
-export const H_PT_PAGES: usize = 176; // u32: page-table pages allocated by splits, not yet freed
+export const H_BYTES_LOST: usize = 120; // f64: memory made unusable by recovery
+const H_SEED: usize = 128; // u32: seeds the host's random choices (THP split failures)
+const H_THP_SPLIT: usize = 132; // u32: in-use THP folios whose mapping was split to 4 KiB
+export const H_ACCESS_SIGNALLED: usize = 136; // f64: replayed accesses stopped by a signal
+export const H_FAULT_INS: usize = 144; // f64: hugepages faulted in
+export const H_SIG_ADRERR: usize = 152; // u32 SIGBUS counts by si_code
+export const H_SIG_AR: usize = 156;
+export const H_SIG_AO: usize = 160;
+export const H_SIG_KERNEL: usize = 164;
+export const H_KILLED: usize = 168; // u32 processes killed by SIGBUS
+export const H_HUGEPAGES_LOST: usize = 172; // u32 hugepages taken offline whole
+export const H_DEAD_EVENTS: usize = 176; // f64: replayed accesses by exited processes
+export const H_BAD_EVENTS: usize = 184; // f64: replayed accesses outside any mapping
+export const H_PT_PAGES: usize = 192; // u32: page-table pages allocated by splits, not yet freed
 // The translation cost model (tlb.ts), f64 each.
-export const H_TLB_ACCESSES: usize = 184;
-export const H_TLB_L1_MISSES: usize = 192;
-export const H_TLB_WALKS: usize = 200;
-export const H_TLB_WALK_REFS: usize = 208;
-export const H_TLB_WALK_CYCLES: usize = 216;
-export const H_DISSOLVES: usize = 224; // u32[2]: hugepages dissolved per size class (vmemmap restored)
-export const H_REPEAT_MCE: usize = 232; // f64: consumptions of already-poisoned raw pages
-const H_N: usize = 240; // u32[3] frames per class
-const H_FRAME_BASE: usize = 252; // u32[3] first global frame
-const H_NR: usize = 264; // u32[3] HugePages_Total; for THP, folios still usable
-const H_FREE: usize = 276; // u32[3]
-const H_RESV: usize = 288; // u32[3] (never used for THP)
-const H_FREE_HEAD: usize = 300; // i32[3] top of the free stack (local frame), -1 when empty
+export const H_TLB_ACCESSES: usize = 200;
+export const H_TLB_L1_MISSES: usize = 208;
+export const H_TLB_WALKS: usize = 216;
+export const H_TLB_WALK_REFS: usize = 224;
+export const H_TLB_WALK_CYCLES: usize = 232;
+export const H_DISSOLVES: usize = 240; // u32[2]: hugepages dissolved per size class (vmemmap restored)
+export const H_REPEAT_MCE: usize = 248; // f64: consumptions of already-poisoned raw pages
+const H_THP_SPLIT_FAILURE: usize = 256; // f64: probability that a THP split fails
 
 export const HF_RECOVERY: u32 = 1;
 export const HF_EARLY_KILL: u32 = 2;
@@ -79,11 +79,6 @@ const frameCaps: usize = memory.data(12, 4);
 // @ts-ignore: decorator
 @inline export function shiftOf(sc: u32): u32 {
   return sc == SC_1G ? HPAGE_1G_SHIFT : HPAGE_2M_SHIFT;
-}
-/** Whether sc is a HugeTLB pool (not THP memory). */
-// @ts-ignore: decorator
-@inline export function isHugetlbClass(sc: u32): bool {
-  return sc != SC_THP;
 }
 // @ts-ignore: decorator
 @inline export function scOfShift(hs: u32): u32 {
