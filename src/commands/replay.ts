@@ -133,6 +133,8 @@ function summary(title: string, s: HostStats, extra: [string, string][]): string
     ['page-table pages (splits)', s.pageTablePages.toLocaleString('en-US')],
     ['hugepages dissolved', `${s.dissolves} (${s.vmemmapPagesRestored.toLocaleString('en-US')} vmemmap pages restored)`],
     ['repeated consumption', `${s.repeatedConsumption.toLocaleString('en-US')} loads of known-bad pages`],
+    // THP memory, where the host has any: folios still usable, and in-use ones split to 4 KiB.
+    ...(s.thp.total > 0 ? [['THP folios', `${s.thp.total.toLocaleString('en-US')} (${s.thp.split.toLocaleString('en-US')} split to 4 KiB, ${s.thp.free.toLocaleString('en-US')} free)`] as [string, string]] : []),
     ...extra,
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
@@ -164,7 +166,7 @@ async function replayTraceCommand(o: ReplayOptions): Promise<void> {
     accesses: r.accesses, ok: r.ok, sigbus: r.sigbus, sigbusByCode: r.sigbusByCode, bytesLost: r.bytesLost,
     hugepagesLost: r.hugepagesLost, rawPagesPoisoned: r.rawPagesPoisoned, processKilled: r.processKilled,
     eventsPerSecond: r.eventsPerSecond, replaySeconds: r.replaySeconds, trace: r.trace, format: r.format,
-    layout: r.layout, relocation: r.relocation, errors: r.errors, memoryFailure: r.host.memoryFailure, faultIns: r.host.faultIns,
+    layout: r.layout, relocation: r.relocation, errors: r.errors, memoryFailure: r.host.memoryFailure, faultIns: r.host.faultIns, thp: r.host.thp,
     signalLog: r.signalLog, signalsDropped: r.signalsDropped, recovery: r.recovery,
   };
   if (o.json !== '-') {
