@@ -44,6 +44,13 @@ test('the terminal table has a column per policy and a line per metric', () => {
   assert.match(text, /simulated host-years\/s/);
 });
 
+test('a figure that applies to none of the policies stays out of the table, not out of the CSV', () => {
+  const hugetlbOnly = { ...report, policies: report.policies.filter((p) => p.policy !== 'thp') };
+  assert.ok(formatTable(report).includes('THP folios out of THP memory'));
+  assert.not.ok(formatTable(hugetlbOnly).includes('THP folios out of THP memory'));
+  assert.ok(formatCsv(hugetlbOnly).split('\n')[0]!.split(',').includes('thp_folios_retired'));
+});
+
 test('the CSV has one row per policy with the raw figures', () => {
   const lines = formatCsv(report).trimEnd().split('\n');
   assert.is(lines.length, 1 + report.policies.length);

@@ -1,7 +1,7 @@
 // The self-contained HTML report: the side-by-side table and the charts as inline SVG,
 // with inline styles only: no scripts, fonts or anything else fetched, so it opens offline.
 import { renderSvg, studyCharts } from './charts.js';
-import { formatMetric, studyMetrics } from './metrics.js';
+import { formatMetric, shownMetrics } from './metrics.js';
 import { baselineText, type StudyReport } from './report.js';
 
 const STYLE = `
@@ -22,7 +22,7 @@ function esc(s: string): string {
 
 function table(r: StudyReport): string {
   const head = `<tr><th></th>${r.policies.map((p) => `<th title="${esc(p.summary)}">${esc(p.label)}</th>`).join('')}</tr>`;
-  const rows = studyMetrics(r).map((m) => {
+  const rows = shownMetrics(r).map((m) => {
     const sub = m.label.startsWith('  ');
     const cells = r.policies.map((p) => `<td class="num">${esc(formatMetric(m, p))}</td>`).join('');
     return `<tr${sub ? ' class="sub"' : ''}><td>${esc(m.label.trim())}</td>${cells}</tr>`;

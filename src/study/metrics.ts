@@ -69,9 +69,14 @@ const METRICS: Metric[] = [
   { key: 'recovery_tasks', label: 'tasks walked', value: (r) => r.recovery.work.tasks, format: count },
 ];
 
-/** The table's lines for a report. */
+/** Every figure of a report, in table order (the CSV's columns: the same for every study). */
 export function studyMetrics(report: StudyReport): Metric[] {
   return [...yearlyLoss(report), ...METRICS];
+}
+
+/** The lines of the table people read: figures that apply to none of the policies are left out. */
+export function shownMetrics(report: StudyReport): Metric[] {
+  return studyMetrics(report).filter((m) => report.policies.some((p) => m.value(p) !== null));
 }
 
 /** A metric's value for people ("-" where it does not apply). */

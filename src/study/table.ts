@@ -1,11 +1,11 @@
 // The study's summary for the terminal: what ran, then the side-by-side table.
-import { formatMetric, studyMetrics } from './metrics.js';
+import { formatMetric, shownMetrics } from './metrics.js';
 import { baselineText, type StudyReport } from './report.js';
 
 export function formatTable(r: StudyReport): string {
   const s = r.scenario;
   const head = ['', ...r.policies.map((p) => p.label)];
-  const rows = studyMetrics(r).map((m) => [m.label, ...r.policies.map((p) => formatMetric(m, p))]);
+  const rows = shownMetrics(r).map((m) => [m.label, ...r.policies.map((p) => formatMetric(m, p))]);
   const widths = head.map((_, c) => Math.max(head[c]!.length, ...rows.map((row) => row[c]!.length)));
   const line = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd();
   const st = r.stream;
