@@ -1,9 +1,11 @@
 // A set of 128-bit keys (two u64 words, the first never 0) for the length of one system
-// call: open addressing with linear probing, doubled when half full, emptied by reset.
+// call: open addressing with linear probing, doubled when half full, emptied by reset
+// (which also gives back what a large call grew, so small calls stay cheap).
 
 import { alloc, free } from './arena';
 
 const ENTRY: usize = 16;
+const MIN_CAP: u32 = 64;
 let table: usize = 0;
 let cap: u32 = 0;
 let used: u32 = 0;
@@ -14,8 +16,9 @@ function slotOf(a: u64, b: u64): u32 {
 
 /** Empties the set. */
 export function keyset_reset(): void {
-  if (cap == 0) {
-    cap = 64;
+  if (cap != MIN_CAP) {
+    if (cap != 0) free(table, <usize>cap * ENTRY);
+    cap = MIN_CAP;
     table = alloc(<usize>cap * ENTRY);
   }
   memory.fill(table, 0, <usize>cap * ENTRY);

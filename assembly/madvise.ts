@@ -4,8 +4,8 @@
 // memory_failure with the caller as consumer.
 
 import {
-  EFAULT, EHWPOISON, EINVAL, EIO, EOPNOTSUPP, EPERM, F_HWPOISON, LOG_INJECT, MADV_HWPOISON,
-  MADV_SOFT_OFFLINE, PAGE_SHIFT, PAGE_SIZE, SC_THP, SLOT_EMPTY, SLOT_RESERVED,
+  EFAULT, EHWPOISON, EINVAL, EIO, EOPNOTSUPP, EPERM, F_HWPOISON, HPAGE_2M_SHIFT, LOG_INJECT,
+  MADV_HWPOISON, MADV_SOFT_OFFLINE, PAGE_SHIFT, PAGE_SIZE, SC_THP, SLOT_EMPTY, SLOT_RESERVED,
 } from './constants';
 import { handle_mm_fault } from './fault';
 import { fileIndices, slotGet } from './files';
@@ -27,7 +27,8 @@ import {
 // What a step poisons, as a key (kind | owner, index << 20 | raw): a raw page under KEEP,
 // HGM and THP (two steps on one raw page collide: EHWPOISON), the whole hugepage under
 // DEFAULT, which takes it offline (a later step on it finds it unmapped: EFAULT). Mapped
-// pages are named by pfn; pages not yet faulted in by their file or process and index.
+// pages are named by pfn; pages not yet faulted in by their file and page-cache index, or
+// by the process and their virtual address in 2 MiB units (unique whatever the page size).
 const K_RAW_PFN: u64 = 1;
 const K_FOLIO_PFN: u64 = 2;
 const K_UNFAULTED_RAW: u64 = 3;
@@ -89,12 +90,12 @@ function madvise_probe(p: u32, vi: u32, va: u64): i32 {
   if (f != NO_FILE && idx >= fileIndices(f)) return -EFAULT;
   if (thp) {
     // The first touch takes a folio of THP memory.
-    setUnfaulted(true, false, <u64>p, base >> hs, raw, SC_THP, false);
+    setUnfaulted(true, false, <u64>p, base >> HPAGE_2M_SHIFT, raw, SC_THP, false);
     return 0;
   }
   if (!shared) {
     // The first touch makes the process's own copy, from the VMA's reservation.
-    setUnfaulted(false, false, <u64>p, base >> hs, raw, sc, true);
+    setUnfaulted(false, false, <u64>p, base >> HPAGE_2M_SHIFT, raw, sc, true);
     return 0;
   }
   const s = slotGet(f, idx);

@@ -299,6 +299,9 @@ function memory_failure_thp(h: u32, local: u32, raw: u32, pfn: u64, consumer: i3
     const owner = folioOwner(h, SC_THP, local);
     const va = <u64>folioIndex(h, SC_THP, local) << HPAGE_2M_SHIFT;
     const slot = huge_pte_offset(procPgd(owner), va, HPAGE_2M_SHIFT, false);
+    // An in-use THP folio is always mapped by its owner; the guard keeps a broken
+    // invariant from writing through a missing table.
+    if (slot == 0) unreachable();
     if (split) {
       split_to_raw_pte(h, slot, va, HPAGE_2M_SHIFT, raw);
     } else {

@@ -599,6 +599,22 @@ export function defineThp(suite: uvu.Test, createHost: CreateHost): void {
     expectCleanFailure(host2, [q], () => q.madvise(low, MB2 + PAGE, MADV_HWPOISON), 'EHWPOISON', 'madvise');
   });
 
+  suite('MADV_HWPOISON: unfaulted THP and 1 GiB pages never share a name (each fault-in counts against its own pool)', async () => {
+    // A THP region [2 MiB, 1 GiB) and a private 1 GiB mapping at 1 GiB: the THP page at 2 MiB
+    // and the 1 GiB page are both "page 1" of their own size.
+    const host = await createHost({ thpPages: 511, hugepages: { '1G': 1 } });
+    const p = host.spawn({ ...VMM, name: 'vm' });
+    const thp = p.mmap(2 * MiB, GiB - 2 * MiB, RW, THP | MAP_FIXED, -1, 0);
+    const huge = p.mmap(GiB, GiB, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_1GB | MAP_FIXED, -1, 0);
+    assert.equal([thp, huge], [big(2 * MiB), big(GiB)]);
+    // The free 1 GiB page that backs the mapping's reservation is dissolved by a UE.
+    host.injectUE(PHYS_BASE);
+    assert.equal(host.hugepages('1G'), { nr: 0, free: 0, resv: 1, surplus: 0 });
+    // 511 THP fault-ins fit; the 1 GiB one cannot: the call fails and changes nothing.
+    expectCleanFailure(host, [p], () => p.madvise(thp, 2 * GiB - 2 * MiB, MADV_HWPOISON), 'EFAULT', 'madvise');
+    assert.equal(host.thp(), thpCounters(511, 511, 0));
+  });
+
   // ---- free folios ---------------------------------------------------------------------------------
   suite('THP: a UE on a free folio takes it out of THP memory ("free buddy page: Recovered"); later UEs in it are buddy pages', async () => {
     const host = await createHost({ thpPages: 3 });
