@@ -78,6 +78,11 @@ export function withThpBacking(spec: HostSpec): HostSpec {
   };
 }
 
+/** A host's own seed (for its kernel's random choices) from a run's seed and its fleet number. */
+export function hostSeed(seed: number, fleetHost: number): number {
+  return (Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) ^ fleetHost) >>> 0;
+}
+
 /** A VM as the replay sees it: its kernel process and where its (first) mapping lies. */
 export interface VmHandle {
   host: number;

@@ -4,7 +4,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
-import { withThpBacking, type HostSpec, type HostStats } from '../fleet.js';
+import { hostSeed, withThpBacking, type HostSpec, type HostStats } from '../fleet.js';
 import { runFleet } from '../fleet-pool.js';
 import { fileProgress } from '../progress.js';
 import type { RecoverySummary } from '../recovery-cost.js';
@@ -21,7 +21,7 @@ interface ReplayOptions {
   errorsHost: number | 'auto';
   layout?: string;
   policy: 'default' | 'keep' | 'hgm' | 'thp';
-  thpSplitFailure: number;
+  thpSplitFailure?: number;
   hugepage: HugepageSize;
   poisonFraction?: number;
   seed: number;
@@ -171,7 +171,7 @@ async function replayTraceCommand(o: ReplayOptions): Promise<void> {
   };
   if (o.json !== '-') {
     process.stdout.write(`${summary(`replay of ${r.trace} (${r.format})`, r.host, [
-      ['layout', `${regions.length} region(s), ${(mapped / GiB).toFixed(2)} GiB of ${regions[0]!.hugepageSize} hugepages, policy ${o.policy === 'hgm' || o.policy === 'thp' ? o.policy : regions[0]!.policy}`],
+      ['layout', `${regions.length} region(s), ${(mapped / GiB).toFixed(2)} GiB of ${o.policy === 'thp' ? '2M THP folios' : `${regions[0]!.hugepageSize} hugepages`}, policy ${o.policy === 'hgm' || o.policy === 'thp' ? o.policy : regions[0]!.policy}`],
       ['UEs applied', o.errors
         ? `${r.errors.applied} of stream host ${r.errors.host} (${r.errors.outsideHost} outside the pools, ${r.errors.corrected} CEs skipped)`
         : `${r.errors.applied} (--poison-fraction)`],
@@ -195,13 +195,13 @@ async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promi
     vms: fleet.host.vms.map((v) => ({ ...v, policy: vmPolicy, regions: v.regions?.map((r) => ({ ...r, policy: vmPolicy })) })),
   };
   const host: HostSpec = !policyGiven ? fleet.host
-    : o.policy === 'thp' ? { ...withThpBacking(fleet.host), thpSplitFailure: o.thpSplitFailure }
+    : o.policy === 'thp' ? { ...withThpBacking(fleet.host), thpSplitFailure: o.thpSplitFailure ?? fleet.host.thpSplitFailure }
       : overridden;
   const seed = fleet.seed ?? o.seed;
   const showProgress = process.stderr.isTTY;
   const r = await runFleet({
     // Each host draws its own THP split failures, whatever the sharding.
-    hosts: Array.from({ length: fleet.hosts }, (_, i) => ({ ...host, seed: (Math.imul(seed, 0x9e3779b1) ^ i) >>> 0 })),
+    hosts: Array.from({ length: fleet.hosts }, (_, i) => ({ ...host, seed: hostSeed(seed, i) })),
     seed,
     poison: fleet.poison,
     errors: o.errors,
@@ -238,7 +238,7 @@ export function registerReplayCommand(program: Command): void {
     .option('--errors-host <n|auto>', 'which host of the error stream is this one ("auto": the first with a UE)', (v: string) => (v === 'auto' ? 'auto' : nonNegativeInt(v)), 0)
     .option('--layout <file>', 'address-space layout (JSON, docs/formats.md); default: the touched hugepages')
     .addOption(new Option('--policy <policy>', 'recovery policy: default (hard offline), keep (MFD_MF_KEEP_UE_MAPPED), hgm (split to 4 KiB) or thp (anonymous THP, split to 4 KiB); with --fleet it overrides every VM\'s').choices(['default', 'keep', 'hgm', 'thp']).default('default'))
-    .option('--thp-split-failure <p>', 'with --policy thp: probability that splitting a poisoned THP fails (it is pinned)', fraction, 0)
+    .option('--thp-split-failure <p>', 'with --policy thp: probability that splitting a poisoned THP fails (it is pinned); default 0, or the fleet file\'s', fraction)
     .addOption(new Option('--hugepage <size>', 'hugepage size of the default layout').choices(['2M', '1G']).default('2M'))
     .option('--poison-fraction <f>', 'share of hugepages given one poisoned raw page before the run', fraction)
     .option('--seed <s>', 'random seed', nonNegativeInt, 1)
@@ -249,6 +249,7 @@ export function registerReplayCommand(program: Command): void {
     .option('--json <file>', 'write the figures as JSON ("-": stdout only)')
     .action(async (o: ReplayOptions, cmd: Command) => {
       if ((o.trace === undefined) === (o.fleet === undefined)) throw new Error('replay needs exactly one of --trace or --fleet');
+      if (o.thpSplitFailure !== undefined && o.policy !== 'thp') throw new Error('--thp-split-failure applies to --policy thp only');
       await (o.trace ? replayTraceCommand(o) : replayFleetCommand(o, cmd.getOptionValueSource('policy') === 'cli'));
     });
 }

@@ -4,7 +4,7 @@
 // in a worker thread (src/study/worker.ts) or inline; per-host figures do not depend on
 // the shard, since every host has its own kernel state, TLBs and random streams.
 import { FLAG_SCRUB } from '../errors/batch.js';
-import { FleetShard, REPLAY_BATCH, type HostSpec, type HostStats } from '../fleet.js';
+import { FleetShard, REPLAY_BATCH, hostSeed, type HostSpec, type HostStats } from '../fleet.js';
 import { ErrFlag } from '../kernel.js';
 import type { RecoveryTally } from '../recovery-cost.js';
 import type { TlbConfig } from '../translation.js';
@@ -46,11 +46,6 @@ export interface StudyShardResult {
   uesHandled: number;
   /** Per host, FNV-1a over the UEs it replayed, in order: equal digests, equal streams. */
   ueDigests: number[];
-}
-
-/** A host's own seed (its kernel's random choices) from the study seed and its fleet number. */
-function hostSeed(seed: number, fleetHost: number): number {
-  return (Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) ^ fleetHost) >>> 0;
 }
 
 export function runStudyShard(task: StudyShardTask): StudyShardResult {
