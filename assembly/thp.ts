@@ -1,6 +1,8 @@
 // Anonymous transparent hugepages: the PMD-mapped 2 MiB folios of a THP VMA, faulted in
 // from the host's THP memory and given back when unmapped. Names follow mm/huge_memory.c.
-// Their memory failures are handled in mfr.ts (memory_failure_thp).
+// Their memory failures are handled in mfr.ts (memory_failure_thp). THP memory keeps its
+// free folios on a stack of its own frame class, with the pools' stack code
+// (enqueue_hugetlb_folio / dequeue_hugetlb_folio).
 
 import { F_ANON, F_HWPOISON, F_THP_SPLIT, HPAGE_2M_SHIFT, PTE_ADDR_MASK, SC_THP } from './constants';
 import { VM_FAULT_OK, VM_FAULT_SIGBUS } from './hugetlb';
