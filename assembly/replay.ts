@@ -89,6 +89,11 @@ export function replay_access(from: u32, to: u32): void {
   let pgd: usize = 0;
   let cachedRegion: u64 = NO_REGION;
   let pud: u64 = 0;
+  // The last leaf that completed an access (like a TLB entry): its page number, size and
+  // whether it allows stores. Only clean leaves (no poisoned mark) are remembered.
+  let lastPage: u64 = NO_REGION;
+  let lastShift: u64 = 0;
+  let lastWritable = false;
   for (let i = from; i < to; i++) {
     const p = load<u32>(accProc + (<usize>i << 2));
     const va = <u64>load<f64>(accVa + (<usize>i << 3));
@@ -99,8 +104,13 @@ export function replay_access(from: u32, to: u32): void {
       run = 0;
       pgd = <usize>load<u32>(procRecord(p) + P_PGD_OFF);
       cachedRegion = NO_REGION;
+      lastPage = NO_REGION;
     }
     run++;
+    if (va >> lastShift == lastPage && (lastWritable || !write)) {
+      if (tlbEnabled) tlb_access(p, va, <u32>lastShift);
+      continue;
+    }
     const region = va >> 30;
     if (region != cachedRegion) {
       const top = load<u64>(pgd + (<usize>((va >> 39) & 511) << 3));
@@ -119,12 +129,20 @@ export function replay_access(from: u32, to: u32): void {
     const need = _PAGE_PRESENT | (write ? _PAGE_RW : 0);
     const bits = e & (need | _PAGE_SIM_POISONED);
     // A kept poisoned folio: only its corrupted raw pages fault (test the bitmap here).
-    if (bits == need || (bits == (need | _PAGE_SIM_POISONED) && !raw_corrupted(procHost(p), e, va, shift))) {
+    if (bits == need) {
+      lastPage = va >> shift;
+      lastShift = shift;
+      lastWritable = (e & _PAGE_RW) != 0;
+      if (tlbEnabled) tlb_access(p, va, shift);
+      continue;
+    }
+    if (bits == (need | _PAGE_SIM_POISONED) && !raw_corrupted(procHost(p), e, va, shift)) {
       if (tlbEnabled) tlb_access(p, va, shift);
       continue;
     }
     access_slow(p, va, write);
     cachedRegion = NO_REGION;
+    lastPage = NO_REGION;
   }
   count_run(runProc, run);
 }

@@ -66,8 +66,9 @@ function fillPattern(shard: FleetShard, pattern: Pattern, poisonedPages: { vm: n
 
 /**
  * The replay fast path as a plain TypeScript loop over typed-array views of the same page
- * tables: walk, check present / writable / poisoned mark. Events that would take the slow
- * path are counted, not handled. Returns the fast-path hits (so the work is not dead code).
+ * tables: the last clean leaf remembered, else walk, check present / writable / poisoned
+ * mark. Events that would take the slow path are counted, not handled. Returns the
+ * fast-path hits (so the work is not dead code).
  */
 function typedArrayReplay(shard: FleetShard, pgdOf: Uint32Array): number {
   const k = shard.kernelExports;
@@ -76,15 +77,32 @@ function typedArrayReplay(shard: FleetShard, pgdOf: Uint32Array): number {
   const va = new Float64Array(k.memory.buffer, k.replay_access_va(), REPLAY_BATCH);
   const write = new Uint8Array(k.memory.buffer, k.replay_access_write(), REPLAY_BATCH);
   let ok = 0;
+  let lastProc = -1;
+  let lastPage = -1;
+  let lastSize = 1;
+  let lastWritable = false;
   for (let i = 0; i < REPLAY_BATCH; i++) {
     const v = va[i]!;
+    const p = proc[i]!;
+    const w = write[i]!;
+    if (p === lastProc && Math.floor(v / lastSize) === lastPage && (lastWritable || !w)) {
+      ok++;
+      continue;
+    }
     // Entries are u64; table addresses and every flag we test sit in the low word.
-    const top = mem[(pgdOf[proc[i]!]! >>> 2) + (((v / 2 ** 39) & 511) << 1)]!;
+    const top = mem[(pgdOf[p]! >>> 2) + (((v / 2 ** 39) & 511) << 1)]!;
     if ((top & 1) === 0) continue;
     const pud = mem[((top & 0xfffff000) >>> 2) + (((v / 2 ** 30) & 511) << 1)]!;
-    const e = (pud & 0x81) !== 1 ? pud : mem[((pud & 0xfffff000) >>> 2) + (((v / 2 ** 21) & 511) << 1)]!;
-    const need = write[i] ? 3 : 1;
-    if ((e & (need | 0x400)) === need) ok++;
+    const atPud = (pud & 0x81) !== 1;
+    const e = atPud ? pud : mem[((pud & 0xfffff000) >>> 2) + (((v / 2 ** 21) & 511) << 1)]!;
+    const need = w ? 3 : 1;
+    if ((e & (need | 0x400)) === need) {
+      ok++;
+      lastProc = p;
+      lastSize = atPud ? 2 ** 30 : 2 ** 21;
+      lastPage = Math.floor(v / lastSize);
+      lastWritable = (e & 2) !== 0;
+    }
   }
   return ok;
 }
