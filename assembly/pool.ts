@@ -62,12 +62,17 @@ let hosts: usize = 0;
 let hostCap: u32 = 0;
 let hostCount: u32 = 0;
 
-// Per class, global frame arrays: state word, owner (file or process; next on the free
-// list) and index (page-cache index or virtual hugepage number; prev on the free list).
-// The tables below hold, per class, the array's address, its frame count and capacity.
+// Per class, two global frame arrays of u32, 8 bytes a frame: meta (the folio state word in
+// the top 5 bits, the owner below: a file or a process, or the next frame on the free list)
+// and index (page-cache index or virtual hugepage number; the previous frame on the free
+// list). Owners fit in 27 bits: 2^27 processes or files would not fit in wasm32 memory.
+// The tables below hold, per class, the arrays' addresses, frame count and capacity.
 const CLASSES: u32 = 3;
-const frameWords: usize = memory.data(12, 4);
-const frameOwners: usize = memory.data(12, 4);
+const OWNER_BITS: u32 = 27;
+const OWNER_MASK: u32 = (1 << OWNER_BITS) - 1;
+/** The end of a free list, in the owner bits (frame numbers stay below 2^26). */
+const NO_FRAME: u32 = OWNER_MASK;
+const frameMetas: usize = memory.data(12, 4);
 const frameIndices: usize = memory.data(12, 4);
 const frameCounts: usize = memory.data(12, 4);
 const frameCaps: usize = memory.data(12, 4);
@@ -171,11 +176,13 @@ export function nextPid(h: u32): u32 {
 // @ts-ignore: decorator
 @inline function classEntry(table: usize, sc: u32): usize { return table + (<usize>sc << 2); }
 // @ts-ignore: decorator
-@inline function wordArr(sc: u32): usize { return load<usize>(classEntry(frameWords, sc)); }
-// @ts-ignore: decorator
-@inline function ownerArr(sc: u32): usize { return load<usize>(classEntry(frameOwners, sc)); }
+@inline function metaArr(sc: u32): usize { return load<usize>(classEntry(frameMetas, sc)); }
 // @ts-ignore: decorator
 @inline function indexArr(sc: u32): usize { return load<usize>(classEntry(frameIndices, sc)); }
+// @ts-ignore: decorator
+@inline function metaAt(h: u32, sc: u32, local: u32): usize {
+  return metaArr(sc) + (<usize>globalFrame(h, sc, local) << 2);
+}
 
 /** Global frame number of a host-local frame. */
 // @ts-ignore: decorator
@@ -183,21 +190,22 @@ export function nextPid(h: u32): u32 {
   return load<u32>(hostPtr(h) + H_FRAME_BASE + (<usize>sc << 2)) + local;
 }
 export function folioWord(h: u32, sc: u32, local: u32): u32 {
-  return load<u32>(wordArr(sc) + (<usize>globalFrame(h, sc, local) << 2));
+  return load<u32>(metaAt(h, sc, local)) >> OWNER_BITS;
 }
 export function setFolioWord(h: u32, sc: u32, local: u32, w: u32): void {
-  store<u32>(wordArr(sc) + (<usize>globalFrame(h, sc, local) << 2), w);
+  const at = metaAt(h, sc, local);
+  store<u32>(at, (w << OWNER_BITS) | (load<u32>(at) & OWNER_MASK));
 }
 export function folioOwner(h: u32, sc: u32, local: u32): u32 {
-  return load<u32>(ownerArr(sc) + (<usize>globalFrame(h, sc, local) << 2));
+  return load<u32>(metaAt(h, sc, local)) & OWNER_MASK;
 }
 export function folioIndex(h: u32, sc: u32, local: u32): u32 {
   return load<u32>(indexArr(sc) + (<usize>globalFrame(h, sc, local) << 2));
 }
 export function setFolioOwner(h: u32, sc: u32, local: u32, owner: u32, index: u32): void {
-  const g = <usize>globalFrame(h, sc, local) << 2;
-  store<u32>(ownerArr(sc) + g, owner);
-  store<u32>(indexArr(sc) + g, index);
+  const at = metaAt(h, sc, local);
+  store<u32>(at, (load<u32>(at) & ~OWNER_MASK) | owner);
+  store<u32>(indexArr(sc) + (<usize>globalFrame(h, sc, local) << 2), index);
 }
 
 /** Physical address of a host-local frame. */
@@ -237,8 +245,13 @@ export function physToFrame(h: u32, phys: u64): i32 {
 
 // ---- the free lists: doubly linked stacks threaded through owner (next) / index (prev) --
 
+function nextFree(h: u32, sc: u32, local: u32): i32 {
+  const next = load<u32>(metaAt(h, sc, local)) & OWNER_MASK;
+  return next == NO_FRAME ? -1 : <i32>next;
+}
 function setNextFree(h: u32, sc: u32, local: i32, next: i32): void {
-  store<i32>(ownerArr(sc) + (<usize>globalFrame(h, sc, <u32>local) << 2), next);
+  const at = metaAt(h, sc, <u32>local);
+  store<u32>(at, (load<u32>(at) & ~OWNER_MASK) | (next < 0 ? NO_FRAME : <u32>next));
 }
 function setPrevFree(h: u32, sc: u32, local: i32, prev: i32): void {
   store<i32>(indexArr(sc) + (<usize>globalFrame(h, sc, <u32>local) << 2), prev);
@@ -274,9 +287,8 @@ export function dequeue_hugetlb_folio(h: u32, sc: u32): i32 {
 }
 
 function unlinkFree(h: u32, sc: u32, local: u32): void {
-  const g = <usize>globalFrame(h, sc, local) << 2;
-  const next = load<i32>(ownerArr(sc) + g);
-  const prev = load<i32>(indexArr(sc) + g);
+  const next = nextFree(h, sc, local);
+  const prev = load<i32>(indexArr(sc) + (<usize>globalFrame(h, sc, local) << 2));
   if (prev >= 0) setNextFree(h, sc, prev, next);
   else setFreeHead(h, sc, next);
   if (next >= 0) setPrevFree(h, sc, next, prev);
@@ -340,8 +352,7 @@ export function reserveFrames(sc: u32, cap: u32): void {
   if (cap <= old) return;
   const oldBytes = <usize>old << 2;
   const newBytes = <usize>cap << 2;
-  store<usize>(classEntry(frameWords, sc), realloc(wordArr(sc), oldBytes, newBytes));
-  store<usize>(classEntry(frameOwners, sc), realloc(ownerArr(sc), oldBytes, newBytes));
+  store<usize>(classEntry(frameMetas, sc), realloc(metaArr(sc), oldBytes, newBytes));
   store<usize>(classEntry(frameIndices, sc), realloc(indexArr(sc), oldBytes, newBytes));
   store<u32>(classEntry(frameCaps, sc), cap);
 }
@@ -381,7 +392,7 @@ export function createHost(n2M: u32, n1G: u32, nThp: u32, flags: u32, seed: u32,
 /** Copies the free stack, top first, as host-local frame numbers into `out`; returns count. */
 export function listFree(h: u32, sc: u32, out: usize): u32 {
   let n: u32 = 0;
-  for (let f = freeHead(h, sc); f >= 0; f = load<i32>(ownerArr(sc) + (<usize>globalFrame(h, sc, <u32>f) << 2))) {
+  for (let f = freeHead(h, sc); f >= 0; f = nextFree(h, sc, <u32>f)) {
     store<u32>(out + (<usize>n << 2), <u32>f);
     n++;
   }
