@@ -81,7 +81,7 @@ export const OUT_RECORD_BYTES = 32;
 
 /**
  * Hugepage and THP frames one kernel instance takes: wasm32 memory ends at 4 GiB and a frame
- * with its page cache and page-table share costs ~32 B, so larger fleets are sharded.
+ * with its page cache and page-table share costs ~28 B, so larger fleets are sharded.
  */
 export const MAX_FRAMES_PER_KERNEL = 64 << 20;
 
