@@ -45,6 +45,24 @@ function memoryLostOverTime(r: StudyReport): Chart {
   };
 }
 
+/**
+ * One label per spot: policies whose points lie within 3% of the axes' spans of each other
+ * share a label, so their names do not print over each other.
+ */
+function sharedLabels(values: { policy: string; lossPercent: number; gib: number }[]): typeof values {
+  const xs = values.map((v) => v.lossPercent);
+  const ys = values.map((v) => Math.log10(v.gib));
+  const xSpan = Math.max(...xs) - Math.min(...xs) || 1;
+  const ySpan = Math.max(...ys) - Math.min(...ys) || 1;
+  const labels: typeof values = [];
+  for (const v of values) {
+    const near = labels.find((l) => Math.abs(l.lossPercent - v.lossPercent) < 0.03 * xSpan && Math.abs(Math.log10(l.gib / v.gib)) < 0.03 * ySpan);
+    if (near) near.policy = `${near.policy}, ${v.policy}`;
+    else labels.push({ ...v });
+  }
+  return labels;
+}
+
 function lossVersusTranslation(r: StudyReport): Chart {
   const values = r.policies
     .map((p) => ({ policy: p.label, lossPercent: p.translation.throughputLoss * 100, gib: p.memoryLostBytes / GiB }))
@@ -53,13 +71,13 @@ function lossVersusTranslation(r: StudyReport): Chart {
   const y = { field: 'gib', type: 'quantitative' as const, title: 'memory lost at the end (GiB, log scale)', scale: { type: 'log' as const } };
   return {
     title: 'Memory lost versus translation cost',
-    caption: 'Each policy at the end of the study: what it loses in memory against what it costs in page walks (hosts where a VM died are left out of the translation figure).',
+    caption: 'Each policy at the end of the study: what it loses in memory against what it costs in page walks, compared with an error-free run on the same memory backing, HugeTLB or THP (hosts where a VM died are left out of the translation figure).',
     spec: {
       width: WIDTH, height: HEIGHT,
       data: { values },
       layer: [
         { mark: { type: 'point', filled: true, size: 160 }, encoding: { x, y, color: policyColor(r) } },
-        { mark: { type: 'text', align: 'left', dx: 10, dy: -8 }, encoding: { x, y, text: { field: 'policy' } } },
+        { data: { values: sharedLabels(values) }, mark: { type: 'text', align: 'left', dx: 10, dy: -8 }, encoding: { x, y, text: { field: 'policy' } } },
       ],
     },
   };
