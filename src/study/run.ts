@@ -15,9 +15,8 @@ import { studySteps, type Scenario } from './scenario.js';
 import { Fnv1a, runStudyShard, SERIES_FIELDS, type StepSeries, type StudyShardResult, type StudyShardTask } from './shard.js';
 
 /** The error-free runs, one per backing the study's policies use. */
-export const BASELINES = { hugetlb: 'baseline', thp: 'baseline-thp' } as const satisfies Record<Backing, string>;
+const BASELINES = { hugetlb: 'baseline', thp: 'baseline-thp' } as const satisfies Record<Backing, string>;
 type BaselineName = (typeof BASELINES)[Backing];
-const BACKING_OF_BASELINE: Record<BaselineName, Backing> = { baseline: 'hugetlb', 'baseline-thp': 'thp' };
 
 export interface StudyOptions {
   /** Worker threads (default: one per core); 0 runs inline on this thread. */
@@ -71,18 +70,20 @@ export async function runStudy(scenario: Scenario, opts: StudyOptions = {}): Pro
   const hosts = scenario.fleet.hosts;
   const per = opts.hostsPerShard ?? Math.max(1, Math.ceil(hosts / (8 * Math.max(1, workers))));
   const backings = (['hugetlb', 'thp'] as const).filter((b) => scenario.policies.some((p) => POLICIES[p].backing === b));
-  const baselines = backings.map((b) => BASELINES[b]);
-  const runs: RunOutcome['name'][] = [...baselines, ...scenario.policies];
-  const isBaseline = (name: RunOutcome['name']): name is BaselineName => name in BACKING_OF_BASELINE;
+  // Each run: its name, the policy its hosts boot as, and whether the UEs are replayed.
+  const runs: { name: RunOutcome['name']; policy: PolicyName; errors: boolean }[] = [
+    ...backings.map((b) => ({ name: BASELINES[b], policy: BASELINE_POLICY[b], errors: false })),
+    ...scenario.policies.map((p) => ({ name: p, policy: p, errors: true })),
+  ];
 
   const tasks: StudyShardTask[] = [];
-  runs.forEach((name, run) => {
-    const runHost = POLICIES[isBaseline(name) ? BASELINE_POLICY[BACKING_OF_BASELINE[name]] : name].host(host);
+  runs.forEach(({ policy, errors }, run) => {
+    const runHost = POLICIES[policy].host(host);
     for (let first = 0; first < hosts; first += per) {
       const count = Math.min(per, hosts - first);
       tasks.push({
         run, host: runHost, access, firstHost: first, hostCount: count, seed: scenario.seed, steps, stepSeconds,
-        ues: isBaseline(name) ? NO_UES : uesOfHosts(ues, first, count),
+        ues: errors ? uesOfHosts(ues, first, count) : NO_UES,
         translation: scenario.translation, releaseAtEnd: scenario.releaseAtEnd,
       });
     }
@@ -109,11 +110,11 @@ export async function runStudy(scenario: Scenario, opts: StudyOptions = {}): Pro
       await pool.destroy();
     }
   }
-  const outcomes = runs.map((name, run) => mergeRun(name, results.filter((r) => r.run === run), steps));
+  const outcomes = runs.map(({ name }, run) => mergeRun(name, results.filter((r) => r.run === run), steps));
   return {
     scenario, stream: summary, steps, stepSeconds,
     baselines: backings.map((backing, i) => ({ ...outcomes[i]!, backing })),
-    policies: outcomes.slice(baselines.length),
+    policies: outcomes.slice(backings.length),
     hostYears: hosts * scenario.years,
     wallSeconds: (performance.now() - started) / 1000,
   };
