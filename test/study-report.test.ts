@@ -106,7 +106,8 @@ test('the HTML report renders every chart offline in headless Chromium', async (
 });
 
 async function cli(args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
+  // Errors come back as exceptions; commander's own message would only clutter the test output.
+  const program = new Command().exitOverride().configureOutput({ writeErr: () => {} });
   registerStudyCommand(program);
   const write = process.stdout.write;
   let out = '';
@@ -148,6 +149,17 @@ test('--show-scenario prints the default scenario with its defaults filled in', 
   const shown = JSON.parse(await cli(['--show-scenario'])) as { name: string; stepsPerYear: number; errors: { generate: { mode: string } } };
   assert.is(shown.name, 'cloud-region-1g');
   assert.is(shown.errors.generate.mode, 'incident');
+});
+
+test('--policies picks the policies and their order; an unknown or repeated one is refused', async () => {
+  const shown = JSON.parse(await cli(['--policies', 'thp,default', '--show-scenario'])) as { policies: string[] };
+  assert.equal(shown.policies, ['thp', 'default']);
+  for (const bad of ['keep,thb', 'keep,keep']) {
+    await cli(['--policies', bad, '--show-scenario']).then(
+      () => assert.unreachable(`--policies ${bad} was accepted`),
+      (err: Error & { code?: string }) => assert.is(err.code, 'commander.invalidArgument'),
+    );
+  }
 });
 
 test.run();
