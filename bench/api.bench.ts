@@ -3,9 +3,9 @@
 // poisons one. Both run the same scene: a KEEP memfd of 4 x 1 GiB, fully faulted in.
 import {
   MADV_HWPOISON, MAP_SHARED, MFD_HUGETLB, MFD_HUGE_1GB, MFD_MF_KEEP_UE_MAPPED, PROT_READ, PROT_WRITE,
-} from '../src/constants.js';
-import { Host } from '../src/host.js';
-import type { SimHost } from '../src/types.js';
+} from '../src/host/constants.js';
+import { Host } from '../src/host/host.js';
+import type { SimHost } from '../src/host/types.js';
 import { RefHost } from '../test/reference/model.js';
 import { measure, type Latency } from './stats.js';
 

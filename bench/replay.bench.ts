@@ -2,10 +2,10 @@
 // poisoned, for random, sequential and all-hits-on-poisoned access patterns; the same
 // walk by a plain TypeScript loop over typed arrays and by the reference model; bytes of
 // linear memory per hugepage; worker scaling from 1 to 2.
-import { FleetShard, REPLAY_BATCH, type HostSpec } from '../src/fleet.js';
-import { runFleet } from '../src/fleet-pool.js';
-import { MAP_SHARED, MFD_HUGETLB, MFD_HUGE_2MB, MFD_MF_KEEP_UE_MAPPED, PROT_READ, PROT_WRITE } from '../src/constants.js';
-import { poisonHost } from '../src/workload.js';
+import { FleetShard, REPLAY_BATCH, type HostSpec } from '../src/fleet/shard.js';
+import { runFleet } from '../src/fleet/pool.js';
+import { MAP_SHARED, MFD_HUGETLB, MFD_HUGE_2MB, MFD_MF_KEEP_UE_MAPPED, PROT_READ, PROT_WRITE } from '../src/host/constants.js';
+import { poisonHost } from '../src/fleet/workload.js';
 import { RefHost } from '../test/reference/model.js';
 import { measure, median } from './stats.js';
 

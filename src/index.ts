@@ -1,6 +1,6 @@
 // mfrsim's library entry point.
-export { Host, Process } from './host.js';
-export { SystemError, isSystemError } from './syserror.js';
-export * from './constants.js';
-export type * from './types.js';
-export { runSelftest, type SelftestOptions, type SelftestReport, type SelftestStep } from './selftest.js';
+export { Host, Process } from './host/host.js';
+export { SystemError, isSystemError } from './host/syserror.js';
+export * from './host/constants.js';
+export type * from './host/types.js';
+export { runSelftest, type SelftestOptions, type SelftestReport, type SelftestStep } from './host/selftest.js';

@@ -1,7 +1,7 @@
 // The wasm kernel against the reference model: random operation sequences must give the
 // same results, errors, signals, counters, free lists and kernel log lines.
 import { test } from 'uvu';
-import { Host } from '../src/host.js';
+import { Host } from '../src/host/host.js';
 import { runDifferential } from './differential.js';
 import { RefHost } from './reference/model.js';
 

@@ -4,7 +4,7 @@
 // A library: test files call runDifferential() with the two host factories.
 import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
-import type { HostOptions, HugepageSize, SimHost, SimProcess } from '../src/types.js';
+import type { HostOptions, HugepageSize, SimHost, SimProcess } from '../src/host/types.js';
 import { BAD, memfdFlagsOf, mmapFlagsOf, type Op, type Scenario, scenarioArbitrary, UNIT } from './differential/ops.js';
 
 export type { Op, Scenario } from './differential/ops.js';

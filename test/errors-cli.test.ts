@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { registerErrorsCommand } from '../src/commands/errors.js';
+import { registerErrorsCommand } from '../src/cli/commands/errors.js';
 import { readErrorStream, readErrorStreamHeader, STREAM_GENERATED, STREAM_WALL_CLOCK } from '../src/errors/format.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mfrsim-errors-cli-'));

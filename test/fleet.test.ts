@@ -2,17 +2,17 @@
 // and the batch size, and the batch replay agrees with single calls through the Host API.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { FleetShard, withThpBacking, type HostSpec } from '../src/fleet.js';
-import { runFleet } from '../src/fleet-pool.js';
-import { Host } from '../src/host.js';
-import type { SimHost } from '../src/types.js';
+import { FleetShard, withThpBacking, type HostSpec } from '../src/fleet/shard.js';
+import { runFleet } from '../src/fleet/pool.js';
+import { Host } from '../src/host/host.js';
+import type { SimHost } from '../src/host/types.js';
 import { RefHost } from './reference/model.js';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorBatchBuilder, FLAG_SCRUB, FLAG_UE } from '../src/errors/batch.js';
 import { ErrorStreamWriter } from '../src/errors/format.js';
-import { MAP_SHARED, MFD_HUGETLB, MFD_HUGE_2MB, MFD_MF_KEEP_UE_MAPPED, PROT_READ, PROT_WRITE } from '../src/constants.js';
+import { MAP_SHARED, MFD_HUGETLB, MFD_HUGE_2MB, MFD_MF_KEEP_UE_MAPPED, PROT_READ, PROT_WRITE } from '../src/host/constants.js';
 
 const GiB = 2 ** 30;
 const hosts: HostSpec[] = Array.from({ length: 6 }, (_, i) => ({

@@ -2,8 +2,8 @@
 // reports it, priced by unit costs into latency percentiles.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { FleetShard, type HostSpec } from '../src/fleet.js';
-import { DEFAULT_RECOVERY_COSTS, RecoveryTally, eventLatency } from '../src/recovery-cost.js';
+import { FleetShard, type HostSpec } from '../src/fleet/shard.js';
+import { DEFAULT_RECOVERY_COSTS, RecoveryTally, eventLatency } from '../src/costs/recovery-cost.js';
 
 const G = 2 ** 30;
 

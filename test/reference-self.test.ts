@@ -2,8 +2,8 @@
 // the comparison catches hosts that differ (deliberately broken wrappers of the model).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MADV_HWPOISON, MAP_SHARED, MFD_HUGETLB, MFD_MF_KEEP_UE_MAPPED } from '../src/constants.js';
-import type { HostOptions, SimHost, SimProcess } from '../src/types.js';
+import { MADV_HWPOISON, MAP_SHARED, MFD_HUGETLB, MFD_MF_KEEP_UE_MAPPED } from '../src/host/constants.js';
+import type { HostOptions, SimHost, SimProcess } from '../src/host/types.js';
 import { compareScenario, type CreateHost, firstDifference, runDifferential, type Scenario } from './differential.js';
 import { RefHost } from './reference/model.js';
 

@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ErrorBatchBuilder, FLAG_SCRUB, FLAG_UE } from '../src/errors/batch.js';
 import { ErrorStreamWriter } from '../src/errors/format.js';
-import { replayTrace } from '../src/replay-trace.js';
+import { replayTrace } from '../src/fleet/replay-trace.js';
 import { touchedLayout } from '../src/traces/layout.js';
 import { openTrace } from '../src/traces/index.js';
 

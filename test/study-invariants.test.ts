@@ -4,7 +4,7 @@
 // study's figures do not depend on the number of workers. Workers load dist/: build first.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { FleetShard, type HostStats } from '../src/fleet.js';
+import { FleetShard, type HostStats } from '../src/fleet/shard.js';
 import { DEFAULT_SCENARIO } from '../src/study/default-scenario.js';
 import { loadStudyErrors, POOL_PHYS_BASE, type StudyUes } from '../src/study/error-stream.js';
 import { studyHost } from '../src/study/host-spec.js';

@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { chromium } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { registerStudyCommand } from '../src/commands/study.js';
+import { registerStudyCommand } from '../src/cli/commands/study.js';
 import { formatCsv } from '../src/study/csv.js';
 import { DEFAULT_SCENARIO } from '../src/study/default-scenario.js';
 import { formatHtml } from '../src/study/html.js';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { registerConvertCommand } from '../src/commands/convert.js';
+import { registerConvertCommand } from '../src/cli/commands/convert.js';
 import { TraceFormatError } from '../src/traces/errors.js';
 import { readEvents, tempDir, writeFile } from './traces-fixtures.js';
 

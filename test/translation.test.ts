@@ -2,8 +2,8 @@
 // MemCycler anchor (a 2 MiB-backed guest with 5% and 25% of memory split to 4 KiB).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { FleetShard, REPLAY_BATCH } from '../src/fleet.js';
-import { throughputLoss, translationFigures, type TlbConfig } from '../src/translation.js';
+import { FleetShard, REPLAY_BATCH } from '../src/fleet/shard.js';
+import { throughputLoss, translationFigures, type TlbConfig } from '../src/costs/translation.js';
 
 const H = 2 ** 21;
 

@@ -3,7 +3,7 @@
 // accesses. Streams are keyed by (seed, fleet host), so every policy replays the same
 // accesses and a host's accesses never depend on its shard.
 import { streamRng, uniform, uniformInt, type Rng } from '../errors/rng.js';
-import type { VmHandle } from '../fleet.js';
+import type { VmHandle } from '../fleet/shard.js';
 import type { AccessModel } from './scenario.js';
 
 const CHUNK_BYTES = 2 ** 21;

@@ -1,7 +1,7 @@
 // The host every fleet host boots as in a study: its HugeTLB pools and one VM per
 // workload instance, each VM with its access model. Policy-neutral: the policy is laid on
 // by src/study/policies.ts.
-import type { HostSpec, VmSpec } from '../fleet.js';
+import type { HostSpec, VmSpec } from '../fleet/shard.js';
 import type { AccessModel, Scenario } from './scenario.js';
 
 const GiB = 2 ** 30;

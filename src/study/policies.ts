@@ -1,7 +1,7 @@
 // The recovery policies a study compares. Each entry says how a host runs under the policy
 // (memfd flags of the VMs' guest memory, host options); the rest of the study is the same
 // for every policy, so a new policy is one more entry.
-import { withThpBacking, type HostSpec, type Policy } from '../fleet.js';
+import { withThpBacking, type HostSpec, type Policy } from '../fleet/shard.js';
 
 /**
  * What backs the VMs' guest memory: HugeTLB pools, or anonymous THP over the same physical

@@ -1,8 +1,8 @@
 // A study's results as data: one row of figures per policy, the losses over time and the
 // recovery latency distributions. The terminal table, the CSV, the JSON and the HTML report
 // are all drawn from this.
-import { sumStats, type HostStats } from '../fleet.js';
-import { DEFAULT_TLB, throughputLoss, translationFigures } from '../translation.js';
+import { sumStats, type HostStats } from '../fleet/shard.js';
+import { DEFAULT_TLB, throughputLoss, translationFigures } from '../costs/translation.js';
 import { POLICIES, type Backing, type PolicyName } from './policies.js';
 import type { RunOutcome, StudyRuns } from './run.js';
 import { studyHost } from './host-spec.js';

@@ -4,10 +4,10 @@
 // in a worker thread (src/study/worker.ts) or inline; per-host figures do not depend on
 // the shard, since every host has its own kernel state, TLBs and random streams.
 import { FLAG_SCRUB } from '../errors/batch.js';
-import { FleetShard, REPLAY_BATCH, hostSeed, type HostSpec, type HostStats } from '../fleet.js';
-import { ErrFlag } from '../kernel.js';
-import type { RecoveryTally } from '../recovery-cost.js';
-import type { TlbConfig } from '../translation.js';
+import { FleetShard, REPLAY_BATCH, hostSeed, type HostSpec, type HostStats } from '../fleet/shard.js';
+import { ErrFlag } from '../kernel/kernel.js';
+import type { RecoveryTally } from '../costs/recovery-cost.js';
+import type { TlbConfig } from '../costs/translation.js';
 import { HostAccessStream } from './access.js';
 import type { StudyUes } from './error-stream.js';
 import type { AccessModel } from './scenario.js';

@@ -3,7 +3,7 @@
 // backs the trace's touched range with one memfd; a JSON layout file describes anything else.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import type { HugepageSize } from '../types.js';
+import type { HugepageSize } from '../host/types.js';
 import type { TraceReader } from './types.js';
 
 /** `keep`: the memfd is created with MFD_MF_KEEP_UE_MAPPED; `default`: hard-offline. */

@@ -15,8 +15,8 @@ import {
   MAP_SHARED,
   MFD_HUGETLB,
   PROT_READ,
-} from '../../src/constants.js';
-import type { Num, SimHost, SimProcess } from '../../src/types.js';
+} from '../../src/host/constants.js';
+import type { Num, SimHost, SimProcess } from '../../src/host/types.js';
 import { type CreateHost, expectCleanFailure, GiB, H, memfdFlags, PAGE, RW, snapshot, VMM } from './helpers.js';
 
 const h = H['2M'];

@@ -8,7 +8,7 @@ import {
   MFD_MF_KEEP_UE_MAPPED,
   PROT_READ,
   PROT_WRITE,
-} from '../../src/constants.js';
+} from '../../src/host/constants.js';
 import type {
   HostOptions,
   HugepageSize,
@@ -20,7 +20,7 @@ import type {
   SimProcess,
   SpawnOptions,
   ThpCounters,
-} from '../../src/types.js';
+} from '../../src/host/types.js';
 
 export type CreateHost = (opts?: HostOptions) => Promise<SimHost>;
 export type Policy = 'KEEP' | 'DEFAULT';

@@ -17,8 +17,8 @@ import {
   MAP_PRIVATE,
   MAP_SHARED,
   PROT_READ,
-} from '../../src/constants.js';
-import type { HostOptions, HugepageSize, Num, PageTableLeaf, SimHost, SimProcess } from '../../src/types.js';
+} from '../../src/host/constants.js';
+import type { HostOptions, HugepageSize, Num, PageTableLeaf, SimHost, SimProcess } from '../../src/host/types.js';
 import {
   type CreateHost,
   expectCleanFailure,

@@ -1,7 +1,7 @@
 // The kernel log lines, as literal strings: their shape is part of the contract.
 import type * as uvu from 'uvu';
 import * as assert from 'uvu/assert';
-import { MADV_HWPOISON, MAP_SHARED, MFD_HUGETLB } from '../../src/constants.js';
+import { MADV_HWPOISON, MAP_SHARED, MFD_HUGETLB } from '../../src/host/constants.js';
 import { type CreateHost, H, memfdFlags, PAGE, RW, VMM } from './helpers.js';
 
 // With only a 2 MiB pool, hugepage 0 is at 0x1_0000_0000 (pfn 0x100000) and the first

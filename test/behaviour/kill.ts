@@ -2,8 +2,8 @@
 // UE (AR) and a patrol-scrub UE (AO), under early, late and default kill, for both policies.
 import type * as uvu from 'uvu';
 import * as assert from 'uvu/assert';
-import { BUS_MCEERR_AO, BUS_MCEERR_AR, MAP_SHARED } from '../../src/constants.js';
-import type { SimHost, SimProcess } from '../../src/types.js';
+import { BUS_MCEERR_AO, BUS_MCEERR_AR, MAP_SHARED } from '../../src/host/constants.js';
+import type { SimHost, SimProcess } from '../../src/host/types.js';
 import {
   type CreateHost,
   H,

@@ -8,7 +8,7 @@ import {
   MAP_SHARED,
   MFD_HUGETLB,
   PROT_READ,
-} from '../../src/constants.js';
+} from '../../src/host/constants.js';
 import {
   type CreateHost,
   expectError,

@@ -12,7 +12,7 @@ import {
   MFD_HUGETLB,
   MFD_MF_KEEP_UE_MAPPED,
   MFD_NOEXEC_SEAL,
-} from '../../src/constants.js';
+} from '../../src/host/constants.js';
 import { type CreateHost, expectCleanFailure, expectError, H, PAGE, RW, VMM } from './helpers.js';
 
 const KEEP = MFD_MF_KEEP_UE_MAPPED;

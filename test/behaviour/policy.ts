@@ -12,8 +12,8 @@ import {
   MAP_PRIVATE,
   MAP_SHARED,
   SI_KERNEL,
-} from '../../src/constants.js';
-import type { HostOptions, HugepageSize, SimHost, SimProcess } from '../../src/types.js';
+} from '../../src/host/constants.js';
+import type { HostOptions, HugepageSize, SimHost, SimProcess } from '../../src/host/types.js';
 import {
   type CreateHost,
   expectError,

@@ -13,7 +13,7 @@ import {
   MAP_SHARED,
   MFD_HUGETLB,
   PROT_READ,
-} from '../../src/constants.js';
+} from '../../src/host/constants.js';
 import {
   type CreateHost,
   expectCleanFailure,

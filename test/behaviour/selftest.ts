@@ -3,8 +3,8 @@
 // companion.
 import type * as uvu from 'uvu';
 import * as assert from 'uvu/assert';
-import { BUS_MCEERR_AR, MADV_HWPOISON, MAP_SHARED } from '../../src/constants.js';
-import type { HugepageSize } from '../../src/types.js';
+import { BUS_MCEERR_AR, MADV_HWPOISON, MAP_SHARED } from '../../src/host/constants.js';
+import type { HugepageSize } from '../../src/host/types.js';
 import {
   expectError,
   H,

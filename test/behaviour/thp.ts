@@ -17,8 +17,8 @@ import {
   MAP_PRIVATE,
   MAP_SHARED,
   PROT_READ,
-} from '../../src/constants.js';
-import type { HostOptions, PageTableLeaf, SimHost, SimProcess, SpawnOptions, ThpCounters } from '../../src/types.js';
+} from '../../src/host/constants.js';
+import type { HostOptions, PageTableLeaf, SimHost, SimProcess, SpawnOptions, ThpCounters } from '../../src/host/types.js';
 import {
   type CreateHost,
   expectCleanFailure,

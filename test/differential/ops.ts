@@ -23,8 +23,8 @@ import {
   MFD_MF_KEEP_UE_MAPPED,
   PROT_READ,
   PROT_WRITE,
-} from '../../src/constants.js';
-import type { HostOptions, HugepageSize, SpawnOptions } from '../../src/types.js';
+} from '../../src/host/constants.js';
+import type { HostOptions, HugepageSize, SpawnOptions } from '../../src/host/types.js';
 
 const MiB = 1 << 20;
 const GiB = 1 << 30;

@@ -1,7 +1,7 @@
 // A HugeTLB memfd (or the unnamed file behind a MAP_SHARED|MAP_ANONYMOUS mapping): its
 // size, page cache and reservations. Which processes map it is not stored here: it is
 // found by looking at the processes' VMAs.
-import type { HugepageSize } from '../../src/types.js';
+import type { HugepageSize } from '../../src/host/types.js';
 import { HUGE_BYTES } from './layout.js';
 import type { Hugepage } from './pool.js';
 

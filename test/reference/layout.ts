@@ -1,6 +1,6 @@
 // Sizes and fixed addresses of the simulated x86-64 host (docs/semantics.md, "Host and
 // physical layout" and "mmap").
-import type { HugepageSize } from '../../src/types.js';
+import type { HugepageSize } from '../../src/host/types.js';
 
 export const PAGE_SIZE = 4096;
 export const KiB = 1024;

@@ -1,7 +1,7 @@
 // The reference model: a plain TypeScript implementation of docs/semantics.md, written to
 // be read, not to be fast. Differential tests run it side by side with the wasm-backed host
 // and require both to agree on every observable result.
-import { toAddr, toFlags } from '../../src/args.js';
+import { toAddr, toFlags } from '../../src/host/args.js';
 import {
   BUS_ADRERR,
   BUS_MCEERR_AO,
@@ -34,8 +34,8 @@ import {
   PROT_WRITE,
   SI_KERNEL,
   SIGBUS,
-} from '../../src/constants.js';
-import { sysError } from '../../src/syserror.js';
+} from '../../src/host/constants.js';
+import { sysError } from '../../src/host/syserror.js';
 import type {
   AccessResult,
   HostOptions,
@@ -50,7 +50,7 @@ import type {
   SimProcess,
   SpawnOptions,
   ThpCounters,
-} from '../../src/types.js';
+} from '../../src/host/types.js';
 import { HugetlbFile } from './file.js';
 import {
   alignDown,

@@ -3,7 +3,7 @@
 // (docs/semantics.md, "HGM"), which parts of a present leaf are split into lower tables and
 // which 4 KiB PTEs are HWPOISON entries. A split THP folio (docs/semantics.md, "THP") has the
 // same shape as a split 2 MiB HGM leaf: one PTE table.
-import type { HugepageSize, PageTableLeaf } from '../../src/types.js';
+import type { HugepageSize, PageTableLeaf } from '../../src/host/types.js';
 import { PAGE_SIZE } from './layout.js';
 import type { Hugepage } from './pool.js';
 

@@ -2,7 +2,7 @@
 // counter. Hugepages never move: frame i of a pool always has the same physical address.
 // The THP memory (docs/semantics.md, "THP") is a pool of 2 MiB folios too, marked `thp`: it
 // has no reservations and HugePages_* never count it.
-import type { HugepageSize, PoolCounters } from '../../src/types.js';
+import type { HugepageSize, PoolCounters } from '../../src/host/types.js';
 import { HUGE_BYTES, HUGE_SHIFT, PAGE_SIZE } from './layout.js';
 import type { HugetlbFile } from './file.js';
 import type { RefProcess } from './model.js';

@@ -4,16 +4,16 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { computeCalibration, formatCalibration, type CalibrationReport, type FleetTally } from '../errors/calibration.js';
-import { parseGeneratorConfig, type GeneratorConfig, type GeneratorConfigInput } from '../errors/config.js';
-import { LOG_FORMATS, type LogFormat } from '../errors/detect.js';
-import { HOURS_PER_YEAR } from '../errors/faults.js';
-import { ErrorStreamWriter, STREAM_GENERATED, STREAM_WALL_CLOCK, writeErrorStream } from '../errors/format.js';
-import { generateErrorBatches, newFleetTally, tallyFleet } from '../errors/generator.js';
-import { openErrorLog } from '../errors/import-log.js';
-import { makeMapping } from '../errors/mapping.js';
-import { RASDAEMON_TABLES, type RasdaemonTable } from '../errors/readers/rasdaemon.js';
-import { dimmsPerChannelFor, makeTopology } from '../errors/topology.js';
+import { computeCalibration, formatCalibration, type CalibrationReport, type FleetTally } from '../../errors/calibration.js';
+import { parseGeneratorConfig, type GeneratorConfig, type GeneratorConfigInput } from '../../errors/config.js';
+import { LOG_FORMATS, type LogFormat } from '../../errors/detect.js';
+import { HOURS_PER_YEAR } from '../../errors/faults.js';
+import { ErrorStreamWriter, STREAM_GENERATED, STREAM_WALL_CLOCK, writeErrorStream } from '../../errors/format.js';
+import { generateErrorBatches, newFleetTally, tallyFleet } from '../../errors/generator.js';
+import { openErrorLog } from '../../errors/import-log.js';
+import { makeMapping } from '../../errors/mapping.js';
+import { RASDAEMON_TABLES, type RasdaemonTable } from '../../errors/readers/rasdaemon.js';
+import { dimmsPerChannelFor, makeTopology } from '../../errors/topology.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);

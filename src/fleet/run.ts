@@ -1,11 +1,11 @@
 // One shard of a fleet run: boot the shard's hosts, poison them, replay their workloads,
-// and return per-host figures. Runs in a worker thread (src/fleet-worker.ts) or inline.
-import { FLAG_SCRUB, FLAG_UE } from './errors/batch.js';
-import { readErrorStream } from './errors/format.js';
-import { FleetShard, REPLAY_BATCH, type HostSpec, type HostStats, type SignalRecord } from './fleet.js';
-import { ErrFlag } from './kernel.js';
-import type { RecoveryTally } from './recovery-cost.js';
-import type { TlbConfig } from './translation.js';
+// and return per-host figures. Runs in a worker thread (worker.ts) or inline.
+import { FLAG_SCRUB, FLAG_UE } from '../errors/batch.js';
+import { readErrorStream } from '../errors/format.js';
+import { FleetShard, REPLAY_BATCH, type HostSpec, type HostStats, type SignalRecord } from './shard.js';
+import { ErrFlag } from '../kernel/kernel.js';
+import type { RecoveryTally } from '../costs/recovery-cost.js';
+import type { TlbConfig } from '../costs/translation.js';
 import { poisonHost, replayHostWorkload, type PoisonSpec, type WorkloadSpec } from './workload.js';
 
 export interface ShardTask {

@@ -88,7 +88,7 @@ export const MAX_FRAMES_PER_KERNEL = 64 << 20;
 let compiled: WebAssembly.Module | undefined;
 
 function kernelModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(readFileSync(new URL('../build/kernel.wasm', import.meta.url)));
+  compiled ??= new WebAssembly.Module(readFileSync(new URL('../../build/kernel.wasm', import.meta.url)));
   return compiled;
 }
 

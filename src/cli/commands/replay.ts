@@ -4,14 +4,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
-import { hostSeed, withThpBacking, type HostSpec, type HostStats } from '../fleet.js';
-import { runFleet } from '../fleet-pool.js';
+import { hostSeed, withThpBacking, type HostSpec, type HostStats } from '../../fleet/shard.js';
+import { runFleet } from '../../fleet/pool.js';
 import { fileProgress } from '../progress.js';
-import type { RecoverySummary } from '../recovery-cost.js';
-import { replayTrace } from '../replay-trace.js';
-import { DEFAULT_TLB, translationFigures } from '../translation.js';
-import { TRACE_FORMATS, type TraceFormat } from '../traces/index.js';
-import type { HugepageSize } from '../types.js';
+import type { RecoverySummary } from '../../costs/recovery-cost.js';
+import { replayTrace } from '../../fleet/replay-trace.js';
+import { DEFAULT_TLB, translationFigures } from '../../costs/translation.js';
+import { TRACE_FORMATS, type TraceFormat } from '../../traces/index.js';
+import type { HugepageSize } from '../../host/types.js';
 
 interface ReplayOptions {
   trace?: string;

@@ -1,8 +1,8 @@
 // Synthetic workloads for fleet replay: which raw pages get poisoned, and the stream of
 // guest accesses. Every stream is keyed by (seed, host), so a host's events never depend on
 // the shard or worker that replays it, nor on the batch size.
-import { streamRng, uniformInt } from './errors/rng.js';
-import type { FleetShard, VmHandle } from './fleet.js';
+import { streamRng, uniformInt } from '../errors/rng.js';
+import type { FleetShard, VmHandle } from './shard.js';
 
 export type AccessPattern = 'random' | 'sequential' | 'poisoned';
 

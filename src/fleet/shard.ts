@@ -2,17 +2,17 @@
 // (and THP memory) and VMs (a VMM process mapping one memfd, or anonymous THP memory),
 // replayed in batches straight from linear
 // memory. A fleet larger than one wasm32 instance holds is split into shards by host
-// (src/fleet-pool.ts); per-host results do not depend on the split.
+// (pool.ts); per-host results do not depend on the split.
 import {
   MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, MFD_HUGETLB, MFD_HUGE_1GB, MFD_HUGE_2MB, MFD_MF_KEEP_UE_MAPPED,
   PROT_READ, PROT_WRITE,
-} from './constants.js';
-import { Counter, ErrFlag, HostFlag, MAX_FRAMES_PER_KERNEL, Out, ProcFlag, instantiateKernel, type KernelExports } from './kernel.js';
-import { drainOutbox, isLogRecord, type OutboxRecord } from './outbox.js';
-import { RecoveryTally, WORK_POLICY, type RecoveryCosts, type RecoveryWork } from './recovery-cost.js';
-import { sysError } from './syserror.js';
-import { configureTlb, type TlbConfig, type TranslationStats } from './translation.js';
-import type { HugepageSize } from './types.js';
+} from '../host/constants.js';
+import { Counter, ErrFlag, HostFlag, MAX_FRAMES_PER_KERNEL, Out, ProcFlag, instantiateKernel, type KernelExports } from '../kernel/kernel.js';
+import { drainOutbox, isLogRecord, type OutboxRecord } from '../kernel/outbox.js';
+import { RecoveryTally, WORK_POLICY, type RecoveryCosts, type RecoveryWork } from '../costs/recovery-cost.js';
+import { sysError } from '../host/syserror.js';
+import { configureTlb, type TlbConfig, type TranslationStats } from '../costs/translation.js';
+import type { HugepageSize } from '../host/types.js';
 
 /**
  * How a region is backed: a HugeTLB memfd without or with MFD_MF_KEEP_UE_MAPPED, or

@@ -2,15 +2,15 @@
 // by side on the terminal, and in JSON, CSV and a self-contained HTML report (docs/study.md).
 import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
-import { formatCsv } from '../study/csv.js';
-import { DEFAULT_SCENARIO } from '../study/default-scenario.js';
-import { formatHtml } from '../study/html.js';
-import { studyProgress } from '../study/progress.js';
-import { buildReport } from '../study/report.js';
-import { POLICY_NAMES, type PolicyName } from '../study/policies.js';
-import { runStudy } from '../study/run.js';
-import { loadScenario, parseScenario, type Scenario } from '../study/scenario.js';
-import { formatTable } from '../study/table.js';
+import { formatCsv } from '../../study/csv.js';
+import { DEFAULT_SCENARIO } from '../../study/default-scenario.js';
+import { formatHtml } from '../../study/html.js';
+import { studyProgress } from '../../study/progress.js';
+import { buildReport } from '../../study/report.js';
+import { POLICY_NAMES, type PolicyName } from '../../study/policies.js';
+import { runStudy } from '../../study/run.js';
+import { loadScenario, parseScenario, type Scenario } from '../../study/scenario.js';
+import { formatTable } from '../../study/table.js';
 
 interface StudyFlags {
   json?: string;

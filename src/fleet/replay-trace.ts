@@ -2,16 +2,16 @@
 // traced program's address space is laid out as HugeTLB memfds, the host's UEs come from an
 // error stream (or a seeded fraction of poisoned hugepages), and every access is replayed in
 // wasm batches.
-import { FLAG_SCRUB, FLAG_UE } from './errors/batch.js';
-import { readErrorStream } from './errors/format.js';
-import { streamRng, uniformInt } from './errors/rng.js';
-import { ErrFlag } from './kernel.js';
-import { FleetShard, REPLAY_BATCH, withThpBacking, type HostSpec, type HostStats, type RegionSpec, type SignalRecord } from './fleet.js';
-import { ACCESS_WRITE, openTrace, type TraceFormat } from './traces/index.js';
-import { HUGEPAGE_BYTES, loadLayout, touchedLayout, type AddressLayout } from './traces/layout.js';
-import type { RecoverySummary } from './recovery-cost.js';
-import type { TlbConfig } from './translation.js';
-import type { HugepageSize } from './types.js';
+import { FLAG_SCRUB, FLAG_UE } from '../errors/batch.js';
+import { readErrorStream } from '../errors/format.js';
+import { streamRng, uniformInt } from '../errors/rng.js';
+import { ErrFlag } from '../kernel/kernel.js';
+import { FleetShard, REPLAY_BATCH, withThpBacking, type HostSpec, type HostStats, type RegionSpec, type SignalRecord } from './shard.js';
+import { ACCESS_WRITE, openTrace, type TraceFormat } from '../traces/index.js';
+import { HUGEPAGE_BYTES, loadLayout, touchedLayout, type AddressLayout } from '../traces/layout.js';
+import type { RecoverySummary } from '../costs/recovery-cost.js';
+import type { TlbConfig } from '../costs/translation.js';
+import type { HugepageSize } from '../host/types.js';
 
 const PHYS_BASE = 2 ** 32;
 /** Lowest address a mapping may start at (vm.mmap_min_addr). */

@@ -4,8 +4,8 @@
 // into signals and kernel log lines.
 import { EBADF, EINVAL, EIO, ESRCH, SIGBUS } from './constants.js';
 import { toAddr, toFlags } from './args.js';
-import { Counter, HostFlag, MAX_FRAMES_PER_KERNEL, Out, ProcFlag, instantiateKernel, type KernelExports } from './kernel.js';
-import { drainOutbox, formatLogLine, isLogRecord, type OutboxRecord } from './outbox.js';
+import { Counter, HostFlag, MAX_FRAMES_PER_KERNEL, Out, ProcFlag, instantiateKernel, type KernelExports } from '../kernel/kernel.js';
+import { drainOutbox, formatLogLine, isLogRecord, type OutboxRecord } from '../kernel/outbox.js';
 import { sysError } from './syserror.js';
 import type {
   AccessResult, HostOptions, HugepageSize, Meminfo, MemoryFailureStats, Num, PageTableLeaf, PoolCounters, ThpCounters,

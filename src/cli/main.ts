@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// mfrsim's command line: one subcommand per file in src/commands/.
+// mfrsim's command line: one subcommand per file in commands/.
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerConvertCommand } from './commands/convert.js';
@@ -12,7 +12,7 @@ const program = new Command();
 program
   .name('mfrsim')
   .description('Simulate Linux memory-failure recovery policies for HugeTLB memory.')
-  .version((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version)
+  .version((JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version)
   .showHelpAfterError();
 
 registerStudyCommand(program);

@@ -1,4 +1,4 @@
-// The public shapes of the single-host API. The wasm-backed Host (src/host.ts) and the
+// The public shapes of the single-host API. The wasm-backed Host (src/host/host.ts) and the
 // reference model (test/reference/model.ts) both implement them, so tests can drive
 // either through one interface.
 

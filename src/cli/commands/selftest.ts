@@ -1,8 +1,8 @@
 // `mfrsim selftest`: the upstream hugetlb-mfr selftest inside the simulator, printed like a
 // kselftest (TAP), or both policies side by side.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { runSelftest, type SelftestPolicy, type SelftestReport } from '../selftest.js';
-import type { HugepageSize } from '../types.js';
+import { runSelftest, type SelftestPolicy, type SelftestReport } from '../../host/selftest.js';
+import type { HugepageSize } from '../../host/types.js';
 
 function parsePages(value: string): number {
   const n = Number(value);

@@ -3,7 +3,7 @@
 // (error-model §3): L1 dTLB 64 x 4 KiB, 32 x 2 MiB, 4 x 1 GiB; a shared L2 of 1536 entries
 // for 4 KiB and 2 MiB and 16 for 1 GiB; a walk reference costs ~20-40 cycles when the
 // page-table entries hit in the caches.
-import type { KernelExports } from './kernel.js';
+import type { KernelExports } from '../kernel/kernel.js';
 
 export interface TlbConfig {
   l1Entries4K?: number;

@@ -1,4 +1,4 @@
 // Worker-thread entry for fleet shards (loaded by piscina from dist/).
-import { runShard } from './fleet-run.js';
+import { runShard } from './run.js';
 
 export default runShard;

@@ -2,10 +2,10 @@
 // (docs/formats.md), which later runs read many times faster than text.
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { TraceWriter } from '../traces/binary.js';
-import { DEFAULT_BATCH_SIZE, MIN_BATCH_SIZE } from '../traces/batch.js';
-import { openTrace } from '../traces/open.js';
-import { TRACE_FORMATS, type TraceFormat } from '../traces/types.js';
+import { TraceWriter } from '../../traces/binary.js';
+import { DEFAULT_BATCH_SIZE, MIN_BATCH_SIZE } from '../../traces/batch.js';
+import { openTrace } from '../../traces/open.js';
+import { TRACE_FORMATS, type TraceFormat } from '../../traces/types.js';
 import { fileProgress } from '../progress.js';
 
 const MIB = 1 << 20;

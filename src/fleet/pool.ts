@@ -3,10 +3,10 @@
 // number of workers.
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { sumStats, type HostSpec, type HostStats, type SignalRecord } from './fleet.js';
-import { runShard, type ShardResult, type ShardTask } from './fleet-run.js';
-import { RecoveryTally, type RecoverySummary } from './recovery-cost.js';
-import type { TlbConfig } from './translation.js';
+import { sumStats, type HostSpec, type HostStats, type SignalRecord } from './shard.js';
+import { runShard, type ShardResult, type ShardTask } from './run.js';
+import { RecoveryTally, type RecoverySummary } from '../costs/recovery-cost.js';
+import type { TlbConfig } from '../costs/translation.js';
 import type { PoisonSpec, WorkloadSpec } from './workload.js';
 
 export interface FleetRun {
@@ -42,7 +42,7 @@ export interface FleetResult {
 const DEFAULT_SIGNAL_LOG = 10_000;
 
 // Workers load the compiled worker, also when this module runs from src/ under a loader.
-const WORKER = new URL('../dist/fleet-worker.js', import.meta.url).href;
+const WORKER = new URL('../../dist/fleet/worker.js', import.meta.url).href;
 
 export async function runFleet(run: FleetRun): Promise<FleetResult> {
   const workers = run.workers ?? availableParallelism();
