@@ -44,7 +44,9 @@ export const EIO: i32 = 5;
 export const EBADF: i32 = 9;
 export const ENOMEM: i32 = 12;
 export const EFAULT: i32 = 14;
+export const EBUSY: i32 = 16;
 export const EEXIST: i32 = 17;
+export const ENODEV: i32 = 19;
 export const EINVAL: i32 = 22;
 export const ENOSPC: i32 = 28;
 export const EOPNOTSUPP: i32 = 95;
@@ -85,10 +87,13 @@ export const OUT_KILLED: u32 = 2;
 export const LOG_MCE_USER: u32 = 10;
 export const LOG_INJECT: u32 = 11;
 export const LOG_PANIC: u32 = 12;
-export const LOG_ALREADY: u32 = 13;
 export const LOG_SENDING: u32 = 14;
 export const LOG_RECOVERY: u32 = 15;
 export const LOG_NOT_RECOVERED: u32 = 16;
+/** x86 do_sigbus: a fault on a HWPOISON entry kills (signals) the task. */
+export const LOG_KILLING: u32 = 17;
+/** KEEP v3: the release of a kept hugepage drops more references than it holds. */
+export const LOG_REFCOUNT_UNDERFLOW: u32 = 18;
 export const OUT_WORK: u32 = 20;
 
 // action_page_types and action results, as in mm/memory-failure.c
@@ -97,6 +102,9 @@ export const MF_MSG_FREE_HUGE: u32 = 1;
 export const MF_MSG_BUDDY: u32 = 2;
 export const MF_MSG_DIRTY_LRU: u32 = 3;
 export const MF_MSG_UNSPLIT_THP: u32 = 4;
+export const MF_MSG_GET_HWPOISON: u32 = 5;
+/** Logged but never counted (the Aug 2025 "redundant updates for already poisoned pages" fix). */
+export const MF_MSG_ALREADY_POISONED: u32 = 6;
 export const MF_IGNORED: u32 = 0;
 export const MF_FAILED: u32 = 1;
 export const MF_DELAYED: u32 = 2;

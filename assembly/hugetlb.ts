@@ -1,12 +1,15 @@
 // HugeTLB memory management: fault-in, the page cache's life cycle (truncate, punch hole,
 // release), unmapping and process exit. Names follow mm/hugetlb.c and fs/hugetlbfs.
 
-import { F_ANON, F_FILE, F_HWPOISON, F_LEAKED, PAGE_SHIFT, PTE_ADDR_MASK, SLOT_EMPTY, SLOT_RESERVED } from './constants';
+import {
+  F_ANON, F_FILE, F_HWPOISON, F_LEAKED, LOG_REFCOUNT_UNDERFLOW, PAGE_SHIFT, PTE_ADDR_MASK, SLOT_EMPTY, SLOT_RESERVED,
+} from './constants';
 import {
   addFileFds, addFileVmas, cacheCap, fileFds, fileHost, fileIndices, fileShift, fileLive, fileVmas,
   file_free, slotGet, slotSet,
 } from './files';
-import { POLICY_DEFAULT, POLICY_HGM, file_policy } from './policy';
+import { POLICY_DEFAULT, POLICY_HGM, POLICY_KEEP, file_policy } from './policy';
+import { outbox_push } from './outbox';
 import { realloc } from './arena';
 import { zap_huge_pmd } from './thp';
 import { work_leaf, work_split_table } from './work';
@@ -14,17 +17,17 @@ import {
   free_split_tables, huge_pte_offset, is_table_link, make_pte_hwpoison_entry, mk_huge_pte,
   pte_phys, pte_present, split_huge_leaf,
 } from './pagetable';
-import { BIT_POISONED, firstRawSet, poisonedCount } from './poison';
+import { BIT_CORRUPTED, BIT_POISONED, firstRawSet, poisonedCount } from './poison';
 import {
-  H_FAULT_INS, H_PT_PAGES, addBuddyPages, addCounter, addHostStat, addPoolResv, shiftOf,
+  HF_KEEP_V3, H_FAULT_INS, H_PT_PAGES, H_REFCOUNT_UNDERFLOWS, addBuddyPages, bumpCounter, hostFlags, addCounter, addHostStat, addPoolResv, shiftOf,
   dequeue_hugetlb_folio, dissolveFolio, enqueue_hugetlb_folio, firstProc, folioWord, framePhys,
   physToFrame, foundSc, poolAvailable, rawPerFolio, scOfShift, setFolioOwner, setFolioWord,
 } from './pool';
 import {
   V_END, V_FILE, V_FLAGS, V_PGOFF, V_SHIFT, V_START, VM_SHARED, VM_THP, VM_WRITE, fdLimit,
   fd_clear, i_mmap_begin, i_mmap_next, i_mmap_proc, vma_end_index, vma_first_index,
-  vma_index_address, fdget, first_vma_above, insert_vma, markDead, procHost, procPgd, remove_vma,
-  vmaAt, vmaCount,
+  vma_index_address, current, fdget, first_vma_above, insert_vma, markDead, procHost, procPgd, procPid,
+  remove_vma, vmaAt, vmaCount,
 } from './procs';
 
 export const NO_FILE: u32 = 0xffff_ffff;
@@ -39,6 +42,19 @@ export function dissolve_poisoned_folio(h: u32, sc: u32, local: u32): void {
 }
 
 /**
+ * The KEEP series v3 as posted, at the release of a kept folio: it drops one reference per
+ * raw page a real UE poisoned while memory_failure held only one (acknowledged in the v3
+ * review). From two such raw pages on, the folio's refcount underflows; the first page
+ * freed with it is reported by bad_page() (mm/page_alloc.c).
+ */
+function keep_v3_put_hwpoison_refs(h: u32, sc: u32, local: u32): void {
+  if ((hostFlags(h) & HF_KEEP_V3) == 0 || poisonedCount(h, sc, local, BIT_CORRUPTED) < 2) return;
+  bumpCounter(h, H_REFCOUNT_UNDERFLOWS);
+  const p = current();
+  outbox_push(LOG_REFCOUNT_UNDERFLOW, h, p < 0 ? 0 : procPid(<u32>p), 0, framePhys(h, sc, local) >> PAGE_SHIFT, 0);
+}
+
+/**
  * The page cache lets go of a folio (remove_inode_single_folio + free_huge_folio): a healthy
  * one returns to the pool; a poisoned one is dissolved under KEEP and, under DEFAULT, stays
  * pinned by memory-failure's reference: leaked, never returned.
@@ -47,9 +63,15 @@ function remove_from_page_cache(f: u32, idx: u64, local: u32): void {
   const h = fileHost(f);
   const sc = scOfShift(fileShift(f));
   slotSet(f, idx, SLOT_EMPTY);
-  if ((folioWord(h, sc, local) & F_HWPOISON) == 0) enqueue_hugetlb_folio(h, sc, local);
-  else if (file_policy(f) != POLICY_DEFAULT) dissolve_poisoned_folio(h, sc, local);
-  else setFolioWord(h, sc, local, F_LEAKED | F_HWPOISON);
+  const policy = file_policy(f);
+  if ((folioWord(h, sc, local) & F_HWPOISON) == 0) {
+    enqueue_hugetlb_folio(h, sc, local);
+  } else if (policy != POLICY_DEFAULT) {
+    if (policy == POLICY_KEEP) keep_v3_put_hwpoison_refs(h, sc, local);
+    dissolve_poisoned_folio(h, sc, local);
+  } else {
+    setFolioWord(h, sc, local, F_LEAKED | F_HWPOISON);
+  }
 }
 
 /** remove_inode_hugepages + hugetlb_unreserve_pages over indices [from, to). */

@@ -12,10 +12,12 @@ import {
   H_HUGEPAGES_LOST, H_KILLED, H_SIG_ADRERR, H_SIG_AO, H_SIG_AR, H_SIG_KERNEL, hostStat,
   H_MF_DELAYED, H_MF_FAILED, H_MF_IGNORED, H_MF_RECOVERED, H_MF_TOTAL, buddyPages, createHost,
   framePhys, hostCounter, hostFlags, hwCorruptedPages, listFree, physToFrame, foundSc,
-  poolFree, poolNr, poolResv, reserveFrames, setHostFlag, hostFrames, thpSplitCount,
+  poolFree, poolNr, poolResv, reserveFrames, setHostFlag, hostFrames, thpSplitCount, H_REFCOUNT_UNDERFLOWS,
 } from './pool';
 import { PAGE_SHIFT, SC_1G, SC_2M, SC_THP } from './constants';
-import { proc_create, procAccesses, procAlive, procHost, procNext, procPgd, procPid } from './procs';
+import {
+  PF_KVM_GUEST, proc_create, procAccesses, procAlive, procFlags, procHost, procNext, procPgd, procPid, set_current,
+} from './procs';
 
 /** Replayed accesses of host h: the sum over its processes. */
 function hostAccesses(h: u32): f64 {
@@ -80,6 +82,7 @@ export function host_counter(h: u32, which: u32): f64 {
     case 37: return poolNr(h, SC_THP);
     case 38: return poolFree(h, SC_THP);
     case 39: return thpSplitCount(h);
+    case 40: return hostCounter(h, H_REFCOUNT_UNDERFLOWS);
     default: return -1;
   }
 }
@@ -143,6 +146,7 @@ export function proc_guard(p: u32): i32 {
 function guard(p: u32): i32 {
   if (host_panicked(procHost(p))) return -EIO;
   if (!procAlive(p)) return -ESRCH;
+  set_current(<i32>p);
   return 0;
 }
 
@@ -166,9 +170,12 @@ export function munmap(p: u32, addr: f64, len: f64): i32 {
   const g = guard(p);
   return g != 0 ? g : sys.sys_munmap(p, <u64>addr, <u64>len);
 }
-export function access(p: u32, addr: f64, len: f64, write: bool): i32 {
+/** A load or store by p, or (`guest`) by the KVM guest p runs: EINVAL when it runs none. */
+export function access(p: u32, addr: f64, len: f64, write: bool, guest: bool): i32 {
   const g = guard(p);
-  return g != 0 ? g : sys.sys_access(p, <u64>addr, <u64>len, write);
+  if (g != 0) return g;
+  if (guest && (procFlags(p) & PF_KVM_GUEST) == 0) return -EINVAL;
+  return sys.sys_access(p, <u64>addr, <u64>len, write, guest);
 }
 export function madvise(p: u32, addr: f64, len: f64, advice: u32): i32 {
   const g = guard(p);
@@ -207,6 +214,8 @@ export function exit(p: u32): i32 {
  */
 export function inject_ue(h: u32, phys: f64, consumer: i32): i32 {
   if (host_panicked(h)) return -EIO;
+  // The machine check runs on the consumer's CPU, or (patrol scrub) on behalf of nobody.
+  set_current(consumer);
   const pa = <u64>phys;
   const local = physToFrame(h, pa);
   if (local < 0) return -EINVAL;

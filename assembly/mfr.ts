@@ -5,17 +5,17 @@
 // Structure and names follow mm/memory-failure.c.
 
 import {
-  BUS_MCEERR_AO, BUS_MCEERR_AR, F_ANON, F_DISSOLVED, F_FILE, F_FREE, F_HWPOISON, F_THP_SPLIT,
-  HPAGE_2M_SHIFT, LOG_ALREADY, LOG_NOT_RECOVERED, LOG_PANIC, LOG_RECOVERY, LOG_SENDING, MF_FAILED,
-  MF_IGNORED, MF_MSG_BUDDY, MF_MSG_DIRTY_LRU, MF_MSG_FREE_HUGE, MF_MSG_HUGE, MF_MSG_UNSPLIT_THP,
-  MF_RECOVERED, PAGE_SHIFT, SC_THP, SI_KERNEL, _PAGE_SIM_POISONED,
+  BUS_MCEERR_AO, BUS_MCEERR_AR, EBUSY, EHWPOISON, F_ANON, F_DISSOLVED, F_FILE, F_FREE, F_HWPOISON, F_THP_SPLIT,
+  HPAGE_2M_SHIFT, LOG_NOT_RECOVERED, LOG_PANIC, LOG_RECOVERY, LOG_SENDING, MF_FAILED,
+  MF_IGNORED, MF_MSG_ALREADY_POISONED, MF_MSG_BUDDY, MF_MSG_DIRTY_LRU, MF_MSG_FREE_HUGE, MF_MSG_GET_HWPOISON,
+  MF_MSG_HUGE, MF_MSG_UNSPLIT_THP, MF_RECOVERED, PAGE_SHIFT, SC_THP, SI_KERNEL, _PAGE_SIM_POISONED,
 } from './constants';
 import { slotGet } from './files';
 import { dissolve_poisoned_folio, split_poisoned_to_raw_ptes, split_to_raw_pte } from './hugetlb';
 import { POLICY_DEFAULT, POLICY_HGM, POLICY_KEEP, POLICY_NONE, POLICY_THP, file_policy } from './policy';
 import { work_begin, work_dissolve, work_end, work_leaf, work_procs, work_signal, work_vma } from './work';
 import { outbox_push } from './outbox';
-import { huge_pte_offset, make_hwpoison_entry, pte_present } from './pagetable';
+import { huge_pte_offset, is_hwpoison_entry, make_hwpoison_entry, pte_present } from './pagetable';
 import { BIT_CORRUPTED, BIT_POISONED, rawSet, rawTest } from './poison';
 import {
   H_BYTES_LOST, H_HUGEPAGES_LOST, H_REPEAT_MCE, H_MF_FAILED, H_MF_IGNORED, H_MF_RECOVERED, H_MF_TOTAL,
@@ -35,19 +35,24 @@ import { reap_killed, send_sigbus } from './signal';
 /** Returned by folio_vaddr when the process does not map the folio. */
 export const NOT_MAPPED: u64 = 0xffff_ffff_ffff_ffff;
 
+/** Set by folio_vaddr: the index after the VMA it found, to continue the search there. */
+let vmaAfter: u32 = 0;
+
 /**
- * The virtual address at which process p maps raw page `raw` of a folio (its lowest VMA
- * covering it), or NOT_MAPPED. A file folio counts only while it is in the page cache.
+ * The virtual address at which process p maps raw page `raw` of a folio in its lowest VMA
+ * at or above index `from` that covers it, or NOT_MAPPED. A file folio counts only while it
+ * is in the page cache. A VMA covers the folio whether or not its leaf was faulted in.
  */
-export function folio_vaddr(p: u32, h: u32, sc: u32, local: u32, raw: u32): u64 {
+export function folio_vaddr(p: u32, h: u32, sc: u32, local: u32, raw: u32, from: u32 = 0): u64 {
   const state = folioState(h, sc, local);
   const hs = shiftOf(sc);
   const rawOff = <u64>raw << PAGE_SHIFT;
   if (state == F_ANON) {
-    if (folioOwner(h, sc, local) != p) return NOT_MAPPED;
+    if (from > 0 || folioOwner(h, sc, local) != p) return NOT_MAPPED;
     const hva = <u64>folioIndex(h, sc, local) << hs;
     const vi = find_vma(p, hva);
     if (vi < 0 || (load<u32>(vmaAt(p, <u32>vi) + V_FLAGS) & VM_SHARED) != 0) return NOT_MAPPED;
+    vmaAfter = <u32>vi + 1;
     return hva + rawOff;
   }
   if (state != F_FILE) return NOT_MAPPED;
@@ -55,13 +60,40 @@ export function folio_vaddr(p: u32, h: u32, sc: u32, local: u32, raw: u32): u64 
   const idx = <u64>folioIndex(h, sc, local);
   if (slotGet(f, idx) != local + 1) return NOT_MAPPED;
   const n = vmaCount(p);
-  for (let i: u32 = 0; i < n; i++) {
+  for (let i = from; i < n; i++) {
     const v = vmaAt(p, i);
     if (load<u32>(v + V_FILE) != f || (load<u32>(v + V_FLAGS) & VM_SHARED) == 0) continue;
     const va = vma_index_address(v, idx);
-    if (va != NO_ADDRESS) return va + rawOff;
+    if (va != NO_ADDRESS) {
+      vmaAfter = i + 1;
+      return va + rawOff;
+    }
   }
   return NOT_MAPPED;
+}
+
+/** Whether p's page table has a present or HWPOISON leaf at va (of a hugepage of shift hs). */
+function leaf_installed(p: u32, va: u64, hs: u32): bool {
+  const slot = huge_pte_offset(procPgd(p), va, hs, false);
+  if (slot == 0) return false;
+  const e = load<u64>(slot);
+  return pte_present(e) || is_hwpoison_entry(e);
+}
+
+/**
+ * folio_mapped: some live process's page table maps the folio (a present leaf, or the table
+ * a split left below it). A folio nobody maps signals nobody (hwpoison_user_mappings).
+ */
+function folio_mapped(h: u32, sc: u32, local: u32): bool {
+  const hs = shiftOf(sc);
+  for (let p = firstProc(h); p >= 0; p = procNext(<u32>p)) {
+    if (!procAlive(<u32>p)) continue;
+    for (let va = folio_vaddr(<u32>p, h, sc, local, 0); va != NOT_MAPPED; va = folio_vaddr(<u32>p, h, sc, local, 0, vmaAfter)) {
+      const slot = huge_pte_offset(procPgd(<u32>p), va, hs, false);
+      if (slot != 0 && pte_present(load<u64>(slot))) return true;
+    }
+  }
+  return false;
 }
 
 /** task_early_kill: prctl(PR_MCE_KILL) first, else vm.memory_failure_early_kill. */
@@ -76,10 +108,16 @@ function log(type: u32, h: u32, pid: u32, arg: u32, pfn: u64): void {
   outbox_push(type, h, pid, arg, pfn, 0);
 }
 
+/**
+ * action_result: logs "recovery action for <type>: <result>" and counts the event (total and
+ * its result) with its kernel work, except for an already-poisoned page, which is logged
+ * only (the Aug 2025 "redundant updates for already poisoned pages" fix).
+ */
 function action_result(h: u32, pfn: u64, type: u32, result: u32, policy: u32): void {
+  log(LOG_RECOVERY, h, 0, type | (result << 8), pfn);
+  if (type == MF_MSG_ALREADY_POISONED) return;
   bumpCounter(h, H_MF_TOTAL);
   bumpCounter(h, result == MF_RECOVERED ? H_MF_RECOVERED : result == MF_FAILED ? H_MF_FAILED : H_MF_IGNORED);
-  log(LOG_RECOVERY, h, 0, type | (result << 8), pfn);
   work_end(h, policy);
 }
 
@@ -91,18 +129,22 @@ function kill_proc(p: u32, pfn: u64, code: u32, addr: u64, lsb: u32): void {
 }
 
 /**
- * collect_procs + kill_procs: every live mapper of the folio, in pid order; the consumer
- * gets AR, early-kill mappers AO, late-kill mappers nothing (they find out on access).
+ * collect_procs + kill_procs, for a folio some process maps: one victim per VMA covering it
+ * (collect_procs_file queues a task per VMA), processes in pid order and each one's VMAs in
+ * address order; the consumer gets AR, early-kill mappers AO, late-kill mappers nothing
+ * (they find out on access).
  */
 function kill_procs(h: u32, sc: u32, local: u32, raw: u32, pfn: u64, consumer: i32, lsb: u32): void {
+  if (!folio_mapped(h, sc, local)) return;
   for (let p = firstProc(h); p >= 0; p = procNext(<u32>p)) {
     if (!procAlive(<u32>p)) continue;
     work_procs(1);
-    const va = folio_vaddr(<u32>p, h, sc, local, raw);
-    if (va == NOT_MAPPED) continue;
-    work_vma();
-    if (p == consumer) kill_proc(<u32>p, pfn, BUS_MCEERR_AR, va, lsb);
-    else if (task_early_kill(<u32>p)) kill_proc(<u32>p, pfn, BUS_MCEERR_AO, va, lsb);
+    const early = p != consumer && task_early_kill(<u32>p);
+    for (let va = folio_vaddr(<u32>p, h, sc, local, raw); va != NOT_MAPPED; va = folio_vaddr(<u32>p, h, sc, local, raw, vmaAfter)) {
+      work_vma();
+      if (p == consumer) kill_proc(<u32>p, pfn, BUS_MCEERR_AR, va, lsb);
+      else if (early) kill_proc(<u32>p, pfn, BUS_MCEERR_AO, va, lsb);
+    }
   }
 }
 
@@ -155,23 +197,50 @@ function panic(h: u32, pfn: u64): void {
   for (let p = firstProc(h); p >= 0; p = procNext(<u32>p)) markDead(<u32>p);
 }
 
-/** kill_accessing_process: the consumer of an already-poisoned raw page gets AR again. */
-function kill_accessing_process(h: u32, sc: u32, local: u32, raw: u32, pfn: u64, consumer: i32, lsb: u32): void {
-  if (consumer < 0) return;
-  const va = folio_vaddr(<u32>consumer, h, sc, local, raw);
-  if (va != NOT_MAPPED) kill_proc(<u32>consumer, pfn, BUS_MCEERR_AR, va, lsb);
+/**
+ * kill_accessing_process: the consumer of an already-poisoned page gets AR again, at the
+ * lowest address where its page table still maps the folio (a present or HWPOISON leaf:
+ * the walk of hwpoison_walk_ops). Returns whether it was signalled (memory_failure then
+ * returns -EHWPOISON).
+ */
+function kill_accessing_process(h: u32, sc: u32, local: u32, raw: u32, pfn: u64, consumer: i32, lsb: u32): bool {
+  if (consumer < 0) return false;
+  const p = <u32>consumer;
+  const hs = shiftOf(sc);
+  for (let va = folio_vaddr(p, h, sc, local, raw); va != NOT_MAPPED; va = folio_vaddr(p, h, sc, local, raw, vmaAfter)) {
+    if (!leaf_installed(p, va, hs)) continue;
+    kill_proc(p, pfn, BUS_MCEERR_AR, va, lsb);
+    return true;
+  }
+  return false;
+}
+
+/**
+ * An already-poisoned raw page: the consumer (a machine check on it, or MADV_HWPOISON) is
+ * signalled, then "recovery action for already poisoned page: Failed" is logged and not
+ * counted (try_memory_failure_hugetlb and memory_failure after the Aug 2025 fix).
+ */
+function already_poisoned(h: u32, sc: u32, local: u32, raw: u32, pfn: u64, consumer: i32, lsb: u32, real: bool): i32 {
+  // A load (a real machine check) of known-bad memory; MADV_HWPOISON again is not one.
+  if (consumer >= 0 && real) addHostStat(h, H_REPEAT_MCE, 1);
+  const killed = kill_accessing_process(h, sc, local, raw, pfn, consumer, lsb);
+  action_result(h, pfn, MF_MSG_ALREADY_POISONED, MF_FAILED, POLICY_NONE);
+  reap_killed();
+  return killed ? -EHWPOISON : 0;
 }
 
 /**
  * memory_failure(pfn, flags): a raw page at `phys` is poisoned, by a real UE (`real`: the
  * data is lost too) or by MADV_HWPOISON. `consumer` is the process that consumed it (AR),
  * or -1 for a patrol-scrub find (AO). The caller has checked that phys lies in a pool.
+ * Returns 0, or -EHWPOISON where Linux's memory_failure does (the consumer was signalled
+ * for an already-poisoned page; a THP that could not be split), or -EBUSY (ignored).
  */
-export function memory_failure(h: u32, phys: u64, consumer: i32, real: bool): void {
+export function memory_failure(h: u32, phys: u64, consumer: i32, real: bool): i32 {
   const pfn = phys >> PAGE_SHIFT;
   if ((hostFlags(h) & HF_RECOVERY) == 0) {
     panic(h, pfn);
-    return;
+    return 0;
   }
   work_begin();
   const local = <u32>physToFrame(h, phys);
@@ -190,46 +259,35 @@ export function memory_failure(h: u32, phys: u64, consumer: i32, real: bool): vo
       // Free ordinary memory: the buddy allocator takes the bad page out of circulation.
       take_free_thp_folio(h, local);
       action_result(h, pfn, MF_MSG_BUDDY, MF_RECOVERED, POLICY_NONE);
-      return;
+      return 0;
     }
     // A free hugepage is dissolved at once (dissolve_free_hugetlb_folio).
     dissolve_free_hugetlb_folio(h, sc, local);
     work_dissolve();
     action_result(h, pfn, MF_MSG_FREE_HUGE, MF_RECOVERED, POLICY_NONE);
-    return;
+    return 0;
   }
   if (state == F_DISSOLVED) {
-    // The raw page already went to the buddy allocator.
-    if (already) {
-      log(LOG_ALREADY, h, 0, 0, pfn);
-      return;
-    }
+    // The raw page already went to the buddy allocator; nobody maps it.
+    if (already) return already_poisoned(h, sc, local, raw, pfn, -1, 0, real);
     rawSet(h, sc, local, raw, BIT_POISONED);
     addHwCorrupted(h);
     addBuddyPages(h, -1);
     addHostStat(h, H_BYTES_LOST, 4096);
     action_result(h, pfn, MF_MSG_BUDDY, MF_RECOVERED, POLICY_NONE);
-    return;
+    return 0;
   }
 
-  if (sc == SC_THP) {
-    memory_failure_thp(h, local, raw, pfn, consumer, already);
-    return;
-  }
+  if (sc == SC_THP) return memory_failure_thp(h, local, raw, pfn, consumer, already, real);
   const policy = state == F_FILE ? file_policy(folioOwner(h, sc, local)) : POLICY_DEFAULT;
   const lsb = policy == POLICY_DEFAULT ? shiftOf(sc) : PAGE_SHIFT;
-  if (already) {
-    log(LOG_ALREADY, h, 0, 0, pfn);
-    if (consumer >= 0) addHostStat(h, H_REPEAT_MCE, 1);
-    kill_accessing_process(h, sc, local, raw, pfn, consumer, lsb);
-    reap_killed();
-    return;
-  }
+  if (already) return already_poisoned(h, sc, local, raw, pfn, consumer, lsb, real);
   rawSet(h, sc, local, raw, BIT_POISONED);
   addHwCorrupted(h);
   const word = folioWord(h, sc, local);
   const wasPoisoned = (word & F_HWPOISON) != 0;
   setFolioWord(h, sc, local, word | F_HWPOISON);
+  let ret: i32 = 0;
 
   if (policy == POLICY_HGM) {
     // Only the raw page is lost: every mapping is split around it down to a HWPOISON PTE.
@@ -242,20 +300,23 @@ export function memory_failure(h: u32, phys: u64, consumer: i32, real: bool): vo
     addHostStat(h, H_BYTES_LOST, 4096);
     if (!wasPoisoned) update_mapper_leaves(h, sc, local, state, false);
     if (real && wasPoisoned && (hostFlags(h) & HF_KEEP_V3) != 0) {
-      // v3 as posted: a second real UE on a kept folio is reported as ignored and the
-      // consumer is killed by the MCE handler with a plain SIGBUS.
-      action_result(h, pfn, MF_MSG_HUGE, MF_IGNORED, policy);
+      // v3 as posted: a second real UE on a kept folio fails get_hwpoison_page and is
+      // ignored; the machine-check handler finds it not recovered and kills the consumer
+      // with a plain SIGBUS (kill_me_maybe -> kill_me_now).
+      action_result(h, pfn, MF_MSG_GET_HWPOISON, MF_IGNORED, policy);
       if (consumer >= 0) {
-        send_sigbus(<u32>consumer, SI_KERNEL, 0, 0);
         log(LOG_NOT_RECOVERED, h, 0, 0, pfn);
+        send_sigbus(<u32>consumer, SI_KERNEL, 0, 0);
       }
+      ret = -EBUSY;
     } else {
       kill_procs(h, sc, local, raw, pfn, consumer, lsb);
       action_result(h, pfn, MF_MSG_HUGE, MF_RECOVERED, policy);
     }
   } else if (wasPoisoned) {
-    // The hugepage was already offlined: the new raw page is only recorded.
-    kill_accessing_process(h, sc, local, raw, pfn, consumer, lsb);
+    // The hugepage was already offlined: the new raw page is recorded, the consumer is
+    // signalled, and the event counts as failed (the Jan 2026 hugetlb mf_stats fix).
+    if (kill_accessing_process(h, sc, local, raw, pfn, consumer, lsb)) ret = -EHWPOISON;
     action_result(h, pfn, MF_MSG_HUGE, MF_FAILED, policy);
   } else {
     // hwpoison_user_mappings: collect the victims, unmap everywhere, signal.
@@ -270,31 +331,31 @@ export function memory_failure(h: u32, phys: u64, consumer: i32, real: bool): vo
     action_result(h, pfn, MF_MSG_HUGE, MF_RECOVERED, policy);
   }
   reap_killed();
+  return ret;
 }
 
 /**
  * An in-use THP folio: try_to_split_thp_page, then the raw page is an ordinary 4 KiB anon
  * page (its PTE becomes a HWPOISON entry). When the split fails the folio stays mapped
- * whole and marked, and the victims get SIGBUS for the whole folio (kill_procs_now).
+ * whole and marked, the victims get SIGBUS for the whole folio (kill_procs_now) and
+ * memory_failure returns -EHWPOISON.
  */
-function memory_failure_thp(h: u32, local: u32, raw: u32, pfn: u64, consumer: i32, already: bool): void {
+function memory_failure_thp(h: u32, local: u32, raw: u32, pfn: u64, consumer: i32, already: bool, real: bool): i32 {
   const word = folioWord(h, SC_THP, local);
   const split = (word & F_THP_SPLIT) != 0;
-  if (already) {
-    log(LOG_ALREADY, h, 0, 0, pfn);
-    if (consumer >= 0) addHostStat(h, H_REPEAT_MCE, 1);
-    kill_accessing_process(h, SC_THP, local, raw, pfn, consumer, split ? PAGE_SHIFT : HPAGE_2M_SHIFT);
-    reap_killed();
-    return;
-  }
+  // A raw page of a folio still mapped by its PMD is reported at 4 KiB too
+  // (check_hwpoisoned_pmd_entry).
+  if (already) return already_poisoned(h, SC_THP, local, raw, pfn, consumer, PAGE_SHIFT, real);
   rawSet(h, SC_THP, local, raw, BIT_POISONED);
   addHwCorrupted(h);
   addHostStat(h, H_BYTES_LOST, 4096);
   setFolioWord(h, SC_THP, local, word | F_HWPOISON);
+  let ret: i32 = 0;
   if (!split && thp_split_fails(h, pfn)) {
     update_mapper_leaves(h, SC_THP, local, F_ANON, false);
     kill_procs(h, SC_THP, local, raw, pfn, consumer, HPAGE_2M_SHIFT);
     action_result(h, pfn, MF_MSG_UNSPLIT_THP, MF_FAILED, POLICY_THP);
+    ret = -EHWPOISON;
   } else {
     const owner = folioOwner(h, SC_THP, local);
     const va = <u64>folioIndex(h, SC_THP, local) << HPAGE_2M_SHIFT;
@@ -314,6 +375,7 @@ function memory_failure_thp(h: u32, local: u32, raw: u32, pfn: u64, consumer: i3
     action_result(h, pfn, MF_MSG_DIRTY_LRU, MF_RECOVERED, POLICY_THP);
   }
   reap_killed();
+  return ret;
 }
 
 /** True when host h has panicked. */

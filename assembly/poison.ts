@@ -124,8 +124,8 @@ export function firstRawSet(h: u32, sc: u32, local: u32, from: u32, to: u32, whi
   return -1;
 }
 
-/** Number of poisoned raw pages of the folio. */
-export function poisonedCount(h: u32, sc: u32, local: u32): u32 {
+/** Number of raw pages of the folio whose `which` bit is set (poisoned by default). */
+export function poisonedCount(h: u32, sc: u32, local: u32, which: u32 = BIT_POISONED): u32 {
   const b = folioBlock(h, sc, local, false);
   if (b == 0) return 0;
   let n: u32 = 0;
@@ -133,7 +133,7 @@ export function poisonedCount(h: u32, sc: u32, local: u32): u32 {
   for (let r: u32 = 0; r < regions; r++) {
     const c = sc == SC_1G ? <usize>load<u32>(b + (<usize>r << 2)) : b;
     if (c == 0) continue;
-    for (let i: usize = 0; i < 8; i++) n += <u32>popcnt<u64>(load<u64>(c + (i << 3)));
+    for (let i: usize = 0; i < 8; i++) n += <u32>popcnt<u64>(load<u64>(c + (<usize>which << 6) + (i << 3)));
   }
   return n;
 }

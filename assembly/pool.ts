@@ -8,7 +8,7 @@ import {
 } from './constants';
 
 // Host record layout. Per-class arrays are indexed by frame class (SC_2M, SC_1G, SC_THP).
-const HOST_SIZE: usize = 264;
+const HOST_SIZE: usize = 272;
 const H_N: usize = 0; // u32[3] frames per class
 const H_FRAME_BASE: usize = 12; // u32[3] first global frame
 const H_NR: usize = 24; // u32[3] HugePages_Total; for THP, folios still usable
@@ -50,6 +50,7 @@ export const H_TLB_WALK_CYCLES: usize = 232;
 export const H_DISSOLVES: usize = 240; // u32[2]: hugepages dissolved per size class (vmemmap restored)
 export const H_REPEAT_MCE: usize = 248; // f64: consumptions of already-poisoned raw pages
 const H_THP_SPLIT_FAILURE: usize = 256; // f64: probability that a THP split fails
+export const H_REFCOUNT_UNDERFLOWS: usize = 264; // u32: KEEP v3 releases that dropped too many references
 
 export const HF_RECOVERY: u32 = 1;
 export const HF_EARLY_KILL: u32 = 2;

@@ -23,6 +23,8 @@ export const PF_CAP_SYS_ADMIN: u32 = 2;
 export const PF_MCE_EARLY: u32 = 4;
 export const PF_MCE_LATE: u32 = 8;
 export const PF_HANDLES_SIGBUS: u32 = 16;
+/** A VMM running a KVM guest: its replayed accesses come from the guest (stage-2 faults). */
+export const PF_KVM_GUEST: u32 = 32;
 
 export const VMA_SIZE: usize = 40;
 export const V_START: usize = 0;
@@ -66,6 +68,12 @@ export function proc_create(h: u32, flags: u32): u32 {
   store<u32>(pp + P_PID, nextPid(h));
   return p;
 }
+
+// The process on whose behalf the kernel runs (Linux's `current`), or -1 in interrupt-like
+// context (a patrol-scrub UE). Set at every system call and when a killed task exits.
+let currentProc: i32 = -1;
+export function current(): i32 { return currentProc; }
+export function set_current(p: i32): void { currentProc = p; }
 
 export function procHost(p: u32): u32 { return load<u32>(procPtr(p) + P_HOST); }
 export function procPid(p: u32): u32 { return load<u32>(procPtr(p) + P_PID); }

@@ -12,7 +12,7 @@ import {
   H_ACCESS_SIGNALLED, H_BAD_EVENTS, H_DEAD_EVENTS, HF_PANICKED, addHostStat, firstProc,
   foundSc, framePhys, hostFlags, physToFrame,
 } from './pool';
-import { P_ACCESSES, P_PGD_OFF, procAlive, procHost, procNext, procRecord } from './procs';
+import { PF_KVM_GUEST, P_ACCESSES, P_PGD_OFF, procAlive, procFlags, procHost, procNext, procRecord } from './procs';
 import { sys_access } from './syscalls';
 import { tlbEnabled, tlb_access } from './tlb';
 
@@ -66,7 +66,8 @@ function access_slow(p: u32, va: u64, write: bool): void {
     addHostStat(h, H_DEAD_EVENTS, 1);
     return;
   }
-  const r = sys_access(p, va, 1, write);
+  // A guest-marked VMM's replayed accesses come from its guest (docs/semantics.md).
+  const r = sys_access(p, va, 1, write, (procFlags(p) & PF_KVM_GUEST) != 0);
   if (r == 1) addHostStat(h, H_ACCESS_SIGNALLED, 1);
   else if ((hostFlags(h) & HF_PANICKED) != 0) addHostStat(h, H_DEAD_EVENTS, 1);
   else if (r < 0) addHostStat(h, H_BAD_EVENTS, 1);

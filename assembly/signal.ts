@@ -7,7 +7,7 @@ import { BUS_ADRERR, BUS_MCEERR_AO, BUS_MCEERR_AR, OUT_KILLED, OUT_SIGNAL } from
 import { do_exit } from './hugetlb';
 import { outbox_push } from './outbox';
 import { H_KILLED, H_SIG_ADRERR, H_SIG_AO, H_SIG_AR, H_SIG_KERNEL, bumpCounter } from './pool';
-import { PF_HANDLES_SIGBUS, procAlive, procFlags, procHost, procPid } from './procs';
+import { PF_HANDLES_SIGBUS, procAlive, procFlags, procHost, procPid, set_current } from './procs';
 
 let pending: usize = 0;
 let pendingCap: u32 = 0;
@@ -33,6 +33,8 @@ export function reap_killed(): void {
   for (let i: u32 = 0; i < pendingCount; i++) {
     const p = load<u32>(pending + (<usize>i << 2));
     if (!procAlive(p)) continue;
+    // The task dies on its way back to user space: it is `current` for its own exit.
+    set_current(<i32>p);
     do_exit(p);
     bumpCounter(procHost(p), H_KILLED);
     outbox_push(OUT_KILLED, procHost(p), procPid(p), 0, 0, 0);

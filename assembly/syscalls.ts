@@ -2,9 +2,9 @@
 // anything, so a call that fails leaves no trace. Errors are returned as -errno.
 
 import {
-  BUS_ADRERR, BUS_MCEERR_AR, EBADF, EEXIST, EFAULT, EINVAL, EIO, ENOMEM, ENOSPC, ESRCH, EOPNOTSUPP,
+  BUS_ADRERR, BUS_MCEERR_AR, EBADF, EEXIST, EFAULT, EINVAL, EIO, ENODEV, ENOMEM, ENOSPC, ESRCH, EOPNOTSUPP,
   F_HWPOISON, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, HPAGE_1G_SHIFT, HPAGE_2M_SHIFT,
-  LOG_MCE_USER, MAP_ANONYMOUS, MAP_FIXED, MAP_HUGETLB, MAP_HUGE_SHIFT, MAP_PRIVATE, MAP_SHARED,
+  LOG_KILLING, LOG_MCE_USER, MAP_ANONYMOUS, MAP_FIXED, MAP_HUGETLB, MAP_HUGE_SHIFT, MAP_PRIVATE, MAP_SHARED,
   MFD_EXEC, MFD_HUGETLB, MFD_HUGE_SHIFT, MFD_MF_KEEP_UE_MAPPED, MFD_NOEXEC_SEAL, PAGE_SHIFT,
   PAGE_SIZE, PROT_READ, PROT_WRITE, SLOT_EMPTY, SLOT_RESERVED, _PAGE_SIM_POISONED,
 } from './constants';
@@ -27,7 +27,7 @@ import {
 } from './pool';
 import {
   V_END, V_FLAGS, V_SHIFT, V_START, VM_READ, VM_SHARED, VM_THP, VM_WRITE, fd_clear, fd_install,
-  fdget, find_vma, insert_vma, mmapBase, procAlive, procHost, procPgd, range_mapped, setMmapBase,
+  fdget, find_vma, insert_vma, mmapBase, procAlive, procHost, procPgd, procPid, range_mapped, setMmapBase,
   vmaAt,
 } from './procs';
 import { reap_killed, send_sigbus } from './signal';
@@ -58,8 +58,9 @@ export function sys_memfd_create(p: u32, flags: u32): i32 {
   if ((flags & MFD_NOEXEC_SEAL) != 0 && (flags & MFD_EXEC) != 0) return -EINVAL;
   const hugetlb = (flags & MFD_HUGETLB) != 0;
   if (!hugetlb && (sizeField != 0 || (flags & MFD_MF_KEEP_UE_MAPPED) != 0)) return -EINVAL;
+  // A size x86-64 has no hstate for (e.g. MFD_HUGE_16MB): hugetlb_file_setup -> ENODEV.
   const hs = hugeShiftOf(sizeField);
-  if (hs < 0) return -EINVAL;
+  if (hs < 0) return -ENODEV;
   if (!hugetlb) return -EOPNOTSUPP;
   const f = file_create(h, <u32>hs, (flags & MFD_MF_KEEP_UE_MAPPED) != 0);
   addFileFds(f, 1);
@@ -275,14 +276,15 @@ export function sys_pread(p: u32, fd: i32, len: u64, offset: u64): f64 {
     const stop = next < end ? next : end;
     const s = slotGet(<u32>f, idx);
     if (s != SLOT_EMPTY && s != SLOT_RESERVED && (folioWord(h, sc, s - 1) & F_HWPOISON) != 0) {
-      // adjust_range_hwpoison: read up to the first poisoned raw page.
+      // adjust_range_hwpoison: read up to the first poisoned raw page. When this hugepage's
+      // part starts with one, hugetlbfs_read_iter fails the whole call, even after a clean
+      // earlier hugepage.
       const from = <u32>((pos - base) >> PAGE_SHIFT);
       const to = <u32>((stop - base + PAGE_SIZE - 1) >> PAGE_SHIFT);
       const bad = firstRawSet(h, sc, s - 1, from, to, BIT_POISONED);
       if (bad >= 0) {
         const badAt = base + (<u64>bad << PAGE_SHIFT);
-        if (badAt <= pos) return pos == offset ? -EIO : <f64>(pos - offset);
-        return <f64>(badAt - offset);
+        return badAt <= pos ? -EIO : <f64>(badAt - offset);
       }
     }
     pos = stop;
@@ -304,10 +306,29 @@ function access_ok(p: u32, addr: u64, len: u64, need: u32): bool {
 }
 
 /**
- * Touches every byte of [addr, addr+len) in address order, as loads or stores. Returns 0,
- * 1 when a SIGBUS stopped it (the signal is in the outbox), or -errno.
+ * A fault on a HWPOISON entry (or a fault-in of an offlined hugepage) at `pos`, leaf shift
+ * ls. A host access is x86's do_sigbus: the "MCE: Killing" line, then SIGBUS AR at the exact
+ * address with the leaf's size. A guest access is a stage-2 fault that KVM resolves through
+ * GUP: kvm_send_hwpoison_signal reports the host virtual address of the guest's 4 KiB page
+ * with lsb PAGE_SHIFT, whatever the hugepage size, and logs nothing.
  */
-export function sys_access(p: u32, addr: u64, len: u64, write: bool): i32 {
+function hwpoison_fault(p: u32, pos: u64, ls: u32, guest: bool): i32 {
+  if (guest) {
+    send_sigbus(p, BUS_MCEERR_AR, pos & ~(PAGE_SIZE - 1), PAGE_SHIFT);
+  } else {
+    outbox_push(LOG_KILLING, procHost(p), procPid(p), 0, pos, 0);
+    send_sigbus(p, BUS_MCEERR_AR, pos, ls);
+  }
+  reap_killed();
+  return 1;
+}
+
+/**
+ * Touches every byte of [addr, addr+len) in address order, as loads or stores, from the
+ * process itself or (`guest`) from the KVM guest it runs. Returns 0, 1 when a SIGBUS stopped
+ * it (the signal is in the outbox), or -errno.
+ */
+export function sys_access(p: u32, addr: u64, len: u64, write: bool, guest: bool): i32 {
   if (!access_ok(p, addr, len, write ? VM_WRITE : VM_READ)) return -EFAULT;
   const h = procHost(p);
   const end = addr + len;
@@ -318,9 +339,12 @@ export function sys_access(p: u32, addr: u64, len: u64, write: bool): i32 {
     const slot = huge_pte_offset(procPgd(p), pos, hs, true);
     if (load<u64>(slot) == 0) {
       const fault = handle_mm_fault(p, vi, pos, slot);
+      if (fault == VM_FAULT_HWPOISON_LARGE) return hwpoison_fault(p, pos, hs, guest);
       if (fault != VM_FAULT_OK) {
-        const hw = fault == VM_FAULT_HWPOISON_LARGE;
-        send_sigbus(p, hw ? BUS_MCEERR_AR : BUS_ADRERR, pos, hw ? hs : 0);
+        // KVM turns any other failed fault into -EFAULT from KVM_RUN
+        // (kvm_handle_error_pfn); the host task gets SIGBUS BUS_ADRERR.
+        if (guest) return -EFAULT;
+        send_sigbus(p, BUS_ADRERR, pos, 0);
         reap_killed();
         return 1;
       }
@@ -332,11 +356,7 @@ export function sys_access(p: u32, addr: u64, len: u64, write: bool): i32 {
     const base = pos & ~hugeMask(ls);
     const next = base + (<u64>1 << ls);
     const stop = next < end ? next : end;
-    if (is_hwpoison_entry(e)) {
-      send_sigbus(p, BUS_MCEERR_AR, pos, ls);
-      reap_killed();
-      return 1;
-    }
+    if (is_hwpoison_entry(e)) return hwpoison_fault(p, pos, ls, guest);
     if ((e & _PAGE_SIM_POISONED) != 0) {
       const phys = pte_phys(e);
       const local = <u32>physToFrame(h, phys);
@@ -345,7 +365,8 @@ export function sys_access(p: u32, addr: u64, len: u64, write: bool): i32 {
       const to = <u32>((stop - base + PAGE_SIZE - 1) >> PAGE_SHIFT);
       const bad = firstRawSet(h, sc, local, from, to, BIT_CORRUPTED);
       if (bad >= 0) {
-        // The load hits lost data: a new machine check on an already-poisoned page.
+        // The load hits lost data: a new machine check on an already-poisoned page, the
+        // same from the guest (the host handles a machine check taken in guest mode).
         const badVa = base + (<u64>bad << PAGE_SHIFT);
         const touch = badVa > pos ? badVa : pos;
         outbox_push(LOG_MCE_USER, h, 0, 0, phys + (touch - base), 0);

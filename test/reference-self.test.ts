@@ -82,10 +82,10 @@ self('catches a counter that is off by one', async () => {
   );
 });
 
-self('catches a kernel log that misses "already hardware poisoned"', async () => {
+self('catches a kernel log that misses "recovery action for already poisoned page"', async () => {
   await expectMismatch(
     broken({
-      host: (h, k) => (k === 'kernelLog' ? () => h.kernelLog().filter((l) => !l.endsWith('already hardware poisoned')) : undefined),
+      host: (h, k) => (k === 'kernelLog' ? () => h.kernelLog().filter((l) => !l.endsWith('already poisoned page: Failed')) : undefined),
     }),
     500,
     'kernelLog',

@@ -13,6 +13,7 @@ import { RecoveryTally, WORK_POLICY, type RecoveryCosts, type RecoveryWork } fro
 import { sysError } from '../host/syserror.js';
 import { configureTlb, type TlbConfig, type TranslationStats } from '../costs/translation.js';
 import type { HugepageSize } from '../host/types.js';
+import { keepVersionOf, type KeepVersionOption } from '../host/kernel-behaviour.js';
 
 /**
  * How a region is backed: a HugeTLB memfd without or with MFD_MF_KEEP_UE_MAPPED, or
@@ -49,12 +50,14 @@ export interface VmSpec {
   mceKill?: 'default' | 'early' | 'late';
   /** Fault every mapping in at boot, as VMMs pre-fault guest memory (default true). */
   prefault?: boolean;
+  /** The VMM runs a KVM guest: its replayed accesses are guest accesses (default false). */
+  kvmGuest?: boolean;
 }
 
 export interface HostSpec {
   hugepages: { '2M'?: number; '1G'?: number };
   vms: VmSpec[];
-  keepVersion?: 'v3' | 'v4';
+  keepVersion?: KeepVersionOption;
   earlyKill?: boolean;
   /** HugeTLB files without MFD_MF_KEEP_UE_MAPPED split to 4 KiB around a UE (HGM). */
   hgm?: boolean;
@@ -116,6 +119,8 @@ export interface HostStats {
   vmemmapPagesRestored: number;
   /** Loads that consumed a raw page already known to be poisoned (a new machine check each). */
   repeatedConsumption: number;
+  /** KEEP v3 releases of a kept hugepage that dropped more references than they held. */
+  refcountUnderflows: number;
   /** Healthy 4 KiB pages that dissolved hugepages gave back to the buddy allocator. */
   buddyPagesReturned: number;
   deadProcessEvents: number;
@@ -182,7 +187,7 @@ export class FleetShard {
   private bootHost(spec: HostSpec, index: number): void {
     const k = this.kernel;
     let flags = HostFlag.recovery | HostFlag.policyCapable;
-    if (spec.keepVersion === 'v3') flags |= HostFlag.keepV3;
+    if (keepVersionOf(spec.keepVersion) === 'v3') flags |= HostFlag.keepV3;
     if (spec.earlyKill) flags |= HostFlag.earlyKill;
     if (spec.hgm) flags |= HostFlag.hgm;
     const h = k.host_create(spec.hugepages['2M'] ?? 0, spec.hugepages['1G'] ?? 0, spec.thpPages ?? 0, flags, spec.seed ?? 0, spec.thpSplitFailure ?? 0);
@@ -192,6 +197,7 @@ export class FleetShard {
       if (vm.handlesSigbus !== false) pflags |= ProcFlag.handlesSigbus;
       if (vm.mceKill === 'early') pflags |= ProcFlag.mceEarly;
       if (vm.mceKill === 'late') pflags |= ProcFlag.mceLate;
+      if (vm.kvmGuest) pflags |= ProcFlag.kvmGuest;
       const p = k.proc_spawn(h, pflags);
       const regions = vm.regions ?? [{ address: vm.address, length: vm.memory ?? 0, hugepage: vm.hugepage ?? '2M', policy: vm.policy ?? 'default' }];
       const mapped = regions.map((r) => this.mapRegion(index, p, r, vm.prefault !== false));
@@ -207,7 +213,7 @@ export class FleetShard {
     const fixed = r.address !== undefined ? MAP_FIXED : 0;
     if (r.policy === 'thp') {
       const base = this.check('mmap', k.mmap(p, r.address ?? 0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | fixed, -1, 0), index);
-      if (prefault) this.check('prefault', k.access(p, base, size, 1), index);
+      if (prefault) this.check('prefault', k.access(p, base, size, 1, 0), index);
       return { base, size };
     }
     const memfdFlags = MFD_HUGETLB | MFD_SIZE[r.hugepage] | (r.policy === 'keep' ? MFD_MF_KEEP_UE_MAPPED : 0);
@@ -215,7 +221,7 @@ export class FleetShard {
     this.check('ftruncate', k.ftruncate(p, fd, size), index);
     const flags = (r.shared === false ? MAP_PRIVATE : MAP_SHARED) | fixed;
     const base = this.check('mmap', k.mmap(p, r.address ?? 0, size, PROT_READ | PROT_WRITE, flags, fd, 0), index);
-    if (prefault) this.check('prefault', k.access(p, base, size, 1), index);
+    if (prefault) this.check('prefault', k.access(p, base, size, 1, 0), index);
     return { base, size };
   }
 
@@ -333,6 +339,7 @@ export class FleetShard {
       dissolves: c(Counter.dissolves2M) + c(Counter.dissolves1G),
       vmemmapPagesRestored: 7 * c(Counter.dissolves2M) + 4095 * c(Counter.dissolves1G),
       repeatedConsumption: c(Counter.repeatMce),
+      refcountUnderflows: c(Counter.refcountUnderflows),
       translation: {
         accesses: c(Counter.tlbAccesses),
         l1Misses: c(Counter.tlbL1Misses),
@@ -396,7 +403,7 @@ export function sumStats(all: readonly HostStats[]): HostStats {
     sigbusByCode: { BUS_ADRERR: 0, BUS_MCEERR_AR: 0, BUS_MCEERR_AO: 0, SI_KERNEL: 0 },
     killed: 0, bytesLost: 0, hugepagesLost: 0, rawPagesPoisoned: 0, pageTablePages: 0,
     translation: { accesses: 0, l1Misses: 0, walks: 0, walkRefs: 0, walkCycles: 0 }, buddyPagesReturned: 0,
-    dissolves: 0, vmemmapPagesRestored: 0, repeatedConsumption: 0, deadProcessEvents: 0,
+    dissolves: 0, vmemmapPagesRestored: 0, repeatedConsumption: 0, refcountUnderflows: 0, deadProcessEvents: 0,
     unmappedEvents: 0, memoryFailure: { total: 0, ignored: 0, failed: 0, delayed: 0, recovered: 0 },
     pools: { '2M': { nr: 0, free: 0 }, '1G': { nr: 0, free: 0 } },
     thp: { total: 0, free: 0, split: 0 },

@@ -7,8 +7,9 @@ import { toAddr, toFlags } from './args.js';
 import { Counter, HostFlag, MAX_FRAMES_PER_KERNEL, Out, ProcFlag, instantiateKernel, type KernelExports } from '../kernel/kernel.js';
 import { drainOutbox, formatLogLine, isLogRecord, type OutboxRecord } from '../kernel/outbox.js';
 import { sysError } from './syserror.js';
+import { KEEP_VERSIONS, keepVersionOf } from './kernel-behaviour.js';
 import type {
-  AccessResult, HostOptions, HugepageSize, Meminfo, MemoryFailureStats, Num, PageTableLeaf, PoolCounters, ThpCounters,
+  AccessOptions, AccessResult, HostOptions, HugepageSize, Meminfo, MemoryFailureStats, Num, PageTableLeaf, PoolCounters, ThpCounters,
   Signal, SimHost, SimProcess, SpawnOptions,
 } from './types.js';
 
@@ -52,8 +53,8 @@ export class Host implements SimHost {
     if (n2M + n1G + nThp > MAX_FRAMES_PER_KERNEL) {
       throw new RangeError(`Host.create: ${n2M + n1G + nThp} hugepages and THP folios exceed one kernel instance (${MAX_FRAMES_PER_KERNEL}); split the memory over hosts`);
     }
-    if (opts.keepVersion !== undefined && opts.keepVersion !== 'v3' && opts.keepVersion !== 'v4') {
-      throw new RangeError(`Host.create: keepVersion must be 'v3' or 'v4', got ${String(opts.keepVersion)}`);
+    if (opts.keepVersion !== undefined && !KEEP_VERSIONS.includes(opts.keepVersion)) {
+      throw new RangeError(`Host.create: keepVersion must be 'intended', 'v3' or 'v4' (an alias of 'intended'), got ${String(opts.keepVersion)}`);
     }
     const splitFailure = opts.thpSplitFailure === undefined ? 0 : opts.thpSplitFailure;
     if (typeof splitFailure !== 'number' || !(splitFailure >= 0 && splitFailure <= 1)) {
@@ -67,7 +68,7 @@ export class Host implements SimHost {
     if (opts.memoryFailureRecovery !== false) flags |= HostFlag.recovery;
     if (opts.earlyKill === true) flags |= HostFlag.earlyKill;
     if (opts.policyCapable !== false) flags |= HostFlag.policyCapable;
-    if (opts.keepVersion === 'v3') flags |= HostFlag.keepV3;
+    if (keepVersionOf(opts.keepVersion) === 'v3') flags |= HostFlag.keepV3;
     if (opts.hgm === true) flags |= HostFlag.hgm;
     const kernel = instantiateKernel();
     return new Host(kernel, kernel.host_create(n2M, n1G, nThp, flags, seed, splitFailure));
@@ -88,6 +89,7 @@ export class Host implements SimHost {
     if (mceKill === 'early') flags |= ProcFlag.mceEarly;
     if (mceKill === 'late') flags |= ProcFlag.mceLate;
     if (opts.handlesSigbus !== false) flags |= ProcFlag.handlesSigbus;
+    if (opts.kvmGuest === true) flags |= ProcFlag.kvmGuest;
     const p = this.kernel.proc_spawn(this.id, flags);
     const proc = new Process(this, p, this.kernel.proc_pid(p), opts.name ?? 'task');
     this.byPid.set(proc.pid, proc);
@@ -170,6 +172,10 @@ export class Host implements SimHost {
     return this.kernel.host_counter(this.id, Counter.ptPages);
   }
 
+  refcountUnderflows(): number {
+    return this.kernel.host_counter(this.id, Counter.refcountUnderflows);
+  }
+
   private checkAlive(call: string): void {
     if (this.panicked) throw sysError(EIO, call, 'the host has panicked');
   }
@@ -200,7 +206,8 @@ export class Host implements SimHost {
 /** Why a call failed, per errno, for the calls whose failures have several causes. */
 const WHY: Record<string, Record<number, string>> = {
   memfd_create: {
-    22: 'unknown flag, size encoding without MFD_HUGETLB, MFD_MF_KEEP_UE_MAPPED without MFD_HUGETLB, or unsupported hugepage size',
+    19: 'no hugepage size of x86-64 (2 MiB, 1 GiB) has that size encoding',
+    22: 'unknown flag, size encoding without MFD_HUGETLB, or MFD_MF_KEEP_UE_MAPPED without MFD_HUGETLB',
     95: 'only HugeTLB memfds (MFD_HUGETLB) are simulated',
   },
   ftruncate: { 22: 'size must be a multiple of the file\'s hugepage size' },
@@ -212,16 +219,22 @@ const WHY: Record<string, Record<number, string>> = {
     95: 'shared anonymous mappings must be MAP_HUGETLB (shmem THP is not simulated)',
   },
   munmap: { 22: 'address or end not aligned to the mapping\'s hugepage size' },
-  read: { 14: 'range not mapped readable' },
-  write: { 14: 'range not mapped writable' },
+  read: {
+    14: 'range not mapped readable, or (a guest access) the page cannot be faulted in: KVM_RUN fails with EFAULT',
+    22: 'a guest access by a process that runs no KVM guest',
+  },
+  write: {
+    14: 'range not mapped writable, or (a guest access) the page cannot be faulted in: KVM_RUN fails with EFAULT',
+    22: 'a guest access by a process that runs no KVM guest',
+  },
   madvise: {
     1: 'MADV_HWPOISON needs CAP_SYS_ADMIN',
-    14: 'address not mapped, the hugepage was already taken offline, or the pool or THP memory cannot fault a page in',
+    14: 'a step is not mapped, reaches a HWPOISON entry (the page was taken offline), or cannot be faulted in; earlier steps stay applied',
     22: 'unsupported advice or unaligned address',
     95: 'MADV_SOFT_OFFLINE is not simulated',
-    133: 'the raw page is already poisoned',
+    133: 'a step reached a raw page already poisoned (the caller got SIGBUS for it) or a THP that could not be split; earlier steps stay applied',
   },
-  pread: { 5: 'the read starts inside a poisoned raw page, or the host has panicked' },
+  pread: { 5: 'the read reaches a hugepage whose part of the range starts with a poisoned raw page, or the host has panicked' },
   injectUE: {
     22: 'the address lies outside the host\'s HugeTLB pools and THP memory, or is not mapped by the consumer',
     3: 'the consumer has exited',
@@ -305,20 +318,21 @@ export class Process implements SimProcess {
     this.call('munmap', this.k.munmap(this.kid, a, positive(length, 'munmap', 'length')));
   }
 
-  read(addr: Num, length: Num): AccessResult {
-    return this.access('read', addr, length, 0);
+  read(addr: Num, length: Num, opts: AccessOptions = {}): AccessResult {
+    return this.access('read', addr, length, 0, opts);
   }
 
-  write(addr: Num, length: Num): AccessResult {
-    return this.access('write', addr, length, 1);
+  write(addr: Num, length: Num, opts: AccessOptions = {}): AccessResult {
+    return this.access('write', addr, length, 1, opts);
   }
 
-  private access(name: string, addr: Num, length: Num, write: number): AccessResult {
+  private access(name: string, addr: Num, length: Num, write: number, opts: AccessOptions): AccessResult {
     this.enter(name);
     const a = toAddr(addr, name, 'addr');
     const len = positive(length, name, 'length');
     if (a + len > Number.MAX_SAFE_INTEGER) throw sysError(EINVAL, name, 'range beyond 2^53');
-    if (this.call(name, this.k.access(this.kid, a, len, write)) === 0) return { ok: true };
+    const guest = opts?.guest === true ? 1 : 0;
+    if (this.call(name, this.k.access(this.kid, a, len, write, guest)) === 0) return { ok: true };
     return { ok: false, signal: this.delivered[this.delivered.length - 1]! };
   }
 

@@ -2,6 +2,8 @@
 // reference model (test/reference/model.ts) both implement them, so tests can drive
 // either through one interface.
 
+import type { KeepVersionOption } from './kernel-behaviour.js';
+
 /** Addresses, sizes and offsets: a safe integer or a bigint. Returned addresses are bigints. */
 export type Num = number | bigint;
 
@@ -12,8 +14,12 @@ export interface HostOptions {
   hugepages?: { '2M'?: number; '1G'?: number };
   /** The kernel carries the MFD_MF_KEEP_UE_MAPPED series (default true). */
   policyCapable?: boolean;
-  /** 'v4' (documented intent, default) or 'v3' (the code as posted). */
-  keepVersion?: 'v3' | 'v4';
+  /**
+   * MFD_MF_KEEP_UE_MAPPED as intended ('intended', the default: the behaviour stated in the
+   * v3 review, not posted code) or as posted ('v3', defects included). 'v4' is an alias of
+   * 'intended'.
+   */
+  keepVersion?: KeepVersionOption;
   /** vm.memory_failure_early_kill (default false). */
   earlyKill?: boolean;
   /** vm.memory_failure_recovery (default true; false panics on any memory failure). */
@@ -49,6 +55,19 @@ export interface SpawnOptions {
   handlesSigbus?: boolean;
   /** The task's comm, as printed in kernel log lines (default "task"). */
   name?: string;
+  /** A VMM running a KVM guest: its accesses may come from the guest (default false). */
+  kvmGuest?: boolean;
+}
+
+/** How an access is made: by the process itself, or by the KVM guest it runs. */
+export interface AccessOptions {
+  /**
+   * The access comes from the guest (a vCPU, through the stage-2 tables); the process must
+   * have been spawned with `kvmGuest`. A fault on offlined or poisoned memory is then
+   * signalled by KVM: BUS_MCEERR_AR at the host virtual address of the guest's 4 KiB page,
+   * lsb 12 (kvm_send_hwpoison_signal).
+   */
+  guest?: boolean;
 }
 
 /** A delivered signal, with the kernel's numbers (siginfo: si_signo, si_code, si_addr, si_addr_lsb). */
@@ -99,8 +118,8 @@ export interface SimProcess {
   fallocate(fd: number, mode: number, offset: Num, len: Num): void;
   mmap(addr: Num, length: Num, prot: number, flags: number, fd: number, offset: Num): bigint;
   munmap(addr: Num, length: Num): void;
-  read(addr: Num, length: Num): AccessResult;
-  write(addr: Num, length: Num): AccessResult;
+  read(addr: Num, length: Num, opts?: AccessOptions): AccessResult;
+  write(addr: Num, length: Num, opts?: AccessOptions): AccessResult;
   madvise(addr: Num, length: Num, advice: number): number;
   pread(fd: number, length: Num, offset: Num): number;
   translate(vaddr: Num): bigint | null;
@@ -125,4 +144,6 @@ export interface SimHost {
   pageTablePages(): number;
   /** THP memory counters (docs/semantics.md, THP). */
   thp(): ThpCounters;
+  /** KEEP v3 releases that dropped more folio references than they held (docs/semantics.md). */
+  refcountUnderflows(): number;
 }

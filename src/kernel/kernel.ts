@@ -21,7 +21,7 @@ export interface KernelExports {
   fallocate(p: number, fd: number, mode: number, offset: number, len: number): number;
   mmap(p: number, addr: number, len: number, prot: number, flags: number, fd: number, offset: number): number;
   munmap(p: number, addr: number, len: number): number;
-  access(p: number, addr: number, len: number, write: number): number;
+  access(p: number, addr: number, len: number, write: number, guest: number): number;
   madvise(p: number, addr: number, len: number, advice: number): number;
   pread(p: number, fd: number, len: number, offset: number): number;
   translate(p: number, va: number): number;
@@ -60,7 +60,7 @@ export const Counter = {
   bytesLost: 16, accesses: 17, accessSignalled: 18, faultIns: 19, sigAdrerr: 20, sigAR: 21, sigAO: 22,
   sigKernel: 23, killed: 24, hugepagesLost: 25, deadEvents: 26, badEvents: 27, ptPages: 28,
   tlbAccesses: 29, tlbL1Misses: 30, tlbWalks: 31, tlbWalkRefs: 32, tlbWalkCycles: 33,
-  dissolves2M: 34, dissolves1G: 35, repeatMce: 36, thpTotal: 37, thpFree: 38, thpSplit: 39,
+  dissolves2M: 34, dissolves1G: 35, repeatMce: 36, thpTotal: 37, thpFree: 38, thpSplit: 39, refcountUnderflows: 40,
 } as const;
 
 /** Error-event flags of the replay columns (assembly/replay.ts). */
@@ -70,12 +70,12 @@ export const ErrFlag = { ue: 1, consumed: 2 } as const;
 export const HostFlag = { recovery: 1, earlyKill: 2, policyCapable: 4, keepV3: 8, panicked: 16, hgm: 32 } as const;
 
 /** Process flag bits (assembly/procs.ts). */
-export const ProcFlag = { capSysAdmin: 2, mceEarly: 4, mceLate: 8, handlesSigbus: 16 } as const;
+export const ProcFlag = { capSysAdmin: 2, mceEarly: 4, mceLate: 8, handlesSigbus: 16, kvmGuest: 32 } as const;
 
 /** Outbox record types (assembly/constants.ts). */
 export const Out = {
-  signal: 1, killed: 2, mceUser: 10, inject: 11, panic: 12, already: 13, sending: 14,
-  recovery: 15, notRecovered: 16, work: 20,
+  signal: 1, killed: 2, mceUser: 10, inject: 11, panic: 12, sending: 14,
+  recovery: 15, notRecovered: 16, killing: 17, refcountUnderflow: 18, work: 20,
 } as const;
 export const OUT_RECORD_BYTES = 32;
 

@@ -12,7 +12,8 @@ export interface OutboxRecord {
   b: number;
 }
 
-const PAGE_TYPE = ['huge page', 'free huge page', 'free buddy page', 'dirty LRU page', 'unsplit thp'];
+/** action_page_types of mm/memory-failure.c, in the kernel's MF_MSG_* order of assembly/constants.ts. */
+const PAGE_TYPE = ['huge page', 'free huge page', 'free buddy page', 'dirty LRU page', 'unsplit thp', 'get hwpoison page', 'already poisoned page'];
 const RESULT = ['Ignored', 'Failed', 'Delayed', 'Recovered'];
 const hex = (v: number): string => v.toString(16);
 
@@ -29,14 +30,18 @@ export function formatLogLine(r: OutboxRecord, comm: (pid: number) => string): s
       return `Injecting memory failure for pfn 0x${hex(r.a)} at process virtual address 0x${hex(r.b)}`;
     case Out.panic:
       return `Kernel panic - not syncing: Memory failure on page ${hex(r.a)}`;
-    case Out.already:
-      return `Memory failure: 0x${hex(r.a)}: already hardware poisoned`;
     case Out.sending:
       return `Memory failure: 0x${hex(r.a)}: Sending SIGBUS to ${comm(r.pid)}:${r.pid} due to hardware memory corruption`;
     case Out.recovery:
       return `Memory failure: 0x${hex(r.a)}: recovery action for ${PAGE_TYPE[r.arg & 0xff]}: ${RESULT[r.arg >>> 8]}`;
     case Out.notRecovered:
       return 'mce: Memory error not recovered';
+    case Out.killing:
+      // arch/x86/mm/fault.c do_sigbus
+      return `MCE: Killing ${comm(r.pid)}:${r.pid} due to hardware memory corruption fault at ${hex(r.a)}`;
+    case Out.refcountUnderflow:
+      // mm/page_alloc.c bad_page(), for the first page freed with the underflowed count
+      return `BUG: Bad page state in process ${comm(r.pid)}  pfn:${hex(r.a).padStart(5, '0')}`;
     default:
       throw new Error(`mfrsim: unknown kernel log record type ${r.type}`);
   }

@@ -4,6 +4,7 @@
 import type * as uvu from 'uvu';
 import * as assert from 'uvu/assert';
 import {
+  BUS_MCEERR_AR,
   FALLOC_FL_KEEP_SIZE,
   FALLOC_FL_PUNCH_HOLE,
   MADV_HWPOISON,
@@ -17,7 +18,7 @@ import {
   PROT_READ,
 } from '../../src/host/constants.js';
 import type { Num, SimHost, SimProcess } from '../../src/host/types.js';
-import { type CreateHost, expectCleanFailure, GiB, H, memfdFlags, PAGE, RW, snapshot, VMM } from './helpers.js';
+import { type CreateHost, expectCleanFailure, expectError, GiB, H, memfdFlags, PAGE, RW, sigbus, snapshot, VMM } from './helpers.js';
 
 const h = H['2M'];
 /** Numbers that are not addresses: negative, fractional, NaN, infinite, too big. */
@@ -86,42 +87,63 @@ export function defineBadInput(suite: uvu.Test, createHost: CreateHost): void {
     fails(() => p.write(unfaulted, h + 1), 'write');
     fails(() => p.madvise(0x200000, PAGE, MADV_HWPOISON), 'madvise');
     fails(() => p.madvise(map + BigInt(2 * h), PAGE, MADV_HWPOISON), 'madvise');
-    // Check all, then apply: the first step is fine, the second one is unmapped.
-    fails(() => p.madvise(map + BigInt(h), 2 * h, MADV_HWPOISON), 'madvise');
     // A page that cannot be faulted in (beyond EOF) cannot be poisoned either.
     const empty = p.memfdCreate('empty', MFD_HUGETLB);
     const beyond = p.mmap(0, h, PROT_READ, MAP_SHARED, empty, 0);
     fails(() => p.madvise(beyond, PAGE, MADV_HWPOISON), 'madvise');
-    // The first step would fault a hugepage in; the second is already poisoned.
-    expectCleanFailure(host, [p, other], () => p.madvise(unfaulted + 0x1000n, h + PAGE, MADV_HWPOISON), 'EHWPOISON', 'madvise');
     assert.is(p.translate(unfaulted), null);
   });
 
-  suite('MADV_HWPOISON checks every step first: EHWPOISON, EPERM, EINVAL, EOPNOTSUPP', async () => {
+  suite('MADV_HWPOISON (do_madvise): the advice and the range are checked first, whoever calls; then CAP_SYS_ADMIN; a zero length is 0', async () => {
     const { host, p, other, fd, map } = await scene(createHost);
-    const fails = (fn: () => unknown, code: string) => expectCleanFailure(host, [p, other], fn, code, 'madvise');
-    fails(() => p.madvise(map + 0x1000n, PAGE, MADV_HWPOISON), 'EHWPOISON');
+    const fails = (fn: () => unknown, code: string, who: SimProcess[] = [p, other]) => expectCleanFailure(host, who, fn, code, 'madvise');
+    const noCap = host.spawn({ capSysAdmin: false, handlesSigbus: true });
+    const theirs = noCap.mmap(0, h, RW, MAP_SHARED, p.sendFd(fd, noCap), h);
+    const all = [p, other, noCap];
+    // An unaligned start is EINVAL even without CAP_SYS_ADMIN; an aligned one is EPERM.
+    fails(() => noCap.madvise(theirs + 1n, PAGE, MADV_HWPOISON), 'EINVAL', all);
+    fails(() => noCap.madvise(theirs, PAGE, 4), 'EINVAL', all);
+    fails(() => noCap.madvise(theirs, PAGE, MADV_HWPOISON), 'EPERM', all);
+    fails(() => noCap.madvise(theirs, PAGE, MADV_SOFT_OFFLINE), 'EPERM', all);
+    fails(() => p.madvise(map + 1n, PAGE, MADV_HWPOISON), 'EINVAL', all);
+    fails(() => p.madvise(map, PAGE, 4), 'EINVAL', all);
+    fails(() => p.madvise(map, PAGE, MADV_SOFT_OFFLINE), 'EOPNOTSUPP', all);
+    // A zero length returns 0 before anything else is looked at, without CAP_SYS_ADMIN too.
+    const before = snapshot(host, all);
+    assert.is(p.madvise(map, 0, MADV_HWPOISON), 0);
+    assert.is(noCap.madvise(theirs, 0, MADV_HWPOISON), 0);
+    assert.is(p.madvise(0x200000, 0, MADV_HWPOISON), 0, 'unmapped: nothing to walk');
+    assert.equal(snapshot(host, all), before);
+  });
+
+  suite('MADV_HWPOISON applies its steps in order: a failing step leaves the earlier ones applied', async () => {
+    const { host, p, fd, map } = await scene(createHost);
+    // A KEEP raw page already poisoned: EHWPOISON, and the caller gets SIGBUS AR for it
+    // (kill_accessing_process), lsb 12.
+    expectError(() => p.madvise(map + 0x1000n, PAGE, MADV_HWPOISON), 'EHWPOISON', 'madvise');
+    assert.equal(p.signals.slice(1), [sigbus(BUS_MCEERR_AR, map + 0x1000n, 12)]);
     // Two more mappings below `map`: m0 -> index 0, m1 -> index 1, then map -> 0, 1.
     const m1 = p.mmap(0, h, RW, MAP_SHARED, fd, h);
     const m0 = p.mmap(0, h, RW, MAP_SHARED, fd, 0);
     assert.equal([m0, m1], [map - BigInt(2 * h), map - BigInt(h)]);
-    // Step 1 (index 1, raw 1) is fine; step 2 (index 0, raw 1) was poisoned before.
-    fails(() => p.madvise(m1 + 0x1000n, 2 * h, MADV_HWPOISON), 'EHWPOISON');
-    // Steps: index 0 raw 2, index 1 raw 2, index 0 raw 2 again (through `map`).
-    fails(() => p.madvise(m0 + 0x2000n, 3 * h, MADV_HWPOISON), 'EHWPOISON');
-    // Without CAP_SYS_ADMIN, even on its own healthy mapping of the file.
-    const noCap = host.spawn({ capSysAdmin: false, handlesSigbus: true });
-    const theirs = noCap.mmap(0, h, RW, MAP_SHARED, p.sendFd(fd, noCap), h);
-    fails(() => noCap.madvise(theirs, PAGE, MADV_HWPOISON), 'EPERM');
-    fails(() => p.madvise(map + 1n, PAGE, MADV_HWPOISON), 'EINVAL');
-    fails(() => p.madvise(map, 0, MADV_HWPOISON), 'EINVAL');
-    fails(() => p.madvise(map, PAGE, 4), 'EINVAL');
-    fails(() => p.madvise(map, PAGE, MADV_SOFT_OFFLINE), 'EOPNOTSUPP');
-    assert.is(p.signals.length, 1);
+    // Step 1 (index 1, raw 1 through m1) is new: poisoned, one AR per VMA mapping index 1
+    // (m1 and map + h: collect_procs_file). Step 2 (index 0, raw 1 through `map`) was
+    // poisoned before: EHWPOISON, AR at the lowest address whose page table maps it (`map`:
+    // m0 was never faulted in).
+    expectError(() => p.madvise(m1 + 0x1000n, 2 * h, MADV_HWPOISON), 'EHWPOISON', 'madvise');
+    assert.equal(p.signals.slice(2), [
+      sigbus(BUS_MCEERR_AR, m1 + 0x1000n, 12),
+      sigbus(BUS_MCEERR_AR, map + BigInt(h) + 0x1000n, 12),
+      sigbus(BUS_MCEERR_AR, map + 0x1000n, 12),
+    ]);
+    assert.equal(host.memoryFailureStats(), { total: 2, ignored: 0, failed: 0, delayed: 0, recovered: 2 });
+    // Check all, then apply no more: the first step is fine, the second one is unmapped.
+    expectError(() => p.madvise(map + BigInt(h) + 0x3000n, 2 * h, MADV_HWPOISON), 'EFAULT', 'madvise');
+    assert.equal(host.memoryFailureStats(), { total: 3, ignored: 0, failed: 0, delayed: 0, recovered: 3 });
   });
 
   for (const policy of ['DEFAULT', 'KEEP'] as const) {
-    suite(`MADV_HWPOISON reaching one ${policy} hugepage twice in one call fails before doing anything`, async () => {
+    suite(`MADV_HWPOISON reaching one ${policy} hugepage twice in one call: step 1 is applied, step 2 fails`, async () => {
       const host = await createHost({ hugepages: { '2M': 2 } });
       const p = host.spawn(VMM);
       const fd = p.memfdCreate('twice', memfdFlags('2M', policy));
@@ -130,11 +152,22 @@ export function defineBadInput(suite: uvu.Test, createHost: CreateHost): void {
       const lower = p.mmap(0, h, RW, MAP_SHARED, fd, 0);
       assert.is(lower, upper - BigInt(h));
       p.write(lower, 1);
-      // Step 1 poisons raw page 1 through `lower`; step 2 reaches the same raw page through
-      // `upper`: DEFAULT has unmapped the hugepage by then (EFAULT), KEEP has poisoned it.
-      const code = policy === 'DEFAULT' ? 'EFAULT' : 'EHWPOISON';
-      expectCleanFailure(host, [p], () => p.madvise(lower + 0x1000n, h + PAGE, MADV_HWPOISON), code, 'madvise');
-      assert.is(p.translate(upper), null, 'nothing was faulted in');
+      // Step 1 poisons raw page 1 through `lower` (AR for both VMAs); step 2 reaches the same
+      // raw page through `upper`: DEFAULT has offlined the hugepage, so the fault-in fails
+      // (EFAULT); KEEP faults the kept page in and finds the raw page poisoned (EHWPOISON, AR
+      // at the lowest address mapping it).
+      const lsb = policy === 'DEFAULT' ? 21 : 12;
+      const step1 = [sigbus(BUS_MCEERR_AR, lower + 0x1000n, lsb), sigbus(BUS_MCEERR_AR, upper + 0x1000n, lsb)];
+      if (policy === 'DEFAULT') {
+        expectError(() => p.madvise(lower + 0x1000n, h + PAGE, MADV_HWPOISON), 'EFAULT', 'madvise');
+        assert.equal(p.signals, step1);
+        assert.is(p.translate(upper), null, 'the offlined hugepage is not faulted in');
+      } else {
+        expectError(() => p.madvise(lower + 0x1000n, h + PAGE, MADV_HWPOISON), 'EHWPOISON', 'madvise');
+        assert.equal(p.signals, [...step1, sigbus(BUS_MCEERR_AR, lower + 0x1000n, 12)]);
+        assert.is(p.translate(upper), p.translate(lower), 'step 2 faulted the kept hugepage in');
+      }
+      assert.equal(host.memoryFailureStats(), { total: 1, ignored: 0, failed: 0, delayed: 0, recovered: 1 });
     });
   }
 
@@ -157,7 +190,6 @@ export function defineBadInput(suite: uvu.Test, createHost: CreateHost): void {
     fails(() => p.munmap(map, 0), 'munmap');
     fails(() => p.read(map, 0), 'read');
     fails(() => p.write(map, 0), 'write');
-    fails(() => p.madvise(map, 0, MADV_HWPOISON), 'madvise');
     fails(() => p.fallocate(fd, 0, 0, 0), 'fallocate');
   });
 

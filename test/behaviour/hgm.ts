@@ -228,7 +228,7 @@ export function defineHgm(suite: uvu.Test, createHost: CreateHost): void {
     }
 
     // ---- accesses after the split ------------------------------------------------------
-    suite(`HGM ${size}: only the poisoned raw page faults (AR, exact address, lsb 12, no log line); every other byte is reachable`, async () => {
+    suite(`HGM ${size}: only the poisoned raw page faults (AR, exact address, lsb 12, the do_sigbus line, no machine check); every other byte is reachable`, async () => {
       const s = await twoMappers(createHost, size);
       s.host.injectUE(s.phys + big(off));
       assert.equal(s.a.signals, []);
@@ -248,7 +248,14 @@ export function defineHgm(suite: uvu.Test, createHost: CreateHost): void {
         assert.equal(p.write(map + raw + 0x1000n, 2 * s.h - Number(raw) - PAGE), { ok: true }, 'every byte after it');
         assert.ok(p.alive);
       }
-      assert.equal(s.host.kernelLog(), log, 'a HWPOISON PTE raises no machine check and logs nothing');
+      const killing = (comm: string, pid: number, at: bigint) => `MCE: Killing ${comm}:${pid} due to hardware memory corruption fault at ${hex(at)}`;
+      assert.equal(s.host.kernelLog(), [
+        ...log,
+        killing('vmm-a', s.a.pid, s.mapA + raw + 0x123n),
+        killing('vmm-a', s.a.pid, s.mapA + raw),
+        killing('vmm-b', s.b.pid, s.mapB + raw + 0x123n),
+        killing('vmm-b', s.b.pid, s.mapB + raw),
+      ], 'a HWPOISON PTE raises no machine check; x86 do_sigbus logs each fault');
       assert.equal(s.host.memoryFailureStats(), stats(1));
       assert.is(s.host.pageTablePages(), 2 * SPLIT_PAGES[size], 'accesses split nothing');
       // pread stops at the poisoned raw page (any policy).
@@ -320,9 +327,10 @@ export function defineHgm(suite: uvu.Test, createHost: CreateHost): void {
       assert.is(c.translate(mapC + raw), null);
       assert.is(c.translate(mapC + raw + 0x1000n), s.phys + raw + 0x1000n);
       const log = s.host.kernelLog();
+      const killing = (comm: string, pid: number, at: bigint) => `MCE: Killing ${comm}:${pid} due to hardware memory corruption fault at ${hex(at)}`;
       assert.equal(c.read(mapC + raw + 8n, 1), { ok: false, signal: sigbus(BUS_MCEERR_AR, mapC + raw + 8n, lsb) });
       assert.equal(c.signals, [sigbus(BUS_MCEERR_AR, mapC + raw + 8n, lsb)], 'no signal at fault-in');
-      assert.equal(s.host.kernelLog(), log);
+      assert.equal(s.host.kernelLog(), [...log, killing('vmm-c', c.pid, mapC + raw + 8n)]);
 
       // A process whose first touch is the poisoned raw page: mapped, split, then SIGBUS.
       const d = s.host.spawn({ ...VMM, name: 'vmm-d' });
@@ -332,12 +340,12 @@ export function defineHgm(suite: uvu.Test, createHost: CreateHost): void {
       assert.equal(d.pageTableLeaf(mapD + raw), pte(true));
       assert.equal(d.pageTableLeaf(mapD), size === '1G' ? leaf('pmd') : pte());
       assert.is(d.translate(mapD), s.phys);
-      assert.equal(s.host.kernelLog(), log);
+      assert.equal(s.host.kernelLog().slice(log.length + 1), [killing('vmm-d', d.pid, at)]);
       assert.equal(s.host.memoryFailureStats(), stats(2));
     });
 
     // ---- the same raw page again ----------------------------------------------------------
-    suite(`HGM ${size}: a second UE on the same raw page is "already hardware poisoned", AR to the consumer only`, async () => {
+    suite(`HGM ${size}: a second UE on the same raw page is "already poisoned page: Failed", AR to the consumer only`, async () => {
       const s = await twoMappers(createHost, size, { earlyKill: true });
       s.host.injectUE(s.phys + big(off));
       const tables = s.host.pageTablePages();
@@ -350,8 +358,8 @@ export function defineHgm(suite: uvu.Test, createHost: CreateHost): void {
       const pfn = hex(pfnOf(phys));
       assert.equal(s.host.kernelLog().slice(before), [
         `mce: Uncorrected hardware memory error in user-access at ${hex(phys)}`,
-        `Memory failure: 0x${pfn}: already hardware poisoned`,
         `Memory failure: 0x${pfn}: Sending SIGBUS to vmm-b:${s.b.pid} due to hardware memory corruption`,
+        `Memory failure: 0x${pfn}: recovery action for already poisoned page: Failed`,
       ]);
       assert.equal(s.host.memoryFailureStats(), stats(1), 'not counted');
       assert.is(s.host.meminfo().HardwareCorrupted, 4);
@@ -369,7 +377,7 @@ export function defineHgm(suite: uvu.Test, createHost: CreateHost): void {
     });
 
     // ---- MADV_HWPOISON ------------------------------------------------------------------
-    suite(`HGM ${size}: MADV_HWPOISON returns 0 with AR lsb 12; the same raw page again is EHWPOISON and changes nothing`, async () => {
+    suite(`HGM ${size}: MADV_HWPOISON returns 0 with AR lsb 12; the same raw page again reaches its HWPOISON PTE: EFAULT, nothing changes`, async () => {
       const s = await twoMappers(createHost, size);
       const addr = s.mapA + raw;
       assert.is(s.a.madvise(addr, PAGE, MADV_HWPOISON), 0);
@@ -388,8 +396,9 @@ export function defineHgm(suite: uvu.Test, createHost: CreateHost): void {
 
       const procs = [s.a, s.b];
       const probes: [SimProcess, bigint][] = [[s.a, addr], [s.b, s.mapB + raw], [s.a, s.mapA + big(s.h)]];
-      expectCleanFailureWithTables(s.host, procs, probes, () => s.a.madvise(addr, PAGE, MADV_HWPOISON), 'EHWPOISON', 'madvise');
-      expectCleanFailureWithTables(s.host, procs, probes, () => s.b.madvise(s.mapB + raw, PAGE, MADV_HWPOISON), 'EHWPOISON', 'madvise');
+      // GUP meets the HWPOISON PTE (vm_fault_to_errno): EFAULT, not EHWPOISON.
+      expectCleanFailureWithTables(s.host, procs, probes, () => s.a.madvise(addr, PAGE, MADV_HWPOISON), 'EFAULT', 'madvise');
+      expectCleanFailureWithTables(s.host, procs, probes, () => s.b.madvise(s.mapB + raw, PAGE, MADV_HWPOISON), 'EFAULT', 'madvise');
       // Poisoned by MADV_HWPOISON only, the raw page is still unreachable: its PTE is a HWPOISON entry.
       assert.equal(s.a.read(addr + 1n, 1), { ok: false, signal: sigbus(BUS_MCEERR_AR, addr + 1n, lsb) });
 
@@ -404,23 +413,27 @@ export function defineHgm(suite: uvu.Test, createHost: CreateHost): void {
       expectHgmShape(s.b, size, s.mapB, [off, second]);
     });
 
-    suite(`HGM ${size}: MADV_HWPOISON reaching a HWPOISON PTE in a later step fails before doing anything`, async () => {
+    suite(`HGM ${size}: MADV_HWPOISON reaching a HWPOISON PTE in a later step fails with EFAULT; the earlier step stays applied`, async () => {
       const s = await twoMappers(createHost, size);
       // Poison raw page `raw` of hugepage 1.
       s.host.injectUE(s.phys + big(s.h) + raw);
-      const probes: [SimProcess, bigint][] = [[s.a, s.mapA + raw], [s.a, s.mapA + big(s.h) + raw]];
-      // Step 1: hugepage 0, healthy; step 2: hugepage 1, the HWPOISON PTE.
-      expectCleanFailureWithTables(s.host, [s.a, s.b], probes, () => s.a.madvise(s.mapA + raw, s.h + PAGE, MADV_HWPOISON), 'EHWPOISON', 'madvise');
-      assert.equal(s.a.pageTableLeaf(s.mapA + raw), leaf(HUGE_LEVEL[size]), 'hugepage 0 was not split');
-      // Two steps reaching one raw page of another file's hugepage (through m0, then m1).
+      // Step 1: hugepage 0, healthy, poisoned; step 2: hugepage 1, the HWPOISON PTE.
+      expectError(() => s.a.madvise(s.mapA + raw, s.h + PAGE, MADV_HWPOISON), 'EFAULT', 'madvise');
+      assert.equal(s.a.signals, [sigbus(BUS_MCEERR_AR, s.mapA + raw, lsb)], 'step 1 ran');
+      assert.equal(s.a.pageTableLeaf(s.mapA + raw), pte(true), 'hugepage 0 was split');
+      assert.equal(s.host.memoryFailureStats(), stats(2));
+      // Two steps reaching one raw page of another file's hugepage (through m0, then m1):
+      // step 2 faults m1 in, split around the raw page step 1 poisoned: EFAULT.
       const fd = s.a.memfdCreate('more', memfdFlags(size, 'DEFAULT'));
       s.a.ftruncate(fd, s.h);
       const m1 = s.a.mmap(0, s.h, RW, MAP_SHARED, fd, 0);
       const m0 = s.a.mmap(0, s.h, RW, MAP_SHARED, fd, 0);
       assert.is(m0, m1 - big(s.h));
-      // EHWPOISON, as KEEP (DEFAULT would have unmapped it after step 1: EFAULT).
-      expectCleanFailureWithTables(s.host, [s.a, s.b], [[s.a, m0], [s.a, m1]], () => s.a.madvise(m0 + 0x2000n, s.h + PAGE, MADV_HWPOISON), 'EHWPOISON', 'madvise');
-      assert.is(s.a.translate(m0), null, 'nothing was faulted in');
+      expectError(() => s.a.madvise(m0 + 0x2000n, s.h + PAGE, MADV_HWPOISON), 'EFAULT', 'madvise');
+      // Step 1's victims are A's two VMAs of the page (collect_procs_file), m1's unfaulted too.
+      assert.equal(s.a.signals.slice(1), [sigbus(BUS_MCEERR_AR, m0 + 0x2000n, lsb), sigbus(BUS_MCEERR_AR, m1 + 0x2000n, lsb)]);
+      assert.equal(leavesAt(s.a, [m0 + 0x2000n, m1 + 0x2000n]), [pte(true), pte(true)], 'both mappings faulted in and split');
+      assert.equal(s.host.memoryFailureStats(), stats(3));
     });
 
     // ---- release -------------------------------------------------------------------------
@@ -441,7 +454,7 @@ export function defineHgm(suite: uvu.Test, createHost: CreateHost): void {
       s.host.injectUE(s.phys + raw);
       s.host.injectUE(s.phys + raw + 0x1000n);
       assert.equal(s.host.kernelLog().slice(-2), [
-        `Memory failure: 0x${hex(pfnOf(s.phys + raw))}: already hardware poisoned`,
+        `Memory failure: 0x${hex(pfnOf(s.phys + raw))}: recovery action for already poisoned page: Failed`,
         `Memory failure: 0x${hex(pfnOf(s.phys + raw + 0x1000n))}: recovery action for free buddy page: Recovered`,
       ]);
     });
@@ -499,7 +512,10 @@ export function defineHgm(suite: uvu.Test, createHost: CreateHost): void {
       const before = s.host.kernelLog().length;
       assert.equal(s.b.read(s.mapB + raw, 1), { ok: false, signal: sigbus(BUS_MCEERR_AR, s.mapB + raw, 12) });
       assert.equal(s.host.kernelLog()[before], `mce: Uncorrected hardware memory error in user-access at ${hex(s.phys + raw)}`);
-      assert.equal(s.host.kernelLog()[before + 1], `Memory failure: 0x${hex(pfnOf(s.phys + raw))}: already hardware poisoned`);
+      assert.equal(s.host.kernelLog().slice(before + 1), [
+        `Memory failure: 0x${hex(pfnOf(s.phys + raw))}: Sending SIGBUS to vmm-b:${s.b.pid} due to hardware memory corruption`,
+        `Memory failure: 0x${hex(pfnOf(s.phys + raw))}: recovery action for already poisoned page: Failed`,
+      ]);
     });
 
     suite(`HGM host, MAP_PRIVATE (${size}): private hugepages stay DEFAULT (lsb hs, HWPOISON leaf, dissolved)`, async () => {

@@ -11,6 +11,7 @@ import { definePolicy } from './policy.js';
 import { definePool } from './pool.js';
 import { defineSelftest } from './selftest.js';
 import { defineThp } from './thp.js';
+import { defineUpstream } from './upstream.js';
 
 export type { CreateHost } from './helpers.js';
 
@@ -22,6 +23,7 @@ const SUITES: readonly [string, (s: Test, createHost: CreateHost) => void][] = [
   ['KEEP versus DEFAULT', definePolicy],
   ['HGM and the page-table view', defineHgm],
   ['THP', defineThp],
+  ['upstream parity', defineUpstream],
   ['panic, death and exit', defineLifecycle],
   ['kernel log', defineKernelLog],
   ['bad input', defineBadInput],

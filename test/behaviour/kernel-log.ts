@@ -24,7 +24,7 @@ export function defineKernelLog(suite: uvu.Test, createHost: CreateHost): void {
     ]);
   });
 
-  suite('a consumed UE on a DEFAULT memfd, then an access to the unmapped hugepage (no line)', async () => {
+  suite('a consumed UE on a DEFAULT memfd, then an access to the unmapped hugepage (x86 do_sigbus line)', async () => {
     const host = await createHost({ hugepages: { '2M': 2 } });
     const p = host.spawn({ ...VMM, name: 'vm' });
     const fd = p.memfdCreate('guest', MFD_HUGETLB);
@@ -37,6 +37,7 @@ export function defineKernelLog(suite: uvu.Test, createHost: CreateHost): void {
       'mce: Uncorrected hardware memory error in user-access at 100021abc',
       'Memory failure: 0x100021: Sending SIGBUS to vm:1000 due to hardware memory corruption',
       'Memory failure: 0x100021: recovery action for huge page: Recovered',
+      'MCE: Killing vm:1000 due to hardware memory corruption fault at 7effffe00000',
     ]);
   });
 
@@ -56,7 +57,7 @@ export function defineKernelLog(suite: uvu.Test, createHost: CreateHost): void {
     host.injectUE(0x100000040n);
     assert.equal(host.kernelLog(), [
       'Memory failure: 0x100200: recovery action for free huge page: Recovered',
-      'Memory failure: 0x100200: already hardware poisoned',
+      'Memory failure: 0x100200: recovery action for already poisoned page: Failed',
       'Memory failure: 0x1002ff: recovery action for free buddy page: Recovered',
       'Memory failure: 0x100000: Sending SIGBUS to task:1000 due to hardware memory corruption',
       'Memory failure: 0x100000: Sending SIGBUS to peer:1001 due to hardware memory corruption',

@@ -1,4 +1,5 @@
-// memfd_create flag validation (spec §4, docs "memfd_create") and fd numbering.
+// memfd_create flag validation (mm/memfd.c sanitize_flags, then hugetlb_file_setup for the
+// size; docs/semantics.md "memfd_create") and fd numbering.
 import type * as uvu from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -64,8 +65,7 @@ export function defineMemfd(suite: uvu.Test, createHost: CreateHost): void {
       ['unknown bit 0x2000000', MFD_HUGETLB | 0x2000000],
       ['a size without HUGETLB', MFD_HUGE_2MB],
       ['NOEXEC_SEAL with EXEC', MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC],
-      ['an unsupported size (64 KiB)', MFD_HUGETLB | (16 << MFD_HUGE_SHIFT)],
-      ['an unsupported size (16 GiB)', MFD_HUGETLB | (34 << MFD_HUGE_SHIFT)],
+      ['an unsupported size without HUGETLB', 24 << MFD_HUGE_SHIFT],
       ['bits above 32', 2 ** 32 + MFD_HUGETLB],
     ];
     for (const [, flags] of cases) {
@@ -73,6 +73,21 @@ export function defineMemfd(suite: uvu.Test, createHost: CreateHost): void {
     }
     // The fd numbering is untouched by the failures.
     assert.is(proc.memfdCreate('after', MFD_HUGETLB), 3);
+  });
+
+  suite('a hugepage size x86-64 does not have fails with ENODEV (hugetlb_file_setup)', async () => {
+    const { host, proc } = await setup();
+    for (const log2 of [24, 16, 34, 22, 63]) {
+      for (const flags of [MFD_HUGETLB | (log2 << MFD_HUGE_SHIFT), MFD_HUGETLB | KEEP | (log2 << MFD_HUGE_SHIFT)]) {
+        expectCleanFailure(host, [proc], () => proc.memfdCreate('bad-size', flags >>> 0), 'ENODEV', 'memfd_create');
+      }
+    }
+    // A supported size whose pool is empty is accepted; the mapping then fails.
+    const empty = await createHost({ hugepages: { '2M': 1 } });
+    const q = empty.spawn(VMM);
+    const fd = q.memfdCreate('no-1g', MFD_HUGETLB | MFD_HUGE_1GB);
+    q.ftruncate(fd, H['1G']);
+    expectError(() => q.mmap(0, H['1G'], RW, MAP_SHARED, fd, 0), 'ENOMEM', 'mmap');
   });
 
   suite('negative, fractional and NaN flags fail with EINVAL', async () => {

@@ -94,7 +94,7 @@ export function definePool(suite: uvu.Test, createHost: CreateHost): void {
     host.injectUE(victim + 0x7000);
     const pfn2 = hex(pfnOf(victim + 0x7000));
     assert.equal(host.kernelLog().slice(1), [
-      `Memory failure: 0x${pfn}: already hardware poisoned`,
+      `Memory failure: 0x${pfn}: recovery action for already poisoned page: Failed`,
       `Memory failure: 0x${pfn2}: recovery action for free buddy page: Recovered`,
     ]);
     assert.equal(host.memoryFailureStats(), { total: 2, ignored: 0, failed: 0, delayed: 0, recovered: 2 });

@@ -69,7 +69,9 @@ const injecting = (phys: bigint, vaddr: bigint) =>
   `Injecting memory failure for pfn 0x${pfnHex(phys)} at process virtual address 0x${hex(vaddr)}`;
 const sending = (phys: bigint, comm: string, p: SimProcess) =>
   `Memory failure: 0x${pfnHex(phys)}: Sending SIGBUS to ${comm}:${p.pid} due to hardware memory corruption`;
-const already = (phys: bigint) => `Memory failure: 0x${pfnHex(phys)}: already hardware poisoned`;
+const already = (phys: bigint) => `Memory failure: 0x${pfnHex(phys)}: recovery action for already poisoned page: Failed`;
+const killing = (comm: string, p: SimProcess, vaddr: bigint) =>
+  `MCE: Killing ${comm}:${p.pid} due to hardware memory corruption fault at ${hex(vaddr)}`;
 const recovered = (phys: bigint) => `Memory failure: 0x${pfnHex(phys)}: recovery action for dirty LRU page: Recovered`;
 const unsplit = (phys: bigint) => `Memory failure: 0x${pfnHex(phys)}: recovery action for unsplit thp: Failed`;
 const freeBuddy = (phys: bigint) => `Memory failure: 0x${pfnHex(phys)}: recovery action for free buddy page: Recovered`;
@@ -310,7 +312,7 @@ export function defineThp(suite: uvu.Test, createHost: CreateHost): void {
     assert.is(s.p.signals.length, 1);
   });
 
-  suite('THP split: the poisoned raw page is a HWPOISON PTE: SIGBUS AR at the exact address, lsb 12, no log line', async () => {
+  suite('THP split: the poisoned raw page is a HWPOISON PTE: SIGBUS AR at the exact address, lsb 12, the do_sigbus line', async () => {
     const s = await thpScene(createHost);
     s.host.injectUE(s.phys + UE_OFF);
     assert.equal(s.p.signals, [], 'late kill by default: a scrubbed UE signals nobody');
@@ -322,14 +324,14 @@ export function defineThp(suite: uvu.Test, createHost: CreateHost): void {
     const edge = sigbus(BUS_MCEERR_AR, s.map + RAW, LSB_SPLIT);
     assert.equal(s.p.write(s.map + RAW - 0x10n, 0x20), { ok: false, signal: edge });
     assert.equal(s.p.signals, [sigbus(BUS_MCEERR_AR, at, LSB_SPLIT), edge]);
-    assert.equal(s.host.kernelLog(), log, 'a HWPOISON PTE raises no machine check');
+    assert.equal(s.host.kernelLog(), [...log, killing('thp-vm', s.p, at), killing('thp-vm', s.p, s.map + RAW)], 'a HWPOISON PTE raises no machine check');
     assert.equal(s.host.memoryFailureStats(), stats(1));
     assert.is(s.host.meminfo().HardwareCorrupted, 4);
     assert.is(s.host.pageTablePages(), 1);
     assert.equal(s.host.thp(), thpCounters(4, 2, 1));
   });
 
-  suite('THP split: a second UE on another raw page of the split folio reuses the PTE table; the same raw page again is "already hardware poisoned"', async () => {
+  suite('THP split: a second UE on another raw page of the split folio reuses the PTE table; the same raw page again is "already poisoned page: Failed"', async () => {
     const s = await thpScene(createHost);
     const first = s.phys + UE_OFF;
     s.host.injectUE(first, { consumer: s.p });
@@ -347,7 +349,7 @@ export function defineThp(suite: uvu.Test, createHost: CreateHost): void {
     const again = first + 0x100n;
     s.host.injectUE(again, { consumer: s.p });
     assert.equal(s.p.signals.slice(2), [sigbus(BUS_MCEERR_AR, s.map + RAW, LSB_SPLIT)]);
-    assert.equal(s.host.kernelLog().slice(6), [mceLine(again), already(again), sending(again, 'thp-vm', s.p)]);
+    assert.equal(s.host.kernelLog().slice(6), [mceLine(again), sending(again, 'thp-vm', s.p), already(again)]);
     assert.equal(s.host.memoryFailureStats(), stats(2));
     assert.is(s.host.meminfo().HardwareCorrupted, 8);
     // Scrubbed again: only the line.
@@ -424,19 +426,20 @@ export function defineThp(suite: uvu.Test, createHost: CreateHost): void {
     assert.is(s.p.translate(s.map + RAW + 0x40n), phys, 'the raw page is still mapped');
   });
 
-  suite('THP split failure: loading the corrupted raw page is a new machine check ("already hardware poisoned", AR lsb 21); other raw pages read fine', async () => {
+  suite('THP split failure: loading the corrupted raw page is a new machine check ("already poisoned page", AR lsb 12: check_hwpoisoned_pmd_entry); other raw pages read fine', async () => {
     const s = await thpScene(createHost, { host: { thpSplitFailure: 1 } });
     s.host.injectUE(s.phys + UE_OFF);
     assert.equal(s.p.signals, []);
     const before = s.host.kernelLog().length;
 
-    // Rule 3: the signal carries the raw page's address; the mce line the exact physical address.
-    const mce = sigbus(BUS_MCEERR_AR, s.map + RAW, LSB_UNSPLIT);
+    // The signal carries the raw page's address at 4 KiB though the PMD still maps the folio;
+    // the mce line the exact physical address.
+    const mce = sigbus(BUS_MCEERR_AR, s.map + RAW, LSB_SPLIT);
     assert.equal(s.p.read(s.map + RAW + 0x80n, 4), { ok: false, signal: mce });
-    assert.equal(s.host.kernelLog().slice(before), [mceLine(s.phys + RAW + 0x80n), already(s.phys + RAW), sending(s.phys + RAW, 'thp-vm', s.p)]);
+    assert.equal(s.host.kernelLog().slice(before), [mceLine(s.phys + RAW + 0x80n), sending(s.phys + RAW, 'thp-vm', s.p), already(s.phys + RAW)]);
     // A range that starts before it stops at its first byte.
     assert.equal(s.p.write(s.map + RAW - 0x10n, 0x20), { ok: false, signal: mce });
-    assert.equal(s.host.kernelLog().slice(before + 3), [mceLine(s.phys + RAW), already(s.phys + RAW), sending(s.phys + RAW, 'thp-vm', s.p)]);
+    assert.equal(s.host.kernelLog().slice(before + 3), [mceLine(s.phys + RAW), sending(s.phys + RAW, 'thp-vm', s.p), already(s.phys + RAW)]);
     assert.equal(s.p.signals, [mce, mce]);
     assert.equal(s.host.memoryFailureStats(), stats(0, 1), 'machine checks on a poisoned raw page are not counted');
     assert.is(s.host.meminfo().HardwareCorrupted, 4);
@@ -459,8 +462,8 @@ export function defineThp(suite: uvu.Test, createHost: CreateHost): void {
     assert.equal(s.host.memoryFailureStats(), stats(0, 2));
     assert.is(s.host.meminfo().HardwareCorrupted, 8);
     assert.equal(s.p.read(s.map, 0x2000), { ok: true });
-    assert.equal(s.p.read(s.map + 0x1000n, 0x3000), { ok: false, signal: sigbus(BUS_MCEERR_AR, s.map + 0x2000n, LSB_UNSPLIT) });
-    assert.equal(s.p.read(s.map + 0x3000n, 0x4000), { ok: false, signal: sigbus(BUS_MCEERR_AR, s.map + RAW, LSB_UNSPLIT) });
+    assert.equal(s.p.read(s.map + 0x1000n, 0x3000), { ok: false, signal: sigbus(BUS_MCEERR_AR, s.map + 0x2000n, LSB_SPLIT) });
+    assert.equal(s.p.read(s.map + 0x3000n, 0x4000), { ok: false, signal: sigbus(BUS_MCEERR_AR, s.map + RAW, LSB_SPLIT) });
     assert.equal(s.p.read(s.map + 0x3000n, 0x2000), { ok: true });
   });
 
@@ -490,15 +493,15 @@ export function defineThp(suite: uvu.Test, createHost: CreateHost): void {
     // The raw page of the failed attempt is now a HWPOISON PTE: lsb 12, no machine check.
     const log = s.host.kernelLog();
     assert.equal(s.p.read(s.map + 0x3010n, 1), { ok: false, signal: sigbus(BUS_MCEERR_AR, s.map + 0x3010n, LSB_SPLIT) });
-    assert.equal(s.host.kernelLog(), log);
-    // A UE on it again: "already hardware poisoned" with lsb 12 now.
+    assert.equal(s.host.kernelLog(), [...log, killing('thp-vm', s.p, s.map + 0x3010n)]);
+    // A UE on it again: already poisoned, lsb 12.
     s.host.injectUE(s.phys + 0x3000n, { consumer: s.p });
     assert.equal(s.p.signals.slice(-1), [sigbus(BUS_MCEERR_AR, s.map + 0x3000n, LSB_SPLIT)]);
-    assert.equal(s.host.kernelLog().slice(-2), [already(s.phys + 0x3000n), sending(s.phys + 0x3000n, 'thp-vm', s.p)]);
+    assert.equal(s.host.kernelLog().slice(-2), [sending(s.phys + 0x3000n, 'thp-vm', s.p), already(s.phys + 0x3000n)]);
   });
 
   // ---- MADV_HWPOISON -------------------------------------------------------------------------------
-  suite('THP MADV_HWPOISON, split succeeds: 0, AR lsb 12, a HWPOISON PTE; the same raw page again is EHWPOISON', async () => {
+  suite('THP MADV_HWPOISON, split succeeds: 0, AR lsb 12, a HWPOISON PTE; the same raw page again is EFAULT (GUP meets the HWPOISON PTE)', async () => {
     const s = await thpScene(createHost);
     const addr = s.map + RAW;
     const phys = s.phys + RAW;
@@ -511,27 +514,36 @@ export function defineThp(suite: uvu.Test, createHost: CreateHost): void {
     assert.equal(s.host.thp(), thpCounters(4, 2, 1));
 
     const tables = s.host.pageTablePages();
-    expectCleanFailure(s.host, [s.p], () => s.p.madvise(addr, PAGE, MADV_HWPOISON), 'EHWPOISON', 'madvise');
-    // A later step reaching the HWPOISON PTE fails before the first step (a fault-in) runs.
+    expectCleanFailure(s.host, [s.p], () => s.p.madvise(addr, PAGE, MADV_HWPOISON), 'EFAULT', 'madvise');
+    // A later step reaching the HWPOISON PTE fails after the first step (a fault-in) ran.
     const below = s.p.mmap(0, MB2, RW, THP, -1, 0);
     assert.is(below, s.map - BIG_MB2);
-    expectCleanFailure(s.host, [s.p], () => s.p.madvise(below + RAW, MB2 + PAGE, MADV_HWPOISON), 'EHWPOISON', 'madvise');
-    assert.is(s.p.pageTableLeaf(below), null, 'nothing was faulted in');
-    assert.is(s.host.pageTablePages(), tables);
+    expectError(() => s.p.madvise(below + RAW, MB2 + PAGE, MADV_HWPOISON), 'EFAULT', 'madvise');
+    assert.equal(s.p.pageTableLeaf(below + RAW), pte(true), 'step 1 faulted the region in and poisoned it (split)');
+    assert.equal(s.p.signals.slice(-1), [sigbus(BUS_MCEERR_AR, below + RAW, LSB_SPLIT)]);
+    assert.is(s.host.pageTablePages(), tables + 1);
+    assert.equal(s.host.memoryFailureStats(), stats(2));
     // Poisoned by MADV_HWPOISON only, the page is still unreachable: its PTE is a HWPOISON entry.
     assert.equal(s.p.read(addr + 1n, 1), { ok: false, signal: sigbus(BUS_MCEERR_AR, addr + 1n, LSB_SPLIT) });
     // Another raw page of the split folio.
     assert.is(s.p.madvise(s.map + 0x1000n, PAGE, MADV_HWPOISON), 0);
     assert.equal(s.p.signals.slice(-1), [sigbus(BUS_MCEERR_AR, s.map + 0x1000n, LSB_SPLIT)]);
-    assert.equal(s.host.memoryFailureStats(), stats(2));
+    assert.equal(s.host.memoryFailureStats(), stats(3));
     expectSplitShape(s.p, s.map, [0x1000n, RAW]);
+    // In a split folio the steps are 4 KiB apart (page_size of the order-0 page GUP found):
+    // raw pages 0x3000 and 0x4000 are poisoned, then the third step meets RAW's HWPOISON PTE.
+    expectError(() => s.p.madvise(s.map + 0x3000n, 3 * PAGE, MADV_HWPOISON), 'EFAULT', 'madvise');
+    assert.equal(s.p.signals.slice(-2), [sigbus(BUS_MCEERR_AR, s.map + 0x3000n, LSB_SPLIT), sigbus(BUS_MCEERR_AR, s.map + 0x4000n, LSB_SPLIT)]);
+    assert.equal(s.host.memoryFailureStats(), stats(5));
+    expectSplitShape(s.p, s.map, [0x1000n, 0x3000n, 0x4000n, RAW]);
   });
 
-  suite('THP MADV_HWPOISON, split fails: 0, AR lsb 21, the data is intact so every raw page still reads; again EHWPOISON', async () => {
+  suite('THP MADV_HWPOISON, split fails: EHWPOISON after AR lsb 21 (kill_procs_now); the data is intact so every raw page still reads', async () => {
     const s = await thpScene(createHost, { host: { thpSplitFailure: 1 } });
     const addr = s.map + RAW;
     const phys = s.phys + RAW;
-    assert.is(s.p.madvise(addr, PAGE, MADV_HWPOISON), 0);
+    // memory_failure returns -EHWPOISON when the THP cannot be split; madvise passes it on.
+    expectError(() => s.p.madvise(addr, PAGE, MADV_HWPOISON), 'EHWPOISON', 'madvise');
     assert.equal(s.p.signals, [sigbus(BUS_MCEERR_AR, addr, LSB_UNSPLIT)]);
     assert.equal(s.host.kernelLog(), [injecting(phys, addr), sending(phys, 'thp-vm', s.p), unsplit(phys)]);
     assert.equal(s.host.memoryFailureStats(), stats(0, 1));
@@ -540,79 +552,85 @@ export function defineThp(suite: uvu.Test, createHost: CreateHost): void {
     const log = s.host.kernelLog();
     assert.equal(s.p.read(s.map, 2 * MB2), { ok: true }, 'poisoned, not corrupted: no machine check');
     assert.equal(s.host.kernelLog(), log);
-    expectCleanFailure(s.host, [s.p], () => s.p.madvise(addr, PAGE, MADV_HWPOISON), 'EHWPOISON', 'madvise');
-    // Folio 1 poisoned at the same offset; then step 1 (folio 0, healthy raw page 0x4000)
-    // passes its check and step 2 (folio 1) fails it: nothing happens.
-    assert.is(s.p.madvise(s.map + BIG_MB2 + 0x4000n, PAGE, MADV_HWPOISON), 0);
+    // The same raw page again: GUP finds the PMD, memory_failure finds it poisoned and
+    // signals the caller at 4 KiB (kill_accessing_process, check_hwpoisoned_pmd_entry).
+    expectError(() => s.p.madvise(addr, PAGE, MADV_HWPOISON), 'EHWPOISON', 'madvise');
+    assert.equal(s.p.signals.slice(1), [sigbus(BUS_MCEERR_AR, addr, LSB_SPLIT)]);
+    assert.equal(s.host.kernelLog().slice(log.length), [injecting(phys, addr), sending(phys, 'thp-vm', s.p), already(phys)]);
+    assert.equal(s.host.memoryFailureStats(), stats(0, 1), 'not counted again');
+    // Two steps, folio 0 then folio 1: the first fails to split, the call ends there.
+    expectError(() => s.p.madvise(s.map + 0x4000n, MB2 + PAGE, MADV_HWPOISON), 'EHWPOISON', 'madvise');
     assert.equal(s.host.memoryFailureStats(), stats(0, 2));
-    expectCleanFailure(s.host, [s.p], () => s.p.madvise(s.map + 0x4000n, MB2 + PAGE, MADV_HWPOISON), 'EHWPOISON', 'madvise');
-    // A real UE on it later: already poisoned, now corrupted (lsb 21); then loads are machine checks.
+    assert.equal(s.p.signals.slice(2), [sigbus(BUS_MCEERR_AR, s.map + 0x4000n, LSB_UNSPLIT)], 'step 2 never ran');
+    // A real UE on the first raw page later: already poisoned, now corrupted; loads are machine checks.
     s.host.injectUE(phys + 0x10n);
     assert.equal(s.host.kernelLog().slice(-1), [already(phys + 0x10n)]);
-    assert.equal(s.p.read(addr, 1), { ok: false, signal: sigbus(BUS_MCEERR_AR, addr, LSB_UNSPLIT) });
+    assert.equal(s.p.read(addr, 1), { ok: false, signal: sigbus(BUS_MCEERR_AR, addr, LSB_SPLIT) });
   });
 
-  suite('THP MADV_HWPOISON: an unfaulted region is faulted in first; more fault-ins than free folios is EFAULT and changes nothing', async () => {
-    const host = await createHost({ thpPages: 2, thpSplitFailure: 1 });
+  suite('THP MADV_HWPOISON: steps fault their regions in, in order; a step THP memory cannot fault in is EFAULT, earlier steps stay applied', async () => {
+    const host = await createHost({ thpPages: 2 });
     const p = host.spawn({ ...VMM, name: 'thp-vm' });
     const map = p.mmap(0, 3 * MB2, RW, THP, -1, 0);
-    // Three steps, three fault-ins, two folios.
-    expectCleanFailure(host, [p], () => p.madvise(map + 0x1000n, 2 * MB2 + PAGE, MADV_HWPOISON), 'EFAULT', 'madvise');
-    assert.equal(leavesAt(p, [map, map + BIG_MB2, map + 2n * BIG_MB2]), [null, null, null]);
-    // Two steps: regions 1 and 2, faulted in in order (folio 0, then folio 1).
-    assert.is(p.madvise(map + BIG_MB2 + 0x1000n, MB2 + PAGE, MADV_HWPOISON), 0);
+    // Three steps, three fault-ins, two folios: steps 1 and 2 run, step 3 fails.
+    expectError(() => p.madvise(map + 0x1000n, 2 * MB2 + PAGE, MADV_HWPOISON), 'EFAULT', 'madvise');
     const base = big(PHYS_BASE);
-    assert.is(p.translate(map + BIG_MB2), base);
-    assert.is(p.translate(map + 2n * BIG_MB2), base + BIG_MB2);
-    assert.equal(host.thp(), thpCounters(2, 0, 0));
+    assert.is(p.translate(map + 0x2000n), base + 0x2000n);
+    assert.is(p.translate(map + BIG_MB2 + 0x2000n), base + BIG_MB2 + 0x2000n);
+    assert.is(p.pageTableLeaf(map + 2n * BIG_MB2), null);
+    assert.equal(host.thp(), thpCounters(2, 0, 2));
     assert.equal(p.signals, [
-      sigbus(BUS_MCEERR_AR, map + BIG_MB2 + 0x1000n, LSB_UNSPLIT),
-      sigbus(BUS_MCEERR_AR, map + 2n * BIG_MB2 + 0x1000n, LSB_UNSPLIT),
+      sigbus(BUS_MCEERR_AR, map + 0x1000n, LSB_SPLIT),
+      sigbus(BUS_MCEERR_AR, map + BIG_MB2 + 0x1000n, LSB_SPLIT),
     ]);
     assert.equal(host.kernelLog(), [
-      injecting(base + 0x1000n, map + BIG_MB2 + 0x1000n),
+      injecting(base + 0x1000n, map + 0x1000n),
       sending(base + 0x1000n, 'thp-vm', p),
-      unsplit(base + 0x1000n),
-      injecting(base + BIG_MB2 + 0x1000n, map + 2n * BIG_MB2 + 0x1000n),
+      recovered(base + 0x1000n),
+      injecting(base + BIG_MB2 + 0x1000n, map + BIG_MB2 + 0x1000n),
       sending(base + BIG_MB2 + 0x1000n, 'thp-vm', p),
-      unsplit(base + BIG_MB2 + 0x1000n),
+      recovered(base + BIG_MB2 + 0x1000n),
     ]);
-    // Region 0 cannot be faulted in any more.
-    expectCleanFailure(host, [p], () => p.madvise(map, PAGE, MADV_HWPOISON), 'EFAULT', 'madvise');
+    // Region 2 cannot be faulted in: a failure before any step ran changes nothing.
+    expectCleanFailure(host, [p], () => p.madvise(map + 2n * BIG_MB2, PAGE, MADV_HWPOISON), 'EFAULT', 'madvise');
   });
 
-  suite('THP MADV_HWPOISON: the first failing step decides the error (a fault-in nothing can give before a poisoned page)', async () => {
+  suite('THP MADV_HWPOISON: the first step decides when it fails (a fault-in nothing can give, a HWPOISON PTE)', async () => {
     const host = await createHost({ thpPages: 1 });
     const p = host.spawn({ ...VMM, name: 'thp-vm' });
     const map = p.mmap(0, 2 * MB2, RW, THP, -1, 0);
     // The upper region takes the only folio; its raw page 0 is poisoned (and split off).
     assert.equal(p.write(map + BIG_MB2, 1), { ok: true });
     assert.is(p.madvise(map + BIG_MB2, PAGE, MADV_HWPOISON), 0);
-    // Step 1 needs a fault-in THP memory cannot give: EFAULT, though step 2 is EHWPOISON.
+    // Step 1 needs a fault-in THP memory cannot give: EFAULT, nothing changes.
     expectCleanFailure(host, [p], () => p.madvise(map, MB2 + PAGE, MADV_HWPOISON), 'EFAULT', 'madvise');
-    // The other way round (the poisoned page is step 1): EHWPOISON.
+    // The other way round (the HWPOISON PTE is step 1): EFAULT too, nothing changes.
     const host2 = await createHost({ thpPages: 1 });
     const q = host2.spawn({ ...VMM, name: 'thp-vm' });
     const low = q.mmap(0, 2 * MB2, RW, THP, -1, 0);
     assert.equal(q.write(low, 1), { ok: true });
     assert.is(q.madvise(low, PAGE, MADV_HWPOISON), 0);
-    expectCleanFailure(host2, [q], () => q.madvise(low, MB2 + PAGE, MADV_HWPOISON), 'EHWPOISON', 'madvise');
+    expectCleanFailure(host2, [q], () => q.madvise(low, MB2 + PAGE, MADV_HWPOISON), 'EFAULT', 'madvise');
   });
 
-  suite('MADV_HWPOISON: unfaulted THP and 1 GiB pages never share a name (each fault-in counts against its own pool)', async () => {
-    // A THP region [2 MiB, 1 GiB) and a private 1 GiB mapping at 1 GiB: the THP page at 2 MiB
-    // and the 1 GiB page are both "page 1" of their own size.
-    const host = await createHost({ thpPages: 511, hugepages: { '1G': 1 } });
+  suite('MADV_HWPOISON across a THP mapping and a 1 GiB mapping: 2 MiB steps, then a 1 GiB step whose fault-in fails', async () => {
+    const host = await createHost({ thpPages: 2, hugepages: { '1G': 1 } });
     const p = host.spawn({ ...VMM, name: 'vm' });
-    const thp = p.mmap(2 * MiB, GiB - 2 * MiB, RW, THP | MAP_FIXED, -1, 0);
+    const thp = p.mmap(GiB - 4 * MiB, 4 * MiB, RW, THP | MAP_FIXED, -1, 0);
     const huge = p.mmap(GiB, GiB, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_1GB | MAP_FIXED, -1, 0);
-    assert.equal([thp, huge], [big(2 * MiB), big(GiB)]);
+    assert.equal([thp, huge], [big(GiB - 4 * MiB), big(GiB)]);
     // The free 1 GiB page that backs the mapping's reservation is dissolved by a UE.
     host.injectUE(PHYS_BASE);
     assert.equal(host.hugepages('1G'), { nr: 0, free: 0, resv: 1, surplus: 0 });
-    // 511 THP fault-ins fit; the 1 GiB one cannot: the call fails and changes nothing.
-    expectCleanFailure(host, [p], () => p.madvise(thp, 2 * GiB - 2 * MiB, MADV_HWPOISON), 'EFAULT', 'madvise');
-    assert.equal(host.thp(), thpCounters(511, 511, 0));
+    // Two THP steps fault in and poison both folios; the 1 GiB step cannot fault in.
+    expectError(() => p.madvise(thp + 0x1000n, 4 * MiB + PAGE, MADV_HWPOISON), 'EFAULT', 'madvise');
+    assert.equal(host.thp(), thpCounters(2, 0, 2));
+    assert.equal(p.signals, [
+      sigbus(BUS_MCEERR_AR, thp + 0x1000n, LSB_SPLIT),
+      sigbus(BUS_MCEERR_AR, thp + BIG_MB2 + 0x1000n, LSB_SPLIT),
+    ]);
+    assert.is(p.pageTableLeaf(huge), null);
+    assert.equal(host.memoryFailureStats(), stats(3));
   });
 
   // ---- free folios ---------------------------------------------------------------------------------
@@ -687,7 +705,7 @@ export function defineThp(suite: uvu.Test, createHost: CreateHost): void {
     s.host.injectUE(s.phys + UE_OFF);
     assert.ok(s.p.alive, 'late kill: nothing delivered');
     const result = s.p.read(s.map + RAW, 1);
-    assert.equal(result, { ok: false, signal: sigbus(BUS_MCEERR_AR, s.map + RAW, LSB_UNSPLIT) });
+    assert.equal(result, { ok: false, signal: sigbus(BUS_MCEERR_AR, s.map + RAW, LSB_SPLIT) });
     assert.not.ok(s.p.alive);
     assert.equal(s.host.thp(), thpCounters(3, 3, 0));
     assert.is(s.host.pageTablePages(), 0);

@@ -7,11 +7,13 @@ import {
   BUS_MCEERR_AO,
   BUS_MCEERR_AR,
   EBADF,
+  EBUSY,
   EEXIST,
   EFAULT,
   EHWPOISON,
   EINVAL,
   EIO,
+  ENODEV,
   ENOMEM,
   ENOSPC,
   EOPNOTSUPP,
@@ -50,7 +52,9 @@ import type {
   SimProcess,
   SpawnOptions,
   ThpCounters,
+  AccessOptions,
 } from '../../src/host/types.js';
+import { KEEP_VERSIONS, type KeepVersion } from '../../src/host/kernel-behaviour.js';
 import { HugetlbFile } from './file.js';
 import {
   alignDown,
@@ -143,7 +147,7 @@ export class RefHost implements SimHost {
   readonly log: string[] = [];
   readonly stats: MemoryFailureStats = { total: 0, ignored: 0, failed: 0, delayed: 0, recovered: 0 };
   readonly policyCapable: boolean;
-  readonly keepVersion: 'v3' | 'v4';
+  readonly keepVersion: KeepVersion;
   /** High-granularity mapping for non-KEEP file hugepages. */
   readonly hgm: boolean;
   /** Probability that a THP split fails, and the seed of its draw. */
@@ -153,6 +157,10 @@ export class RefHost implements SimHost {
   recovery: boolean;
   hardwareCorruptedKb = 0;
   panickedFlag = false;
+  /** KEEP v3 releases that dropped more folio references than they held. */
+  underflows = 0;
+  /** The process on whose behalf the kernel runs (Linux's `current`); null for a patrol scrub. */
+  current: RefProcess | null = null;
   private nextPid = 1000;
   private nextFileId = 1;
 
@@ -168,13 +176,14 @@ export class RefHost implements SimHost {
     };
     this.thpPool = new Pool('2M', this.pools['2M'].end, nThp, true);
     this.policyCapable = opts.policyCapable ?? true;
-    this.keepVersion = opts.keepVersion ?? 'v4';
+    if (opts.keepVersion !== undefined && !KEEP_VERSIONS.includes(opts.keepVersion)) {
+      throw sysError(EINVAL, 'create', `keepVersion must be 'intended', 'v3' or 'v4'`);
+    }
+    // 'v4' names the intended behaviour: no v4 was posted.
+    this.keepVersion = opts.keepVersion === 'v3' ? 'v3' : 'intended';
     this.earlyKill = opts.earlyKill ?? false;
     this.recovery = opts.memoryFailureRecovery ?? true;
     this.hgm = opts.hgm ?? false;
-    if (this.keepVersion !== 'v3' && this.keepVersion !== 'v4') {
-      throw sysError(EINVAL, 'create', `keepVersion must be 'v3' or 'v4'`);
-    }
   }
 
   static create(opts: HostOptions = {}): RefHost {
@@ -222,7 +231,9 @@ export class RefHost implements SimHost {
     const mceKill = opts.mceKill ?? 'default';
     if (!['default', 'early', 'late'].includes(mceKill)) throw sysError(EINVAL, 'spawn', `bad mceKill ${String(mceKill)}`);
     // Defaults describe a VMM: privileged, with a SIGBUS handler.
-    const proc = new RefProcess(this, this.nextPid++, opts.name ?? 'task', opts.capSysAdmin ?? true, mceKill, opts.handlesSigbus ?? true);
+    const proc = new RefProcess(
+      this, this.nextPid++, opts.name ?? 'task', opts.capSysAdmin ?? true, mceKill, opts.handlesSigbus ?? true, opts.kvmGuest ?? false,
+    );
     this.processes.push(proc);
     return proc;
   }
@@ -245,6 +256,8 @@ export class RefHost implements SimHost {
       }
       this.log.push(logLine.userAccessMce(phys));
     }
+    // The machine check runs on the consumer's CPU, or (patrol scrub) on behalf of nobody.
+    this.current = consumer;
     this.memoryFailure(page, raw, consumer, true);
   }
 
@@ -290,6 +303,10 @@ export class RefHost implements SimHost {
 
   thp(): ThpCounters {
     return { total: this.thpPool.nr, free: this.thpPool.free, split: this.thpSplit() };
+  }
+
+  refcountUnderflows(): number {
+    return this.underflows;
   }
 
   pageTablePages(): number {
@@ -390,9 +407,27 @@ export class RefHost implements SimHost {
   /** A page leaves the page cache: healthy -> free list; poisoned -> dissolved (KEEP, HGM) or leaked (DEFAULT). */
   private removeFromCache(page: Hugepage): void {
     const pool = this.pools[page.size];
-    if (page.poisoned.size === 0) pool.release(page);
-    else if (this.policyOf(page) !== 'DEFAULT') pool.dissolve(page);
-    else page.owner = { kind: 'leaked' };
+    const policy = this.policyOf(page);
+    if (page.poisoned.size === 0) {
+      pool.release(page);
+    } else if (policy !== 'DEFAULT') {
+      if (policy === 'KEEP') this.keepV3PutHwpoisonRefs(page);
+      pool.dissolve(page);
+    } else {
+      page.owner = { kind: 'leaked' };
+    }
+  }
+
+  /**
+   * KEEP v3 as posted drops one reference per raw page a real UE poisoned while
+   * memory_failure held one: from two on, the release underflows the folio's refcount and
+   * bad_page() reports the first page freed with it (docs: "KEEP versions").
+   */
+  private keepV3PutHwpoisonRefs(page: Hugepage): void {
+    if (this.keepVersion !== 'v3' || page.corrupted.size < 2) return;
+    this.underflows++;
+    const who = this.current;
+    this.log.push(logLine.badPageState(who ? who.comm : 'task', page.pfn(0)));
   }
 
   /**
@@ -408,8 +443,9 @@ export class RefHost implements SimHost {
   }
 
   /**
-   * The processes that map raw page `raw` of `page`, in pid order, each with the virtual
-   * address of that raw page in its lowest such VMA.
+   * The VMAs that map raw page `raw` of `page` (collect_procs_file: one entry per VMA), by
+   * process in pid order and by address within a process, each with the virtual address of
+   * that raw page there. A VMA counts whether or not its leaf was faulted in.
    */
   victimsOf(page: Hugepage, raw: number): { proc: RefProcess; vaddr: number }[] {
     const out: { proc: RefProcess; vaddr: number }[] = [];
@@ -419,8 +455,11 @@ export class RefHost implements SimHost {
     if (owner.kind === 'file') {
       const offset = owner.index * page.bytes;
       for (const proc of this.alive()) {
-        const vma = proc.vmas.find((v) => v.shared && v.file === owner.file && v.pgoff <= offset && offset < v.pgoff + (v.end - v.start));
-        if (vma) out.push({ proc, vaddr: vma.start + (offset - vma.pgoff) + rawOffset });
+        for (const vma of proc.vmas) {
+          if (vma.shared && vma.file === owner.file && vma.pgoff <= offset && offset < vma.pgoff + (vma.end - vma.start)) {
+            out.push({ proc, vaddr: vma.start + (offset - vma.pgoff) + rawOffset });
+          }
+        }
       }
     } else if (owner.kind === 'private' && owner.process.alive) {
       out.push({ proc: owner.process, vaddr: owner.slot + rawOffset });
@@ -454,11 +493,16 @@ export class RefHost implements SimHost {
   /**
    * memory_failure() for raw page `raw` of `page`. `consumer` is the process that consumed
    * the error (AR); null for a patrol-scrub error (AO). `real` is a hardware UE (the data is
-   * lost), false for MADV_HWPOISON.
+   * lost), false for MADV_HWPOISON. Returns 0, EHWPOISON (the consumer was signalled for an
+   * already-poisoned page; a THP that could not be split) or EBUSY (ignored), as positive
+   * errnos.
    */
-  memoryFailure(page: Hugepage, raw: number, consumer: RefProcess | null, real: boolean): void {
+  memoryFailure(page: Hugepage, raw: number, consumer: RefProcess | null, real: boolean): number {
     const pfn = page.pfn(raw);
-    if (!this.recovery) return this.panic(pfn);
+    if (!this.recovery) {
+      this.panic(pfn);
+      return 0;
+    }
 
     const pool = this.poolOf(page);
     if (page.state === 'free') {
@@ -466,57 +510,65 @@ export class RefHost implements SimHost {
       pool.dissolve(page);
       this.poison(page, raw, real);
       this.log.push(logLine.recoveryAction(pfn, page.thp ? 'free buddy page' : 'free huge page', 'Recovered'));
-      return this.count('recovered');
+      this.count('recovered');
+      return 0;
     }
     if (page.state === 'dissolved') {
       if (page.poisoned.has(raw)) {
         if (real) page.corrupted.add(raw);
-        this.log.push(logLine.alreadyPoisoned(pfn));
-        return;
+        return this.alreadyPoisoned(page, raw, null, 0);
       }
       this.poison(page, raw, real);
       this.log.push(logLine.recoveryAction(pfn, 'free buddy page', 'Recovered'));
-      return this.count('recovered');
+      this.count('recovered');
+      return 0;
     }
 
     if (page.thp) return this.thpMemoryFailure(page, raw, consumer, real);
     const policy = this.policyOf(page);
     const lsb = policy === 'DEFAULT' ? page.shift : 12;
-    const victims = this.victimsOf(page, raw);
 
     if (page.poisoned.has(raw)) {
       if (real) page.corrupted.add(raw);
-      this.log.push(logLine.alreadyPoisoned(pfn));
-      return this.killUnhandled(this.sendSignals(victims, consumer, pfn, lsb, false));
+      return this.alreadyPoisoned(page, raw, consumer, lsb);
     }
 
     const wasPoisoned = page.poisoned.size > 0;
     this.poison(page, raw, real);
 
     if (policy === 'KEEP' && this.keepVersion === 'v3' && real && wasPoisoned) {
+      // v3 as posted: get_hwpoison_page fails, the event is ignored, and the machine-check
+      // handler kills the consumer with a plain SIGBUS (kill_me_maybe -> kill_me_now).
       this.count('ignored');
-      this.log.push(logLine.recoveryAction(pfn, 'huge page', 'Ignored'));
-      if (!consumer) return;
-      consumer.deliver(sigbus(SI_KERNEL, 0, 0));
-      this.log.push(logLine.notRecovered());
-      return this.killUnhandled([consumer]);
+      this.log.push(logLine.recoveryAction(pfn, 'get hwpoison page', 'Ignored'));
+      if (consumer) {
+        this.log.push(logLine.notRecovered());
+        consumer.deliver(sigbus(SI_KERNEL, 0, 0));
+        this.killUnhandled([consumer]);
+      }
+      return EBUSY;
     }
     if (policy === 'DEFAULT' && wasPoisoned) {
-      const signalled = this.sendSignals(victims, consumer, pfn, lsb, false);
+      // Already offlined: the new raw page is recorded, the consumer signalled, the event
+      // counted as failed.
+      const signalled = this.killAccessingProcess(page, raw, consumer, lsb);
       this.count('failed');
       this.log.push(logLine.recoveryAction(pfn, 'huge page', 'Failed'));
-      return this.killUnhandled(signalled);
+      this.killUnhandled(signalled);
+      return signalled.length > 0 ? EHWPOISON : 0;
     }
 
     // Recovered: KEEP leaves every mapping alone; DEFAULT unmaps the whole hugepage; HGM
-    // splits every present leaf down to the raw page's PTE and unmaps that PTE only.
+    // splits every present leaf down to the raw page's PTE and unmaps that PTE only. The
+    // victims are collected while the folio is still mapped.
+    const signalled = this.killProcs(page, raw, consumer, lsb);
     if (policy === 'DEFAULT') for (const proc of this.alive()) proc.poisonLeaves(page);
     else if (policy === 'HGM') for (const proc of this.alive()) proc.splitLeaves(page, raw);
-    const signalled = this.sendSignals(victims, consumer, pfn, lsb, true);
     if (policy === 'DEFAULT' && page.owner?.kind === 'private') pool.dissolve(page);
     this.count('recovered');
     this.log.push(logLine.recoveryAction(pfn, 'huge page', 'Recovered'));
     this.killUnhandled(signalled);
+    return 0;
   }
 
   /**
@@ -524,56 +576,85 @@ export class RefHost implements SimHost {
    * PMD leaf is split to 4 KiB and the raw page's PTE poisoned, unless the split attempt
    * fails (then the PMD leaf stays, marked by the folio's poisoned raw pages).
    */
-  private thpMemoryFailure(folio: Hugepage, raw: number, consumer: RefProcess | null, real: boolean): void {
+  private thpMemoryFailure(folio: Hugepage, raw: number, consumer: RefProcess | null, real: boolean): number {
     const pfn = folio.pfn(raw);
     const leaf = this.thpLeaf(folio);
     if (leaf?.kind !== 'present') throw new Error('reference model: an in-use THP folio without its PMD leaf');
     const split = leaf.split !== null;
-    const victims = this.victimsOf(folio, raw);
 
     if (folio.poisoned.has(raw)) {
       if (real) folio.corrupted.add(raw);
-      this.log.push(logLine.alreadyPoisoned(pfn));
-      return this.killUnhandled(this.sendSignals(victims, consumer, pfn, split ? 12 : folio.shift, false));
+      // Reported at 4 KiB even while the PMD maps the folio (check_hwpoisoned_pmd_entry).
+      return this.alreadyPoisoned(folio, raw, consumer, 12);
     }
 
     const total = this.stats.total; // before this event
     this.poison(folio, raw, real);
     if (!split && splitFails(this.thpSplitFailure, this.seed, total, pfn)) {
-      const signalled = this.sendSignals(victims, consumer, pfn, folio.shift, true);
+      const signalled = this.killProcs(folio, raw, consumer, folio.shift);
       this.count('failed');
       this.log.push(logLine.recoveryAction(pfn, 'unsplit thp', 'Failed'));
-      return this.killUnhandled(signalled);
+      this.killUnhandled(signalled);
+      return EHWPOISON;
     }
     // Split now (every poisoned raw page, earlier failed attempts included), or already split.
     if (split) splitToRaw(leaf, raw);
     else splitPmd(leaf, folio.poisoned);
-    const signalled = this.sendSignals(victims, consumer, pfn, 12, true);
+    const signalled = this.killProcs(folio, raw, consumer, 12);
     this.count('recovered');
     this.log.push(logLine.recoveryAction(pfn, 'dirty LRU page', 'Recovered'));
     this.killUnhandled(signalled);
+    return 0;
   }
 
   /**
-   * SIGBUS to the victims of a memory failure on raw page `pfn`, in pid order: AR to the
-   * consumer; with `ao`, AO to every other early-kill victim. Returns the signalled processes.
+   * An already-poisoned raw page: the consumer is signalled where its page table still maps
+   * the folio, then "recovery action for already poisoned page: Failed" is logged, uncounted.
    */
-  private sendSignals(
-    victims: { proc: RefProcess; vaddr: number }[],
-    consumer: RefProcess | null,
-    pfn: number,
-    lsb: number,
-    ao: boolean,
-  ): RefProcess[] {
+  private alreadyPoisoned(page: Hugepage, raw: number, consumer: RefProcess | null, lsb: number): number {
+    const signalled = this.killAccessingProcess(page, raw, consumer, lsb);
+    this.log.push(logLine.recoveryAction(page.pfn(raw), 'already poisoned page', 'Failed'));
+    this.killUnhandled(signalled);
+    return signalled.length > 0 ? EHWPOISON : 0;
+  }
+
+  /** Whether some live process's page table maps `page` with a present leaf (folio_mapped). */
+  private folioMapped(page: Hugepage): boolean {
+    return this.alive().some((proc) => [...proc.leaves.values()].some((leaf) => leaf.kind === 'present' && leaf.page === page));
+  }
+
+  /**
+   * collect_procs + kill_procs: AR to the consumer and AO to early-kill processes, once per
+   * VMA; nobody when no page table maps the folio (hwpoison_user_mappings).
+   */
+  private killProcs(page: Hugepage, raw: number, consumer: RefProcess | null, lsb: number): RefProcess[] {
+    if (!this.folioMapped(page)) return [];
     const signalled: RefProcess[] = [];
-    for (const v of victims) {
-      const code = v.proc === consumer ? BUS_MCEERR_AR : ao && this.isEarlyKill(v.proc) ? BUS_MCEERR_AO : 0;
+    for (const v of this.victimsOf(page, raw)) {
+      const code = v.proc === consumer ? BUS_MCEERR_AR : this.isEarlyKill(v.proc) ? BUS_MCEERR_AO : 0;
       if (code === 0) continue;
-      v.proc.deliver(sigbus(code, v.vaddr, lsb));
-      this.log.push(logLine.sendingSigbus(pfn, v.proc.comm, v.proc.pid));
+      this.sendSigbus(v.proc, code, v.vaddr, lsb, page.pfn(raw));
       signalled.push(v.proc);
     }
     return signalled;
+  }
+
+  /**
+   * kill_accessing_process: AR to the consumer at the lowest address where its page table
+   * has a leaf (present or HWPOISON) for the folio.
+   */
+  private killAccessingProcess(page: Hugepage, raw: number, consumer: RefProcess | null, lsb: number): RefProcess[] {
+    if (!consumer) return [];
+    const hit = this.victimsOf(page, raw).find((v) => v.proc === consumer && consumer.leaves.has(alignDown(v.vaddr, page.bytes)));
+    if (!hit) return [];
+    this.sendSigbus(consumer, BUS_MCEERR_AR, hit.vaddr, lsb, page.pfn(raw));
+    return [consumer];
+  }
+
+  /** kill_proc: one SIGBUS, logged as the kernel does. */
+  private sendSigbus(proc: RefProcess, code: number, vaddr: number, lsb: number, pfn: number): void {
+    proc.deliver(sigbus(code, vaddr, lsb));
+    this.log.push(logLine.sendingSigbus(pfn, proc.comm, proc.pid));
   }
 
   private killUnhandled(signalled: RefProcess[]): void {
@@ -598,6 +679,8 @@ export class RefProcess implements SimProcess {
     readonly capSysAdmin: boolean,
     readonly mceKill: MceKill,
     readonly handlesSigbus: boolean,
+    /** A VMM running a KVM guest: its accesses may come from the guest. */
+    readonly kvmGuest: boolean,
   ) {}
 
   get signals(): readonly Signal[] {
@@ -619,7 +702,8 @@ export class RefProcess implements SimProcess {
     const keep = (low & MFD_MF_KEEP_UE_MAPPED) !== 0;
     if (keep && !hugetlb) throw sysError(EINVAL, 'memfd_create', 'MFD_MF_KEEP_UE_MAPPED without MFD_HUGETLB');
     const hsize = shift === 0 ? '2M' : sizeOfShift(shift);
-    if (!hsize) throw sysError(EINVAL, 'memfd_create', `no ${shift}-bit hugepage size`);
+    // hugetlb_file_setup: no hstate of that size on x86-64.
+    if (!hsize) throw sysError(ENODEV, 'memfd_create', `no ${shift}-bit hugepage size`);
     if (!hugetlb) throw sysError(EOPNOTSUPP, 'memfd_create', 'only HugeTLB memfds are modelled');
     const file = this.host.newFile(name, hsize, keep, false);
     return this.installFd(file);
@@ -768,12 +852,12 @@ export class RefProcess implements SimProcess {
     for (const file of this.unmapRange(start, end)) this.host.releaseIfUnused(file);
   }
 
-  read(addr: Num, length: Num): AccessResult {
-    return this.access(addr, length, PROT_READ, 'read');
+  read(addr: Num, length: Num, opts: AccessOptions = {}): AccessResult {
+    return this.access(addr, length, PROT_READ, 'read', opts.guest === true);
   }
 
-  write(addr: Num, length: Num): AccessResult {
-    return this.access(addr, length, PROT_WRITE, 'write');
+  write(addr: Num, length: Num, opts: AccessOptions = {}): AccessResult {
+    return this.access(addr, length, PROT_WRITE, 'write', opts.guest === true);
   }
 
   madvise(addr: Num, length: Num, advice: number): number {
@@ -781,27 +865,34 @@ export class RefProcess implements SimProcess {
     const start = toAddr(addr, 'madvise', 'addr');
     const len = toAddr(length, 'madvise', 'length');
     const adv = toFlags(advice, 'madvise', 'advice');
-    if (adv === MADV_SOFT_OFFLINE) throw sysError(EOPNOTSUPP, 'madvise', 'MADV_SOFT_OFFLINE is not modelled');
-    if (adv !== MADV_HWPOISON) throw sysError(EINVAL, 'madvise', `advice ${adv}`);
-    if (!this.capSysAdmin) throw sysError(EPERM, 'madvise', 'MADV_HWPOISON needs CAP_SYS_ADMIN');
-    if (len === 0) throw sysError(EINVAL, 'madvise', 'length must be > 0');
+    // do_madvise: the advice and the range first, whoever calls.
+    if (adv !== MADV_HWPOISON && adv !== MADV_SOFT_OFFLINE) throw sysError(EINVAL, 'madvise', `advice ${adv}`);
     if (start % PAGE_SIZE !== 0) throw sysError(EINVAL, 'madvise', 'addr is not page aligned');
-
-    const steps = this.planHwpoison(start, start + len);
-    for (const { pos, vma } of steps) {
-      if (!this.alive) break; // killed by an earlier step's SIGBUS
+    if (len === 0) return 0;
+    // madvise_inject_error.
+    if (!this.capSysAdmin) throw sysError(EPERM, 'madvise', 'MADV_HWPOISON needs CAP_SYS_ADMIN');
+    if (adv === MADV_SOFT_OFFLINE) throw sysError(EOPNOTSUPP, 'madvise', 'MADV_SOFT_OFFLINE is not modelled');
+    // Step by step, in order: a failing step ends the call, earlier steps stay applied.
+    for (let pos = start; pos < start + len; ) {
+      const vma = this.vmaAt(pos);
+      if (!vma) throw sysError(EFAULT, 'madvise', `0x${pos.toString(16)} is not mapped`);
       const H = HUGE_BYTES[vma.hsize];
       const slot = alignDown(pos, H);
-      if (!this.leaves.has(slot)) {
-        const signal = this.faultIn(vma, slot, pos);
-        if (signal) throw new Error('reference model: madvise fault-in failed after its check');
-      }
-      const leaf = this.leaves.get(slot)!;
-      if (leaf.kind !== 'present') throw new Error('reference model: madvise reached a poisoned entry after its check');
       const raw = (pos - slot) / PAGE_SIZE;
+      // get_user_pages_fast: a fault that would raise SIGBUS, or a HWPOISON entry at any
+      // level, is EFAULT (vm_fault_to_errno without FOLL_HWPOISON).
+      if (!this.leaves.has(slot) && this.faultIn(vma, slot, pos)) throw sysError(EFAULT, 'madvise', 'the page cannot be faulted in');
+      const leaf = this.leaves.get(slot)!;
+      if (leaf.kind !== 'present' || isHwpoisonPte(leaf, raw)) throw sysError(EFAULT, 'madvise', 'the page is unmapped (poisoned)');
+      // page_size(compound_head(page)): the hugepage, or 4 KiB in a THP already split.
+      const step = vma.thp && leaf.split ? PAGE_SIZE : H;
       this.host.log.push(logLine.injecting(leaf.page.pfn(raw), pos));
-      this.host.memoryFailure(leaf.page, raw, this, false);
+      const ret = this.host.memoryFailure(leaf.page, raw, this, false);
       this.host.guard('madvise');
+      if (ret !== 0) throw sysError(ret, 'madvise', ret === EHWPOISON ? 'the page is already poisoned' : 'memory_failure failed');
+      // Killed by its own SIGBUS: nothing is left to walk.
+      if (!this.alive) return 0;
+      pos += step;
     }
     return 0;
   }
@@ -822,7 +913,10 @@ export class RefProcess implements SimProcess {
         if (rawStart + PAGE_SIZE > off && rawStart < end) stop = Math.min(stop, Math.max(rawStart, off));
       }
     }
-    if (stop === off) throw sysError(EIO, 'pread', 'the read starts in a poisoned page');
+    // hugetlbfs_read_iter: a hugepage whose part of the range starts poisoned fails the whole
+    // read (adjust_range_hwpoison returns 0: EIO), even after clean hugepages; a poisoned
+    // raw page further in a hugepage only shortens it.
+    if (stop < end && (stop === off || stop % H === 0)) throw sysError(EIO, 'pread', 'a hugepage of the range starts with a poisoned page');
     return stop - off;
   }
 
@@ -870,10 +964,11 @@ export class RefProcess implements SimProcess {
 
   // ---- internals -----------------------------------------------------------------------
 
-  /** Every call: EIO after a panic, ESRCH once the process is dead. */
+  /** Every call: EIO after a panic, ESRCH once the process is dead; then it is `current`. */
   private enter(syscall: string): void {
     this.host.guard(syscall);
     if (!this.alive) throw sysError(ESRCH, syscall, `process ${this.pid} has exited`);
+    this.host.current = this;
   }
 
   private file(fd: number, syscall: string): HugetlbFile {
@@ -899,6 +994,8 @@ export class RefProcess implements SimProcess {
    * (files left unused are released), then the fds are closed in ascending order.
    */
   die(): void {
+    // A task killed by a signal exits on its way back to user space, as `current`.
+    this.host.current = this;
     this.alive = false;
     for (const file of this.unmapRange(0, TASK_SIZE)) this.host.releaseIfUnused(file);
     for (const [fd, file] of [...this.fds].sort((a, b) => a[0] - b[0])) {
@@ -1018,11 +1115,8 @@ export class RefProcess implements SimProcess {
     return (slot - vma.start + vma.pgoff) / HUGE_BYTES[vma.hsize];
   }
 
-  /**
-   * What a fault-in of `slot` would do, without doing it. `pending` counts allocations an
-   * earlier step of the same madvise call will have made by then.
-   */
-  private faultPlan(vma: Vma, slot: number, pending = { reserved: 0, unreserved: 0 }): FaultPlan {
+  /** What a fault-in of `slot` would do, without doing it. */
+  private faultPlan(vma: Vma, slot: number): FaultPlan {
     const pool = this.memoryOf(vma);
     const shift = HUGE_SHIFT[vma.hsize];
     let reserved: boolean;
@@ -1043,8 +1137,7 @@ export class RefProcess implements SimProcess {
       reserved = vma.privateReserved.has(slot);
     }
     // A reservation guarantees a page unless a UE dissolved the free page backing it.
-    const free = pool.free - pending.reserved - pending.unreserved;
-    const ok = reserved ? free > 0 : pool.available - pending.unreserved > 0;
+    const ok = reserved ? pool.free > 0 : pool.available > 0;
     return ok ? { kind: 'allocate', reserved } : { kind: 'sigbus', code: BUS_ADRERR, lsb: 0 };
   }
 
@@ -1086,11 +1179,12 @@ export class RefProcess implements SimProcess {
     return { ok: false, signal };
   }
 
-  private access(addr: Num, length: Num, need: number, syscall: 'read' | 'write'): AccessResult {
+  private access(addr: Num, length: Num, need: number, syscall: 'read' | 'write', guest: boolean): AccessResult {
     this.enter(syscall);
     const start = toAddr(addr, syscall, 'addr');
     const len = toAddr(length, syscall, 'length');
     if (len === 0) throw sysError(EINVAL, syscall, 'length must be > 0');
+    if (guest && !this.kvmGuest) throw sysError(EINVAL, syscall, 'the process runs no KVM guest');
     const end = start + len;
     // Every byte must be mapped with the right protection before anything is touched.
     const segments: Vma[] = [];
@@ -1107,11 +1201,14 @@ export class RefProcess implements SimProcess {
         const to = Math.min(end, slot + H);
         if (!this.leaves.has(slot)) {
           const signal = this.faultIn(vma, slot, from);
+          if (signal?.code === BUS_MCEERR_AR) return this.hwpoisonFault(from, signal.addrLsb, guest);
+          // KVM turns any other failed fault into -EFAULT from KVM_RUN (kvm_handle_error_pfn).
+          if (signal && guest) throw sysError(EFAULT, syscall, 'the guest page cannot be faulted in');
           if (signal) return this.raise(signal);
         }
         const leaf = this.leaves.get(slot)!;
-        if (leaf.kind === 'hwpoison') return this.raise(sigbus(BUS_MCEERR_AR, from, HUGE_SHIFT[vma.hsize]));
-        const result = this.touchPresent(leaf, slot, from, to, syscall);
+        if (leaf.kind === 'hwpoison') return this.hwpoisonFault(from, HUGE_SHIFT[vma.hsize], guest);
+        const result = this.touchPresent(leaf, slot, from, to, syscall, guest);
         if (result) return result;
       }
     }
@@ -1119,17 +1216,30 @@ export class RefProcess implements SimProcess {
   }
 
   /**
-   * Touches [from, to) of a present leaf, raw page by raw page: a HWPOISON PTE (HGM) raises
-   * SIGBUS AR at the exact address with lsb 12; a corrupted raw page raises a machine check.
+   * A fault on a HWPOISON entry (or a fault-in of an offlined hugepage) at `at`. From the
+   * process: x86 do_sigbus logs "MCE: Killing" and sends AR at the exact address with the
+   * leaf's size. From its KVM guest: kvm_send_hwpoison_signal, AR at the host virtual
+   * address of the guest's 4 KiB page, lsb 12, no log line.
    */
-  private touchPresent(leaf: PresentLeaf, slot: number, from: number, to: number, syscall: string): AccessResult | null {
+  private hwpoisonFault(at: number, lsb: number, guest: boolean): AccessResult {
+    if (guest) return this.raise(sigbus(BUS_MCEERR_AR, alignDown(at, PAGE_SIZE), 12));
+    this.host.log.push(logLine.killing(this.comm, this.pid, at));
+    return this.raise(sigbus(BUS_MCEERR_AR, at, lsb));
+  }
+
+  /**
+   * Touches [from, to) of a present leaf, raw page by raw page: a HWPOISON PTE (HGM, THP)
+   * faults with lsb 12; a corrupted raw page raises a machine check (from the guest too: the
+   * host handles a machine check taken in guest mode).
+   */
+  private touchPresent(leaf: PresentLeaf, slot: number, from: number, to: number, syscall: string, guest: boolean): AccessResult | null {
     const page = leaf.page;
     const firstRaw = Math.floor((from - slot) / PAGE_SIZE);
     const lastRaw = Math.floor((to - 1 - slot) / PAGE_SIZE);
     let hit = -1;
     for (const raw of page.corrupted) if (raw >= firstRaw && raw <= lastRaw && (hit < 0 || raw < hit)) hit = raw;
     const pte = firstHwpoisonPte(leaf, firstRaw, lastRaw);
-    if (pte >= 0 && (hit < 0 || pte <= hit)) return this.raise(sigbus(BUS_MCEERR_AR, Math.max(from, slot + pte * PAGE_SIZE), 12));
+    if (pte >= 0 && (hit < 0 || pte <= hit)) return this.hwpoisonFault(Math.max(from, slot + pte * PAGE_SIZE), 12, guest);
     if (hit < 0) return null;
     const exact = Math.max(from, slot + hit * PAGE_SIZE);
     const before = this.signalLog.length;
@@ -1139,55 +1249,5 @@ export class RefProcess implements SimProcess {
     const signal = this.signalLog[before];
     if (!signal) throw new Error('reference model: a machine check delivered no signal');
     return { ok: false, signal };
-  }
-
-  /**
-   * MADV_HWPOISON's check phase: the steps addr, addr+H, ... < end, each checked as if the
-   * earlier steps had already run. Any failure throws; nothing has changed yet.
-   */
-  private planHwpoison(start: number, end: number): { pos: number; vma: Vma }[] {
-    const steps: { pos: number; vma: Vma }[] = [];
-    // Per pool (a hugepage size, or THP memory).
-    const pending = new Map<Pool, { reserved: number; unreserved: number }>();
-    const pendingIn = (pool: Pool) => {
-      let counts = pending.get(pool);
-      if (!counts) pending.set(pool, (counts = { reserved: 0, unreserved: 0 }));
-      return counts;
-    };
-    const faulted = new Map<string, Hugepage | null>(); // key -> page (null: newly allocated)
-    const unmapped = new Set<string>(); // keys an earlier step poisons under DEFAULT
-    const poisoned = new Set<string>(); // key/raw pairs an earlier step poisons
-    for (let pos = start; pos < end; ) {
-      const vma = this.vmaAt(pos);
-      if (!vma) throw sysError(EFAULT, 'madvise', `0x${pos.toString(16)} is not mapped`);
-      const H = HUGE_BYTES[vma.hsize];
-      const slot = alignDown(pos, H);
-      const raw = (pos - slot) / PAGE_SIZE;
-      // The same hugepage reached through two VMAs has one key.
-      const key = vma.shared ? `file ${vma.file!.id}:${this.indexOf(vma, slot)}` : `private ${slot}`;
-      const leaf = this.leaves.get(slot);
-      if (leaf?.kind === 'hwpoison' || unmapped.has(key)) throw sysError(EFAULT, 'madvise', 'the hugepage is unmapped (poisoned)');
-      let page: Hugepage | null;
-      if (leaf) {
-        page = leaf.page;
-      } else if (faulted.has(key)) {
-        page = faulted.get(key)!;
-      } else {
-        const counts = pendingIn(this.memoryOf(vma));
-        const plan = this.faultPlan(vma, slot, counts);
-        if (plan.kind === 'sigbus') throw sysError(EFAULT, 'madvise', 'the page cannot be faulted in');
-        if (plan.kind === 'allocate') counts[plan.reserved ? 'reserved' : 'unreserved']++;
-        page = plan.kind === 'cached' ? plan.page : null;
-        faulted.set(key, page);
-      }
-      if (page?.poisoned.has(raw) || poisoned.has(`${key}/${raw}`)) throw sysError(EHWPOISON, 'madvise', 'the page is already poisoned');
-      poisoned.add(`${key}/${raw}`);
-      // KEEP, HGM and THP leave the hugepage mapped; DEFAULT (and every private hugepage) does not.
-      const stays = vma.thp || (vma.shared && this.host.filePolicy(vma.file!) !== 'DEFAULT');
-      if (!stays) unmapped.add(key);
-      steps.push({ pos, vma });
-      pos += H;
-    }
-    return steps;
   }
 }
