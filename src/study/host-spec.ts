@@ -17,7 +17,8 @@ export function studyHost(s: Scenario): StudyHost {
   const access: AccessModel[] = [];
   for (const w of s.workloads) {
     for (let i = 0; i < w.vmsPerHost; i++) {
-      vms.push({ memory: w.memoryGiB * GiB, hugepage: w.hugepage, policy: 'default', handlesSigbus: w.handlesSigbus, mceKill: w.mceKill });
+      // Every VM runs a KVM guest: its sampled accesses come from the guest.
+      vms.push({ memory: w.memoryGiB * GiB, hugepage: w.hugepage, policy: 'default', handlesSigbus: w.handlesSigbus, mceKill: w.mceKill, kvmGuest: true });
       access.push(w.access);
     }
   }

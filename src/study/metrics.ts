@@ -51,6 +51,7 @@ const METRICS: Metric[] = [
   { key: 'sigbus_si_kernel', label: '  SI_KERNEL', value: (r) => r.sigbus.SI_KERNEL, format: count },
   { key: 'sigbus_adrerr', label: '  BUS_ADRERR', value: (r) => r.sigbus.BUS_ADRERR, format: count },
   { key: 'repeated_consumption', label: 'loads of known-bad pages', value: (r) => r.repeatedConsumption, format: count },
+  { key: 'refcount_underflows', label: 'refcount underflows (v3 release defect)', value: (r) => r.refcountUnderflows, format: count },
   { key: 'vms_killed', label: 'VMs killed', value: (r) => r.vmsKilled, format: count },
   { key: 'accesses_failed', label: 'sampled accesses failed', value: (r) => r.accessesFailed, format: count },
   { key: 'mf_recovered', label: 'memory_failure recovered', value: (r) => r.memoryFailure.recovered, format: count },

@@ -9,6 +9,7 @@ import { studyHost } from './host-spec.js';
 import type { Scenario } from './scenario.js';
 import type { StepSeries } from './shard.js';
 import type { StreamSummary } from './error-stream.js';
+import { kernelBehaviour, type KernelBehaviour } from '../host/kernel-behaviour.js';
 
 export interface PolicyRow {
   policy: PolicyName;
@@ -27,6 +28,8 @@ export interface PolicyRow {
   buddyPagesReturned: number;
   sigbus: HostStats['sigbusByCode'] & { total: number };
   repeatedConsumption: number;
+  /** KEEP releases that dropped more folio references than they held: only v3 as posted does (null for other policies). */
+  refcountUnderflows: number | null;
   vmsKilled: number;
   /** Sampled guest accesses that did not complete (SIGBUS, or the VM was dead). */
   accessesFailed: number;
@@ -54,6 +57,8 @@ export interface PolicyRow {
 
 export interface StudyReport {
   scenario: Scenario;
+  /** The kernel behaviour the study ran (KEEP version, log-line generation). */
+  kernel: KernelBehaviour;
   stream: StreamSummary & { uesHandled: number; digest: string };
   steps: number;
   /** The simulated time at the end of each step, in years. */
@@ -73,6 +78,7 @@ export function buildReport(r: StudyRuns): StudyReport {
   const baselineOf = (policy: PolicyName) => r.baselines.find((b) => b.backing === POLICIES[policy].backing)!;
   return {
     scenario: r.scenario,
+    kernel: kernelBehaviour(r.scenario.fleet.keepVersion),
     stream: { ...r.stream, uesHandled: first?.uesHandled ?? 0, digest: first?.ueDigest ?? '' },
     steps: r.steps,
     stepYears: Array.from({ length: r.steps }, (_, i) => ((i + 1) * r.scenario.years) / r.steps),
@@ -108,6 +114,7 @@ function policyRow(run: RunOutcome, baseline: RunOutcome, scenario: Scenario, cy
     buddyPagesReturned: t.buddyPagesReturned,
     sigbus: { total: t.sigbus, ...t.sigbusByCode },
     repeatedConsumption: t.repeatedConsumption,
+    refcountUnderflows: policy === 'keep' ? t.refcountUnderflows : null,
     vmsKilled: t.killed,
     accessesFailed: t.accesses - t.ok,
     accesses: t.accesses,

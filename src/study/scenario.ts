@@ -44,7 +44,8 @@ const FleetSchema = z.strictObject({
   /** HugeTLB pools per host; they start at 4 GiB of the host's physical address space, 1 GiB pages first. */
   pools: z.strictObject({ '1G': z.number().int().nonnegative().default(0), '2M': z.number().int().nonnegative().default(0) }),
   earlyKill: z.boolean().default(false),
-  keepVersion: z.enum(['v3', 'v4']).default('v4'),
+  /** MFD_MF_KEEP_UE_MAPPED as intended (not posted code) or as posted in v3; 'v4' = 'intended'. */
+  keepVersion: z.enum(['intended', 'v3', 'v4']).default('intended'),
   /**
    * Under the THP policy: the probability that splitting a poisoned THP fails because the
    * folio is pinned (e.g. guest memory pinned for device passthrough) [E].

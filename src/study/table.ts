@@ -14,6 +14,7 @@ export function formatTable(r: StudyReport): string {
     `errors: ${st.source}: ${st.ues.toLocaleString('en-US')} UEs on ${st.hostsWithUes} hosts (${st.uesHandled.toLocaleString('en-US')} in hugepage memory; ` +
       `${st.corrected.toLocaleString('en-US')} CEs, ${st.beyondFleet} beyond the fleet, ${st.beyondDuration} after the end skipped)`,
     `translation baseline (no errors): ${baselineText(r)}`,
+    `kernel: MFD_MF_KEEP_UE_MAPPED ${r.kernel.keepVersionText}; log lines and counters ${r.kernel.logLines.generation}`,
     '',
     line(head),
     ...rows.map(line),

@@ -12,6 +12,7 @@ import { replayTrace } from '../../fleet/replay-trace.js';
 import { DEFAULT_TLB, translationFigures } from '../../costs/translation.js';
 import { TRACE_FORMATS, type TraceFormat } from '../../traces/index.js';
 import type { HugepageSize } from '../../host/types.js';
+import { kernelBehaviour } from '../../host/kernel-behaviour.js';
 
 interface ReplayOptions {
   trace?: string;
@@ -58,11 +59,12 @@ const vm = z.object({
   regions: z.array(region).optional(),
   handlesSigbus: z.boolean().optional(),
   mceKill: z.enum(['default', 'early', 'late']).optional(),
+  kvmGuest: z.boolean().optional(),
 }).refine((v) => v.regions !== undefined || v.memory !== undefined, 'a VM needs memory or regions');
 const host = z.object({
   hugepages: z.object({ '2M': z.number().int().nonnegative().optional(), '1G': z.number().int().nonnegative().optional() }),
   vms: z.array(vm),
-  keepVersion: z.enum(['v3', 'v4']).optional(),
+  keepVersion: z.enum(['intended', 'v3', 'v4']).optional(),
   earlyKill: z.boolean().optional(),
   hgm: z.boolean().optional(),
   thpPages: z.number().int().nonnegative().optional(),
@@ -133,6 +135,7 @@ function summary(title: string, s: HostStats, extra: [string, string][]): string
     ['page-table pages (splits)', s.pageTablePages.toLocaleString('en-US')],
     ['hugepages dissolved', `${s.dissolves} (${s.vmemmapPagesRestored.toLocaleString('en-US')} vmemmap pages restored)`],
     ['repeated consumption', `${s.repeatedConsumption.toLocaleString('en-US')} loads of known-bad pages`],
+    ['refcount underflows', `${s.refcountUnderflows.toLocaleString('en-US')} (KEEP v3 releases that dropped more references than they held)`],
     // THP memory, where the host has any: folios still usable, and in-use ones split to 4 KiB.
     ...(s.thp.total > 0 ? [['THP folios', `${s.thp.total.toLocaleString('en-US')} (${s.thp.split.toLocaleString('en-US')} split to 4 KiB, ${s.thp.free.toLocaleString('en-US')} free)`] as [string, string]] : []),
     ...extra,
@@ -168,6 +171,7 @@ async function replayTraceCommand(o: ReplayOptions): Promise<void> {
     eventsPerSecond: r.eventsPerSecond, replaySeconds: r.replaySeconds, trace: r.trace, format: r.format,
     layout: r.layout, relocation: r.relocation, errors: r.errors, memoryFailure: r.host.memoryFailure, faultIns: r.host.faultIns, thp: r.host.thp,
     signalLog: r.signalLog, signalsDropped: r.signalsDropped, recovery: r.recovery,
+    refcountUnderflows: r.host.refcountUnderflows, kernel: kernelBehaviour(),
   };
   if (o.json !== '-') {
     process.stdout.write(`${summary(`replay of ${r.trace} (${r.format})`, r.host, [
@@ -222,7 +226,7 @@ async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promi
   if (o.json) {
     await writeJson(o.json, {
       ...r.total, eventsPerSecond, wallSeconds: r.wallSeconds, recovery: r.recovery, perHost: r.perHost,
-      signalLog: r.signalLog, signalsDropped: r.signalsDropped,
+      signalLog: r.signalLog, signalsDropped: r.signalsDropped, kernel: kernelBehaviour(host.keepVersion),
     });
   }
 }
