@@ -1,6 +1,6 @@
 // Differential testing of two SimHost implementations: random operation sequences run on
-// both, and every result, error, signal, counter (THP memory's too), free list, kernel log
-// line and the count of page-table pages must agree.
+// both, and every result, error, signal, counter (THP memory's and the refcount underflows
+// too), free list, kernel log line and the count of page-table pages must agree.
 // A library: test files call runDifferential() with the two host factories.
 import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
@@ -130,6 +130,7 @@ function observe(host: SimHost, procs: readonly ProcPair[], side: Side) {
     meminfo: host.meminfo(),
     kernelLog: host.kernelLog(),
     pageTablePages: host.pageTablePages(),
+    refcountUnderflows: host.refcountUnderflows(),
     thp: host.thp(),
     processes: procs.map((pair) => {
       const p = pair[side];
@@ -244,7 +245,8 @@ function resolve(op: Op, procs: ProcPair[], hosts: Record<Side, SimHost>, opts: 
       const { addr: base, unit } = mapAt(op.m);
       const addr = base + BigInt(op.hugeIdx * UNIT[unit] + op.off);
       const kind = op.op;
-      return { text: `${at}.${kind}(${hex(addr)}, ${op.len})`, run: (side) => p(side)[kind](addr, op.len) };
+      const opts = op.guest ? { guest: true } : undefined;
+      return { text: `${at}.${kind}(${hex(addr)}, ${op.len}${op.guest ? ', guest' : ''})`, run: (side) => p(side)[kind](addr, op.len, opts) };
     }
     case 'madvise': {
       const { addr: base, unit } = mapAt(op.m);

@@ -142,7 +142,7 @@ self('compareScenario reports the first differing op of a fixed scenario', async
   const scenario: Scenario = {
     host: { hugepages: { '2M': 2 } },
     ops: [
-      { op: 'spawn', opts: { mceKill: 'default', handlesSigbus: true, capSysAdmin: true } },
+      { op: 'spawn', opts: { mceKill: 'default', handlesSigbus: true, capSysAdmin: true, kvmGuest: false } },
       { op: 'memfdCreate', p: 0, size: '2M', keep: true, extraFlags: 0 },
       { op: 'ftruncate', p: 0, f: 0, pages: 1, extra: 0 },
       {

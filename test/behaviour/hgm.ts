@@ -1,4 +1,5 @@
-// HGM, high-granularity mapping (spec §5.3, docs/semantics.md "HGM"): on an `hgm` host a UE
+// HGM, high-granularity mapping (the proposed, never merged hugetlb HGM series, as its cover
+// letter states the intent; docs/semantics.md "HGM"): on an `hgm` host a UE
 // on a hugepage of a memfd without MFD_MF_KEEP_UE_MAPPED splits every mapper's leaf down to
 // 4 KiB and poisons only the raw page's PTE. Also the page-table view (pageTableLeaf,
 // pageTablePages) on hosts without HGM.

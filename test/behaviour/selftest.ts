@@ -1,6 +1,7 @@
-// The upstream selftests (spec §7): tools/testing/selftests/mm/hugetlb-mfr.c for both
-// hugepage sizes, 1..8 poisoned raw pages and both policies, and the hugetlb-read-hwpoison
-// companion.
+// The upstream selftests: tools/testing/selftests/mm/hugetlb-mfr.c (posted with the
+// MFD_MF_KEEP_UE_MAPPED series v3) for both hugepage sizes, 1..8 poisoned raw pages and both
+// policies, and its companion hugetlb-read-hwpoison.c (pread stops before the poisoned raw
+// page: hugetlbfs_read_iter, adjust_range_hwpoison).
 import type * as uvu from 'uvu';
 import * as assert from 'uvu/assert';
 import { BUS_MCEERR_AR, MADV_HWPOISON, MAP_SHARED } from '../../src/host/constants.js';

@@ -1,4 +1,5 @@
-// Anonymous THP (spec §5.4, docs/semantics.md "THP"): MAP_PRIVATE|MAP_ANONYMOUS without
+// Anonymous THP (mm/huge_memory.c, memory_failure's THP path; docs/semantics.md "THP"):
+// MAP_PRIVATE|MAP_ANONYMOUS without
 // MAP_HUGETLB maps 2 MiB folios of ordinary memory (host option thpPages). A memory failure
 // on a mapped folio splits its PMD leaf into 4 KiB PTEs and poisons the raw page's PTE (lsb
 // 12, "dirty LRU page"), unless the split fails (host options thpSplitFailure and seed: lsb
@@ -76,7 +77,7 @@ const recovered = (phys: bigint) => `Memory failure: 0x${pfnHex(phys)}: recovery
 const unsplit = (phys: bigint) => `Memory failure: 0x${pfnHex(phys)}: recovery action for unsplit thp: Failed`;
 const freeBuddy = (phys: bigint) => `Memory failure: 0x${pfnHex(phys)}: recovery action for free buddy page: Recovered`;
 
-// ---- the split-failure draw, written from the spec with bigints (independent of Math.imul) ---
+// ---- the split-failure draw of docs/semantics.md, written with bigints (independent of Math.imul) ---
 const M32 = 0xffff_ffffn;
 
 function mix32(x: bigint): bigint {
@@ -723,7 +724,7 @@ export function defineThp(suite: uvu.Test, createHost: CreateHost): void {
   });
 
   // ---- the split-failure draw ---------------------------------------------------------------------
-  suite('THP split failure is drawn from (seed, events counted, pfn) exactly as the spec says; equal hosts draw equally', async () => {
+  suite('THP split failure is drawn from (seed, events counted, pfn) exactly as docs/semantics.md says; equal hosts draw equally', async () => {
     const n = 64;
     const probability = 0.5;
     const seeds = [12345, 0xffff_ffff];
@@ -753,7 +754,7 @@ export function defineThp(suite: uvu.Test, createHost: CreateHost): void {
       const predicted = Array.from({ length: n }, (_, k) =>
         predictSplitFails(probability, seed, k, pfnOf(big(PHYS_BASE + k * MB2 + ((37 * k) % 512) * PAGE))),
       );
-      assert.equal(a.outcomes, predicted, `seed ${seed}: the outcomes of the spec's mix32 draw`);
+      assert.equal(a.outcomes, predicted, `seed ${seed}: the outcomes of the documented mix32 draw`);
       const failed = a.outcomes.filter(Boolean).length;
       assert.ok(failed > 0 && failed < n, `seed ${seed}: both outcomes occur (${failed} of ${n} failed)`);
       assert.equal(a.host.memoryFailureStats(), stats(n - failed, failed));

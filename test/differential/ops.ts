@@ -3,8 +3,9 @@
 // are resolved against what the first host returned, so both hosts get identical
 // arguments. Besides single random operations, scenarios contain short purposeful
 // sequences (create, size, map and touch a memfd; share it with another process; map and
-// touch anonymous THP and poison its folios) so that hugepages and THP folios are in use,
-// mapped by several processes, and hit by errors.
+// touch anonymous THP and poison its folios; map a memfd twice; poison one hugepage twice
+// and release it) so that hugepages and THP folios are in use, mapped by several processes
+// and VMAs, hit by errors, and released poisoned.
 import fc from 'fast-check';
 import {
   FALLOC_FL_KEEP_SIZE,
@@ -38,7 +39,7 @@ export const UNIT: Readonly<Record<HugepageSize, number>> = { '2M': 2 * MiB, '1G
 export const BAD = 7;
 
 export type Op =
-  | { op: 'spawn'; opts: Required<Pick<SpawnOptions, 'mceKill' | 'handlesSigbus' | 'capSysAdmin'>> }
+  | { op: 'spawn'; opts: Required<Pick<SpawnOptions, 'mceKill' | 'handlesSigbus' | 'capSysAdmin' | 'kvmGuest'>> }
   | { op: 'memfdCreate'; p: number; size: HugepageSize | 'none'; keep: boolean; extraFlags: number }
   | { op: 'ftruncate'; p: number; f: number; pages: number; extra: number }
   | { op: 'fallocate'; p: number; f: number; mode: number; off: number; len: number; offExtra: number; lenExtra: number }
@@ -60,7 +61,16 @@ export type Op =
       slot: number;
     }
   | { op: 'munmap'; p: number; m: number; offPages: number; pages: number; extra: number }
-  | { op: 'read' | 'write'; p: number; m: number; hugeIdx: number; off: number; len: number }
+  | {
+      op: 'read' | 'write';
+      p: number;
+      m: number;
+      hugeIdx: number;
+      off: number;
+      len: number;
+      /** From the KVM guest the process runs (EINVAL when it runs none). */
+      guest?: boolean;
+    }
   | { op: 'madvise'; p: number; m: number; hugeIdx: number; raw: number; misalign: boolean; len: number; advice: number }
   | { op: 'pread'; p: number; f: number; off: number; len: number }
   | { op: 'translate'; p: number; m: number; off: number }
@@ -128,7 +138,7 @@ const hostOptions: fc.Arbitrary<HostOptions> = fc.record({
     '1G': fc.nat({ max: 2 }),
   }),
   policyCapable: fc.oneof(w(9, constant(true)), w(1, constant(false))),
-  keepVersion: fc.constantFrom<'v3' | 'v4'>('v3', 'v4'),
+  keepVersion: fc.constantFrom<'intended' | 'v3' | 'v4'>('intended', 'v3', 'v3', 'v4'),
   earlyKill: fc.boolean(),
   memoryFailureRecovery: fc.oneof(w(29, constant(true)), w(1, constant(false))),
   hgm: fc.oneof(w(2, constant(false)), w(1, constant(true))),
@@ -144,6 +154,7 @@ const spawnOp: fc.Arbitrary<Op> = fc.record({
     mceKill: fc.constantFrom<'default' | 'early' | 'late'>('default', 'early', 'late'),
     handlesSigbus: fc.oneof(w(3, constant(true)), w(1, constant(false))),
     capSysAdmin: fc.oneof(w(9, constant(true)), w(1, constant(false))),
+    kvmGuest: fc.oneof(w(1, constant(false)), w(1, constant(true))),
   }),
 });
 
@@ -152,7 +163,8 @@ const memfdOp = fc.record({
   p: proc,
   size: fc.constantFrom<HugepageSize | 'none'>('2M', '2M', '1G', 'none'),
   keep: fc.boolean(),
-  extraFlags: fc.oneof(w(19, constant(0)), w(1, fc.constantFrom(0x40, MFD_HUGE_2MB, 16 << 26))),
+  // A second size field, or a size x86-64 has no hstate for (64 KiB, 16 MiB: ENODEV).
+  extraFlags: fc.oneof(w(19, constant(0)), w(1, fc.constantFrom(0x40, MFD_HUGE_2MB, 16 << 26, 24 << 26))),
 });
 
 const mmapOp = fc.record({
@@ -172,6 +184,9 @@ const mmapOp = fc.record({
   slot: fc.nat({ max: 3 }),
 });
 
+/** pread offsets: around hugepage boundaries (where a read reaches the next hugepage), or anywhere. */
+const preadOffset = fc.oneof(w(2, fc.constantFrom(0, PAGE, 2 * MiB - PAGE, 2 * MiB - 1, 2 * MiB, 4 * MiB - 0x10)), w(1, fc.nat({ max: 6 * MiB })));
+
 /** Which hugepage of a mapping an op aims at: mostly the first. */
 const hugeIdx = fc.oneof(w(4, constant(0)), w(1, fc.nat({ max: 2 })));
 
@@ -182,6 +197,7 @@ const accessOp = fc.record({
   hugeIdx,
   off: byteOffset,
   len: fc.oneof(w(3, fc.constantFrom(1, 0x10, PAGE)), w(1, byteLength)),
+  guest: fc.oneof(w(3, constant(false)), w(1, constant(true))),
 });
 
 const injectOp = fc.record({
@@ -243,7 +259,7 @@ const singleOp: fc.Arbitrary<Op> = fc.oneof(
   })),
   w(10, accessOp),
   w(6, madviseOp),
-  w(3, fc.record({ op: constant('pread' as const), p: proc, f: pickFd, off: fc.nat({ max: 6 * MiB }), len: byteLength })),
+  w(3, fc.record({ op: constant('pread' as const), p: proc, f: pickFd, off: preadOffset, len: byteLength })),
   w(2, fc.record({ op: constant('translate' as const), p: proc, m: pick, off: byteOffset })),
   w(3, fc.record({
     op: constant('pageTableLeaf' as const),
@@ -292,6 +308,12 @@ const shareSequence: fc.Arbitrary<Op[]> = fc
     { op: 'read', p: to, m: 0, hugeIdx: 0, off: 0, len },
   ]);
 
+/** A UE under a mapping, or an aligned MADV_HWPOISON. */
+const mappedHit: fc.Arbitrary<Extract<Op, { op: 'injectUE' | 'madvise' }>> = fc.oneof(
+  w(3, injectOp.map((op) => ({ ...op, where: 'mapped' as const }))),
+  w(1, madviseOp.map((op) => ({ ...op, misalign: false }))),
+);
+
 /**
  * A UE (or MADV_HWPOISON) under a mapping, then a look at the page table there: the leaf of
  * the poisoned raw page and of a neighbour, and an access to the raw page. The ops pick the
@@ -302,13 +324,26 @@ const poisonProbeSequence: fc.Arbitrary<Op[]> = fc
     inject: fc.oneof(w(3, injectOp.map((op) => ({ ...op, where: 'mapped' as const }))), w(1, madviseOp.map((op) => ({ ...op, misalign: false })))),
     neighbour: fc.constantFrom(-1, PAGE, 0x40),
     access: fc.constantFrom<'read' | 'write'>('read', 'write'),
+    guest: fc.boolean(),
   })
-  .map(({ inject, neighbour, access }) => {
+  .map(({ inject, neighbour, access, guest }) => {
     const { p, m, hugeIdx } = inject;
     const at = inject.raw * PAGE;
     const probe = (off: number): Op => ({ op: 'pageTableLeaf', p, m, where: 'mapped', hugeIdx, region: 0, off });
-    return [inject, probe(at), probe(Math.max(0, at + neighbour)), { op: access, p, m, hugeIdx, off: at, len: 1 }];
+    return [inject, probe(at), probe(Math.max(0, at + neighbour)), { op: access, p, m, hugeIdx, off: at + 0x18, len: 1, guest }];
   });
+
+/**
+ * A UE or MADV_HWPOISON on an early raw page of hugepage 1 of the newest mapping, then a
+ * pread of the newest fd from the end of hugepage 0 across into hugepage 1.
+ */
+const preadSequence: fc.Arbitrary<Op[]> = fc
+  .record({ hit: mappedHit, raw: fc.constantFrom(0, 0, 1), len: fc.constantFrom(2 * PAGE, 3 * MiB, GiB + PAGE) })
+  .map(({ hit, raw, len }) => [
+    { ...hit, m: 0, hugeIdx: 1, raw },
+    { op: 'pread', p: hit.p, f: 0, off: 2 * MiB - PAGE, len },
+    { op: 'pread', p: hit.p, f: 0, off: GiB - PAGE, len },
+  ]);
 
 /**
  * A process maps anonymous THP memory (MAP_PRIVATE|MAP_ANONYMOUS; sometimes at a fixed
@@ -368,6 +403,48 @@ const thpSequence: fc.Arbitrary<Op[]> = fc
     return ops;
   });
 
+
+/**
+ * A process maps its newest fd a second time (or the same range twice) and touches one of
+ * the mappings; then a UE or MADV_HWPOISON under it: every VMA of the page is a victim.
+ */
+const doubleMapSequence: fc.Arbitrary<Op[]> = fc
+  .record({ map: mmapOp, hit: mappedHit, touch: fc.constantFrom(0, 1) })
+  .map(({ map, hit, touch }) => {
+    const { p } = map;
+    const again = { ...map, p, f: 0, anon: false, offPages: 0, offExtra: 0, place: 'any' as const };
+    return [
+      again,
+      again,
+      { op: 'write', p, m: touch, hugeIdx: 0, off: 0, len: 1 },
+      { ...hit, p, m: touch },
+      { op: 'read', p, m: 1 - touch, hugeIdx: 0, off: hit.raw * PAGE, len: 1 },
+    ];
+  });
+
+/**
+ * Two UEs (or MADV_HWPOISONs) on two raw pages of one hugepage of the newest mapping, then
+ * its release (exit, or close and munmap): KEEP v3's refcount underflow, KEEP's dissolve,
+ * DEFAULT's leak.
+ */
+const releaseSequence: fc.Arbitrary<Op[]> = fc
+  .record({
+    first: mappedHit,
+    second: mappedHit,
+    end: fc.constantFrom<'exit' | 'close'>('exit', 'close'),
+  })
+  .map(({ first, second, end }) => {
+    const { p } = first;
+    const on = { p, m: 0, hugeIdx: 0 };
+    const ops: Op[] = [
+      { ...first, ...on },
+      { ...second, ...on, raw: (first.raw + 3) % 1024 },
+    ];
+    if (end === 'exit') ops.push({ op: 'exit', p });
+    else ops.push({ op: 'close', p, f: 0 }, { op: 'munmap', p, m: 0, offPages: 0, pages: 3, extra: 0 });
+    return ops;
+  });
+
 /** Host options, 1-3 spawns, then random operations and sequences (at most about `maxOps`). */
 export function scenarioArbitrary(maxOps = 40): fc.Arbitrary<Scenario> {
   const chunk = fc.oneof(
@@ -376,6 +453,9 @@ export function scenarioArbitrary(maxOps = 40): fc.Arbitrary<Scenario> {
     w(2, shareSequence),
     w(2, poisonProbeSequence),
     w(3, thpSequence),
+    w(1, doubleMapSequence),
+    w(2, releaseSequence),
+    w(1, preadSequence),
   );
   return fc.record({
     host: hostOptions,

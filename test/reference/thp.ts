@@ -3,7 +3,7 @@
 // written with Math.imul and `>>> 0` so that every step is uint32 arithmetic, as in the
 // wasm kernel.
 
-/** The uint32 finaliser of the spec: x ^= x >>> 16; x *= 0x7feb352d; x ^= x >>> 15; x *= 0x846ca68b; x ^= x >>> 16. */
+/** The uint32 finaliser of docs/semantics.md ("THP"): x ^= x >>> 16; x *= 0x7feb352d; x ^= x >>> 15; x *= 0x846ca68b; x ^= x >>> 16. */
 export function mix32(x: number): number {
   x >>>= 0;
   x = (x ^ (x >>> 16)) >>> 0;

@@ -1,12 +1,17 @@
 // Kernel log lines (dmesg, journalctl, syslog):
 //   mce: Uncorrected hardware memory error in user-access at 3710b3400     (byte address; consumed, AR)
 //   Memory failure: 0x3710b3: recovery action for huge page: Recovered     (raw 4 KiB pfn)
-//   Memory failure: 0x3710b3: already hardware poisoned
+//   Memory failure: 0x3710b3: recovery action for already poisoned page: Failed  (a repeat, since Aug 2025)
+//   Memory failure: 0x3710b3: already hardware poisoned                    (a repeat, older kernels)
 //   EDAC MC0: 1 UE memory read error on ... (channel:0 slot:0 page:0x12345 offset:0x0 grain:32 ...)
 // One memory failure prints several lines; they are one record. An "mce:" line opens a
 // consumed (AR) event and the "Memory failure:" lines for its pfn that follow belong to it.
 // "Memory failure:" lines for a new pfn, with no "mce:" line first, are asynchronous (AO)
-// events; "already hardware poisoned" is a new event (a repeat) unless its "mce:" line opened it.
+// events. A repeat line is a new event (a repeat) unless the open event is the same one:
+// current kernels log a consumed repeat as "mce:", "Sending SIGBUS", then "recovery action
+// for already poisoned page: Failed" (kill_accessing_process runs first); kernels from 2022
+// to mid 2025 log "already hardware poisoned" first and "recovery action for already
+// poisoned: Failed" last; older ones only "already hardware poisoned", right after "mce:".
 import { FLAG_SCRUB, FLAG_SOURCE_UNKNOWN, FLAG_UE, UNKNOWN_DIMM, UNKNOWN_FAULT } from '../batch.js';
 import { CAUSE_UNKNOWN } from '../faults.js';
 import { numberedLines, parseDateTime, parseHex, RecordCollector, type ErrorLogImport, type ReaderOptions } from './common.js';
@@ -17,6 +22,9 @@ const MCE_MARK = 'mce: Uncorrected hardware memory error';
 const MCE_LINE = /mce: Uncorrected hardware memory error in [\w-]+ at ([0-9a-fA-F]+)\s*$/;
 const MF_MARK = 'Memory failure:';
 const MF_LINE = /Memory failure: (0x[0-9a-fA-F]+|[0-9a-fA-F]+): (.*)$/;
+const OLD_REPEAT = 'already hardware poisoned';
+/** The repeat's result line ("already poisoned" before the Aug 2025 fix, "already poisoned page" after). */
+const REPEAT_RESULT = /^recovery action for already poisoned( page)?:/;
 const EDAC_LINE = /\bEDAC [\w ]*?MC\d+: (\d+) (CE|UE) (.*)$/;
 const EDAC_PAGE = /\bpage:(0x[0-9a-fA-F]+|\d+)/;
 const EDAC_OFFSET = /\boffset:(0x[0-9a-fA-F]+|\d+)/;
@@ -29,11 +37,14 @@ export function readKmsg(file: string, opts: ReaderOptions = {}): ErrorLogImport
   let sawWallClock = false;
 
   async function* batches() {
-    // The event the latest mce:/Memory failure: line opened: its pfn, and whether an
-    // "already hardware poisoned" line would still belong to it.
+    // The event the latest mce:/Memory failure: line opened: its pfn, what opened it (an
+    // "mce:" line, an "already hardware poisoned" line), whether a "Memory failure:" line
+    // followed, and whether a "recovery action" line has closed it.
     let openPfn = -1;
     let openedByMce = false;
+    let openedByOldRepeat = false;
     let sawMfLine = false;
+    let closed = false;
 
     for await (const [n, line] of numberedLines(file)) {
       const isMce = line.includes(MCE_MARK);
@@ -61,7 +72,9 @@ export function readKmsg(file: string, opts: ReaderOptions = {}): ErrorLogImport
         out.push(time, 0, addr, FLAG_UE, CAUSE_UNKNOWN, UNKNOWN_DIMM, UNKNOWN_FAULT, 1);
         openPfn = Math.floor(addr / 2 ** PAGE_SHIFT);
         openedByMce = true;
+        openedByOldRepeat = false;
         sawMfLine = false;
+        closed = false;
       } else if (isMf) {
         const m = MF_LINE.exec(line);
         const pfn = m ? parseHex(m[1]) : null;
@@ -69,16 +82,21 @@ export function readKmsg(file: string, opts: ReaderOptions = {}): ErrorLogImport
           out.bad(where, 'a "Memory failure:" line without a pfn (expected "Memory failure: 0x<pfn>: <message>")');
           continue;
         }
-        const repeat = m[2].startsWith('already hardware poisoned');
-        const belongs = pfn === openPfn && (!repeat || (openedByMce && !sawMfLine));
-        if (belongs) {
-          sawMfLine = true;
-        } else {
+        const oldRepeat = m[2].startsWith(OLD_REPEAT);
+        const repeatResult = REPEAT_RESULT.test(m[2]);
+        const belongs = pfn === openPfn && (
+          oldRepeat ? openedByMce && !sawMfLine
+            : repeatResult ? !closed && (openedByMce || openedByOldRepeat)
+              : true);
+        if (!belongs) {
           out.push(time, 0, pfn * 2 ** PAGE_SHIFT, FLAG_UE | FLAG_SCRUB, CAUSE_UNKNOWN, UNKNOWN_DIMM, UNKNOWN_FAULT, 1);
           openPfn = pfn;
           openedByMce = false;
-          sawMfLine = true;
+          openedByOldRepeat = oldRepeat;
+          closed = false;
         }
+        sawMfLine = true;
+        closed ||= m[2].startsWith('recovery action for');
       } else {
         const m = EDAC_LINE.exec(line);
         if (!m) continue; // an EDAC line mentioning CE/UE in passing (driver banners)
