@@ -2,7 +2,8 @@
 // release), unmapping and process exit. Names follow mm/hugetlb.c and fs/hugetlbfs.
 
 import {
-  F_ANON, F_FILE, F_HWPOISON, F_LEAKED, LOG_REFCOUNT_UNDERFLOW, PAGE_SHIFT, PTE_ADDR_MASK, SLOT_EMPTY, SLOT_RESERVED,
+  F_ANON, F_FILE, F_HWPOISON, F_LEAKED, HPAGE_1G_SHIFT, HPAGE_2M_SHIFT, LOG_REFCOUNT_UNDERFLOW, PAGE_SHIFT,
+  PTE_ADDR_MASK, SLOT_EMPTY, SLOT_RESERVED,
 } from './constants';
 import {
   addFileFds, addFileVmas, cacheCap, fileFds, fileHost, fileIndices, fileShift, fileLive, fileVmas,
@@ -14,7 +15,7 @@ import { realloc } from './arena';
 import { zap_huge_pmd } from './thp';
 import { work_leaf, work_split_table } from './work';
 import {
-  free_split_tables, huge_pte_offset, is_table_link, make_pte_hwpoison_entry, mk_huge_pte,
+  free_empty_pmd_table, free_split_tables, huge_pte_offset, is_table_link, make_pte_hwpoison_entry, mk_huge_pte,
   pte_phys, pte_present, split_huge_leaf,
 } from './pagetable';
 import { BIT_CORRUPTED, BIT_POISONED, firstRawSet, poisonedCount } from './poison';
@@ -270,6 +271,12 @@ function zap_vma_range(p: u32, v: usize, a: u64, b: u64): void {
       // A HWPOISON leaf's folio was dissolved when it was poisoned.
     }
     clear_huge_entry(h, slot, hs);
+  }
+  // The PMD tables of 1 GiB regions left without a 2 MiB mapping go (free_pgtables).
+  if (hs == HPAGE_2M_SHIFT) {
+    for (let region = a >> HPAGE_1G_SHIFT; region <= (b - 1) >> HPAGE_1G_SHIFT; region++) {
+      free_empty_pmd_table(procPgd(p), region << HPAGE_1G_SHIFT);
+    }
   }
 }
 

@@ -120,6 +120,23 @@ export function free_split_tables(e: u64, hs: u32): u32 {
   return pages;
 }
 
+/**
+ * free_pgd_range for one 1 GiB region: once no entry is left in the PMD table below its PUD
+ * entry (every 2 MiB mapping there is gone), the table is freed and the PUD entry cleared,
+ * so that a 1 GiB mapping placed there later finds an empty PUD entry, not a stale table.
+ */
+export function free_empty_pmd_table(pgd: usize, va: u64): void {
+  const pud = descend(slot(pgd, va, 39), false);
+  if (pud == 0) return;
+  const at = slot(pud, va, 30);
+  const e = load<u64>(at);
+  if (!is_table_link(e)) return;
+  const table = <usize>(e & PTE_ADDR_MASK);
+  for (let i: usize = 0; i < 512; i++) if (load<u64>(table + (i << 3)) != 0) return;
+  free(table, TABLE_BYTES);
+  store<u64>(at, 0);
+}
+
 /** make_hwpoison_entry for a 4 KiB PTE. */
 export function make_pte_hwpoison_entry(phys: u64): u64 {
   return (phys & PTE_ADDR_MASK) | _PAGE_SWP_HWPOISON;

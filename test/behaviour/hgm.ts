@@ -13,6 +13,7 @@ import {
   FALLOC_FL_PUNCH_HOLE,
   MADV_HWPOISON,
   MAP_ANONYMOUS,
+  MAP_FIXED,
   MAP_HUGE_1GB,
   MAP_HUGETLB,
   MAP_PRIVATE,
@@ -602,6 +603,24 @@ export function defineHgm(suite: uvu.Test, createHost: CreateHost): void {
       assert.is(s.host.pageTablePages(), 0);
     });
   }
+
+  suite('a 1 GiB mapping where 2 MiB mappings (THP, HugeTLB) were unmapped is a PUD leaf: their PMD table went with them', async () => {
+    const host = await createHost({ hugepages: { '2M': 2, '1G': 1 }, thpPages: 1 });
+    const p = host.spawn(VMM);
+    const at = 0x600040000000n;
+    const thp = p.mmap(at, MB2, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    const huge2M = p.mmap(at + big(MB2), MB2, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_FIXED, -1, 0);
+    assert.equal(p.write(thp, 2 * MB2), { ok: true });
+    p.munmap(thp, MB2);
+    assert.equal(p.pageTableLeaf(huge2M), leaf('pmd'), 'the other 2 MiB mapping keeps the table');
+    p.munmap(huge2M, MB2);
+    const fd = p.memfdCreate('guest', memfdFlags('1G', 'DEFAULT'));
+    p.ftruncate(fd, H['1G']);
+    assert.is(p.mmap(at, H['1G'], RW, MAP_SHARED | MAP_FIXED, fd, 0), at);
+    assert.equal(p.write(at + 0x40n, 1), { ok: true });
+    assert.equal(p.pageTableLeaf(at), leaf('pud'));
+    assert.ok(p.translate(at) !== null, 'faulted in');
+  });
 
   suite('pageTableLeaf: empty where nothing is mapped or faulted in; it never faults', async () => {
     const host = await createHost({ hugepages: { '2M': 2 }, hgm: true });
