@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { GeneratorConfigSchema, TopologySchema } from '../errors/config.js';
+import { GeneratorSettingsSchema, TopologySchema } from '../errors/config.js';
 import { HOURS_PER_YEAR } from '../errors/faults.js';
 import { makeTopology } from '../errors/topology.js';
 import { POLICY_NAMES } from './policies.js';
@@ -52,12 +52,10 @@ const FleetSchema = z.strictObject({
   thpSplitFailure: z.number().min(0).max(1).default(0.05),
 });
 
-/** The generator's settings; hosts, years, seed and topology come from the scenario. */
-const GenerateSchema = GeneratorConfigSchema.omit({ seed: true, hosts: true, years: true, topology: true, physBase: true }).strict();
-
 const ErrorsSchema = z
   .strictObject({
-    generate: GenerateSchema.optional(),
+    /** The generator's settings (its profile's parameters filled in); hosts, years, seed and topology come from the scenario. */
+    generate: GeneratorSettingsSchema.optional(),
     /** An mfrsim error stream; a relative path is relative to the scenario file. */
     file: z.string().min(1).optional(),
   })
