@@ -9,7 +9,7 @@ import {
 import { POLICY_DEFAULT, POLICY_HGM, file_policy } from './policy';
 import { realloc } from './arena';
 import { zap_huge_pmd } from './thp';
-import { work_leaf, work_split_table } from './work';
+import { work_leaf, work_release_dissolve, work_split_table } from './work';
 import {
   free_split_tables, huge_pte_offset, is_table_link, make_pte_hwpoison_entry, mk_huge_pte,
   pte_phys, pte_present, split_huge_leaf,
@@ -48,8 +48,10 @@ function remove_from_page_cache(f: u32, idx: u64, local: u32): void {
   const sc = scOfShift(fileShift(f));
   slotSet(f, idx, SLOT_EMPTY);
   if ((folioWord(h, sc, local) & F_HWPOISON) == 0) enqueue_hugetlb_folio(h, sc, local);
-  else if (file_policy(f) != POLICY_DEFAULT) dissolve_poisoned_folio(h, sc, local);
-  else setFolioWord(h, sc, local, F_LEAKED | F_HWPOISON);
+  else if (file_policy(f) != POLICY_DEFAULT) {
+    dissolve_poisoned_folio(h, sc, local);
+    work_release_dissolve(h, sc, file_policy(f));
+  } else setFolioWord(h, sc, local, F_LEAKED | F_HWPOISON);
 }
 
 /** remove_inode_hugepages + hugetlb_unreserve_pages over indices [from, to). */
