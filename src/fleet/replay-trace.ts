@@ -144,6 +144,9 @@ export async function replayTrace(opts: TraceReplayOptions): Promise<TraceReplay
   }
   const replaySeconds = (performance.now() - start) / 1000;
   const host = shard.hostStats(0);
+  // The traced program ends: its memfds are released, and the hugepages KEEP and HGM kept
+  // poisoned are dissolved now (the release latency); the figures above are from before.
+  shard.exitVm(vm);
   return {
     trace: opts.trace,
     format: trace.format,
