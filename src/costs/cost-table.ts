@@ -111,60 +111,67 @@ export function costTable(s: CostSettings): CostEntry[] {
         source: `no published figure; half the HVO figure (${ZHAO}: 1.57 ms), since restoring the 4,095 vmemmap pages copies as much memory (16 MiB) as ` +
           'tearing down the 262,144 struct pages, which is all that remains without HVO',
       };
-  const entries: Omit<CostEntry, 'key'>[] = [
+  const entries: CostEntry[] = [
     {
+      key: 'entry',
       work: 'memory_failure() entry: mf_mutex, get_hwpoison_page, the HWPoison flag and counters, the action_result log line',
       ns: 5 * US,
       basis: 'estimate',
       source: 'no published figure; a few thousand cycles of bookkeeping and one printk to the ring buffer (a slow console is not counted)',
     },
     {
+      key: 'perTask',
       work: 'collect_procs: walking one task (for_each_process, task_early_kill)',
       ns: 0.1 * US,
       basis: 'estimate',
       source: 'no published figure; about one cache miss on the task_struct',
     },
     {
+      key: 'perVma',
       work: 'collect_procs: one VMA mapping the page (vma_interval_tree, add_to_kill allocating the victim)',
       ns: 0.2 * US,
       basis: 'estimate',
       source: 'no published figure; two cache misses and a GFP_ATOMIC slab allocation',
     },
     {
+      key: 'perSignal',
       work: 'kill_proc: one SIGBUS (force_sig_mceerr / send_sig_mceerr) queued and the task woken',
       ns: 2 * US,
       basis: 'estimate',
       source: 'no published figure; a siginfo allocation, the queue and a wake-up IPI',
     },
     {
+      key: 'perLeaf',
       work: 'one leaf unmapped or changed (try_to_unmap, a split PTE) with its TLB shootdown',
       ns: ipi(3 * US),
       basis: vm ? 'derived' : 'estimate',
       source: inVm(`no published figure per leaf; ${AMIT}: "TLB shootdown can take microseconds": 3 us for the IPIs to a VMM's vCPU threads`),
     },
     {
+      key: 'perStage2Zap',
       work: 'KVM zapping the guest\'s stage-2 entry of a changed leaf (mmu notifier) and kicking every vCPU to flush its TLB',
       ns: ipi(10 * US),
       basis: vm ? 'derived' : 'estimate',
       source: inVm('no published figure; kvm_flush_remote_tlbs sends one IPI and forces one VM exit per vCPU, a few shootdowns\' worth'),
     },
     {
+      key: 'perSplitTable',
       work: 'one page-table page for a split (HGM, THP): allocated, zeroed, 512 entries written',
       ns: 1.5 * US,
       basis: 'estimate',
       source: 'no published figure; a page allocation and 8 KiB of writes',
     },
     {
+      key: 'dissolve2M',
       work: `dissolving a 2 MiB hugepage (HVO ${hvo}: ${s.hvo ? '7 vmemmap pages re-allocated first, ' : ''}freed to the buddy allocator)`,
       ns: FREE_2M[s.environment][hvo],
       basis: 'measured',
       source: `${KRAVETZ}: ${FREE_2M_FIGURE[s.environment][hvo]}`,
     },
-    { work: `dissolving a 1 GiB hugepage (HVO ${hvo}${s.hvo ? ': 4,095 vmemmap pages re-allocated first' : ''})`, ...free1G },
+    { key: 'dissolve1G', work: `dissolving a 1 GiB hugepage (HVO ${hvo}${s.hvo ? ': 4,095 vmemmap pages re-allocated first' : ''})`, ...free1G },
   ];
-  const keys: UnitCostKey[] = ['entry', 'perTask', 'perVma', 'perSignal', 'perLeaf', 'perStage2Zap', 'perSplitTable', 'dissolve2M', 'dissolve1G'];
   // Whole nanoseconds: sums of integers do not depend on the order shards are merged in.
-  return entries.map((e, i) => ({ key: keys[i]!, ...e, ns: Math.round(e.ns) }));
+  return entries.map((e) => ({ ...e, ns: Math.round(e.ns) }));
 }
 
 export function unitCosts(s: CostSettings): UnitCosts {

@@ -50,7 +50,8 @@ const SC12 = 'Sridharan & Liberty, "A Study of DRAM Failures in the Field", SC 2
 
 /** SC12's fault-mode shares (fit.ts: bit 49.6%, ..., multi-rank 5.6%; 71% permanent), within 2 points. */
 function sc12ModeChecks(): CalibrationCheckSpec[] {
-  const band = (x: number) => [Math.max(0, x - 0.02), x + 0.02] as const;
+  const round = (x: number) => Math.round(x * 1e4) / 1e4;
+  const band = (x: number) => [round(Math.max(0, x - 0.02)), round(x + 0.02)] as const;
   return [
     ...FIT_PER_DEVICE.map((m, i) => ({
       name: `${m.mode} faults (share of faults)`,
