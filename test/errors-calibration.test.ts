@@ -56,7 +56,7 @@ test('what the user gives wins over the profile; the rest of the profile stays',
   assert.is(c.dram.fitScale, 1);
   assert.is(c.dram.hostFrailtyShape, ERROR_PROFILES['datacenter-2009'].params.dram!.hostFrailtyShape);
   assert.is(parseGeneratorConfig({ profile: 'jaguar-ddr2' }).dram.hostFrailtyShape, null);
-  assert.throws(() => parseGeneratorConfig({ profile: 'ddr9' } as never), /profile/);
+  for (const bad of ['ddr9', 'toString', 7]) assert.throws(() => parseGeneratorConfig({ profile: bad } as never), /profile/);
 });
 
 test('weakened ECC turns a share of multi-pin single-device faults into UEs', () => {

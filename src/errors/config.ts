@@ -162,8 +162,8 @@ export function deepMerge(base: Json, over: Json): Json {
 function withProfile(input: unknown): unknown {
   if (!input || typeof input !== 'object' || Array.isArray(input)) return input;
   const name = (input as Json).profile ?? DEFAULT_PROFILE;
-  const profile = ERROR_PROFILES[name as ProfileName];
-  return profile ? deepMerge(profile.params as Json, input as Json) : input;
+  if (typeof name !== 'string' || !Object.hasOwn(ERROR_PROFILES, name)) return input;
+  return deepMerge(ERROR_PROFILES[name as ProfileName].params as Json, input as Json);
 }
 
 export const GeneratorConfigSchema = z.preprocess(withProfile, GeneratorObject);
