@@ -13,7 +13,7 @@ import { POLICY_DEFAULT, POLICY_HGM, POLICY_KEEP, file_policy } from './policy';
 import { outbox_push } from './outbox';
 import { realloc } from './arena';
 import { zap_huge_pmd } from './thp';
-import { work_leaf, work_split_table } from './work';
+import { work_leaf, work_release_dissolve, work_split_table } from './work';
 import {
   free_empty_pmd_table, free_split_tables, huge_pte_offset, is_table_link, make_pte_hwpoison_entry, mk_huge_pte,
   pte_phys, pte_present, split_huge_leaf,
@@ -70,6 +70,7 @@ function remove_from_page_cache(f: u32, idx: u64, local: u32): void {
   } else if (policy != POLICY_DEFAULT) {
     if (policy == POLICY_KEEP) keep_v3_put_hwpoison_refs(h, sc, local);
     dissolve_poisoned_folio(h, sc, local);
+    work_release_dissolve(h, sc, policy);
   } else {
     setFolioWord(h, sc, local, F_LEAKED | F_HWPOISON);
   }

@@ -263,7 +263,7 @@ export function memory_failure(h: u32, phys: u64, consumer: i32, real: bool): i3
     }
     // A free hugepage is dissolved at once (dissolve_free_hugetlb_folio).
     dissolve_free_hugetlb_folio(h, sc, local);
-    work_dissolve();
+    work_dissolve(sc);
     action_result(h, pfn, MF_MSG_FREE_HUGE, MF_RECOVERED, POLICY_NONE);
     return 0;
   }
@@ -324,7 +324,7 @@ export function memory_failure(h: u32, phys: u64, consumer: i32, real: bool): i3
     update_mapper_leaves(h, sc, local, state, true);
     if (state == F_ANON) {
       dissolve_poisoned_folio(h, sc, local);
-      work_dissolve();
+      work_dissolve(sc);
     }
     addHostStat(h, H_BYTES_LOST, <f64>(<u64>1 << shiftOf(sc)));
     bumpCounter(h, H_HUGEPAGES_LOST);

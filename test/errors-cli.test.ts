@@ -49,12 +49,13 @@ test('gen writes a stream, prints the calibration report and puts it in the JSON
   const out = path('gen.bin');
   const json = path('gen.json');
   const printed = await mfrsim('gen', '--hosts', '40', '--years', '1', '--seed', '3', '--out', out, '--json', json, '--dimms-per-host', '8', '--mapping', 'xor');
-  assert.match(printed, /calibration \(dram model, 40 hosts x 1 years, 320 DIMM-years\)/);
+  assert.match(printed, /calibration \(dram model, profile datacenter-2009, 40 hosts x 1 years, 320 DIMM-years\)/);
   assert.match(printed, /DIMMs with a CE per year/);
   const summary = JSON.parse(readFileSync(json, 'utf8'));
   assert.is(summary.config.topology.dimmsPerChannel, 1);
   assert.is(summary.config.mapping.kind, 'xor');
-  assert.ok(summary.calibration.dimmsWithCePerYear.value >= 0);
+  assert.is(summary.config.profile, 'datacenter-2009');
+  assert.ok(summary.calibration.figures.dimmsWithCePerYear >= 0);
   const header = await readErrorStreamHeader(out);
   assert.equal([header.flags, header.hostCount, header.seed, header.physBase], [STREAM_GENERATED, 40, 3, 2 ** 32]);
   assert.is(await countRecords(out), summary.records);
@@ -66,8 +67,30 @@ test('gen without --out only reports; incident mode and parameter files work', a
   writeFileSync(params, JSON.stringify({ incident: { perHostYear: 0.5 } }));
   const printed = await mfrsim('gen', '--mode', 'incident', '--hosts', '200', '--params', params);
   assert.match(printed, /no --out: records not written/);
-  assert.match(printed, /calibration \(incident model, 200 hosts/);
+  assert.match(printed, /calibration \(incident model, profile datacenter-2009, 200 hosts/);
   assert.match(printed, /incident classes: page/);
+});
+
+test('gen --json - carries the calibration checks: name, source, target range, measured value', async () => {
+  const printed = await mfrsim('gen', '--hosts', '3000', '--years', '1', '--json', '-');
+  const { config, calibration } = JSON.parse(printed);
+  assert.is(calibration.profile, config.profile);
+  assert.ok(calibration.checks.length >= 6);
+  for (const c of calibration.checks) {
+    assert.equal(Object.keys(c).sort(), ['measured', 'name', 'ok', 'source', 'target']);
+    assert.is(c.target.length, 2);
+  }
+  assert.ok(calibration.checks.some((c: { source: string }) => c.source.includes('SIGMETRICS 2009')));
+});
+
+test('gen --profile and --weakened-ecc choose the rates', async () => {
+  const json = JSON.parse(await mfrsim('gen', '--hosts', '500', '--profile', 'jaguar-ddr2', '--weakened-ecc', '0.5', '--json', '-'));
+  assert.is(json.config.profile, 'jaguar-ddr2');
+  assert.is(json.config.dram.weakenedEccShare, 0.5);
+  assert.is(json.config.dram.hostFrailtyShape, null);
+  assert.ok(json.calibration.checks.every((c: { source: string }) => c.source.includes('SC 2012')));
+  assert.match(await rejection(() => mfrsim('gen', '--profile', 'ddr9')), /Allowed choices are datacenter-2009, jaguar-ddr2/);
+  assert.match(await rejection(() => mfrsim('gen', '--weakened-ecc', '2')), /from 0 to 1/);
 });
 
 test('gen explains bad topologies and parameters', async () => {

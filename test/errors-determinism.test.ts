@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FLAG_SCRUB, FLAG_UE, type ErrorBatch } from '../src/errors/batch.js';
 import { parseGeneratorConfig, type GeneratorConfigInput } from '../src/errors/config.js';
-import { CAUSE_CHANNEL_EVENT, CAUSE_OVERLAP } from '../src/errors/faults.js';
+import { CAUSE_CHANNEL_EVENT, CAUSE_CHANNEL_FAULT, CAUSE_OVERLAP } from '../src/errors/faults.js';
 import { STREAM_GENERATED, writeErrorStream } from '../src/errors/format.js';
 import { generateErrorBatches } from '../src/errors/generator.js';
 
@@ -28,12 +28,13 @@ async function streamBytes(input: GeneratorConfigInput, shards: number, batchSiz
   return readFileSync(path);
 }
 
-// Many faults, channel events and UEs, but few records per fault, to keep the test quick.
+// Many faults, channel events, channel faults and UEs (weakened ECC too), but few records
+// per fault, to keep the test quick.
 const DRAM: GeneratorConfigInput = {
   hosts: 48,
   years: 2,
   seed: 77,
-  dram: { fitScale: 10, channelEventsPerHostYear: 0.2 },
+  dram: { fitScale: 10, channelEventsPerHostYear: 0.2, channelFaultsPerHostYear: 0.2, weakenedEccShare: 0.5 },
   reporting: { maxLoggedPerHour: 0.2 },
 };
 
@@ -80,7 +81,7 @@ test('records come by host, then time, and carry UEs, scrub finds and fault ids'
   }
   assert.ok(records > 0);
   assert.equal([...flags].sort((a, b) => a - b), [0, FLAG_UE, FLAG_SCRUB, FLAG_UE | FLAG_SCRUB], 'CE and UE, by reads and by the scrubber');
-  assert.ok(causes.has(CAUSE_CHANNEL_EVENT) && causes.has(CAUSE_OVERLAP), 'channel events and overlapping faults');
+  assert.ok(causes.has(CAUSE_CHANNEL_EVENT) && causes.has(CAUSE_CHANNEL_FAULT) && causes.has(CAUSE_OVERLAP), 'channel events, channel faults and overlapping faults');
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

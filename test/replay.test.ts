@@ -66,6 +66,20 @@ test('a scrub UE in the traced memory: KEEP loses 4 KiB and faults only on the b
   assert.is(dflt.sigbusByCode.BUS_MCEERR_AR, 2 * (2 * MiB) / 64);
 });
 
+test('the traced program\'s exit prices KEEP\'s deferred dissolve as release latency; HVO and the environment set its cost', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mfrsim-replay-'));
+  const trace = await lackeyTrace(dir, 1);
+  const errors = await errorStream(dir, [2 ** 32 + 2 * MiB + 5 * 4096], true);
+  const keep = await replayTrace({ trace, errors, policy: 'keep' });
+  assert.equal([keep.recovery.release.dissolves, keep.recovery.release.vmemmapPages], [1, 7]);
+  assert.is(keep.recovery.release.totalNs, Math.round((36.748 / 500_000) * 1e9), 'a 2 MiB dissolve with HVO on bare metal');
+  assert.is(keep.host.dissolves, 0, 'the figures are from before the exit');
+  const noHvo = await replayTrace({ trace, errors, policy: 'keep', hvo: false, environment: 'vm' });
+  assert.equal([noHvo.recovery.release.totalNs, noHvo.recovery.release.vmemmapPages], [Math.round((2.931 / 524_288) * 1e9), 0]);
+  const dflt = await replayTrace({ trace, errors, policy: 'default' });
+  assert.is(dflt.recovery.release.events, 0, 'DEFAULT leaks the offlined hugepage: nothing to dissolve');
+});
+
 test('THP: the scrub UE splits the folio; only the bad page faults, or every load of it when the split fails', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'mfrsim-replay-'));
   const trace = await lackeyTrace(dir, 2);

@@ -66,6 +66,32 @@ test('the CSV has one row per policy with the raw figures', () => {
   }
 });
 
+test('KEEP and HGM report a release latency beside the memory_failure latency; DEFAULT and THP none', () => {
+  const row = (p: string) => report.policies.find((r) => r.policy === p)!;
+  for (const p of ['keep', 'hgm']) {
+    const r = row(p).recovery;
+    assert.ok(r.release.dissolves > 0 && r.release.dissolves === r.release.events, p);
+    // 1 GiB hugepages with HVO on bare metal: each release dissolve costs the arm64 series' 1.57 ms.
+    assert.ok(Math.abs(r.release.p50Ns - 1.567e6) / 1.567e6 < 0.001, `${p}: ${r.release.p50Ns}`);
+    assert.is(r.releasePercentiles.length, r.percentiles.length);
+  }
+  for (const p of ['default', 'thp']) assert.is(row(p).recovery.release.events, 0, p);
+  const text = formatTable(report);
+  assert.match(text, /memory_failure latency p50/);
+  assert.match(text, /release latency p50 +-/, 'DEFAULT dissolves nothing at release');
+  const header = formatCsv(report).split('\n')[0]!.split(',');
+  for (const key of ['recovery_p50_ns', 'release_p50_ns', 'release_total_ns', 'release_dissolves']) assert.ok(header.includes(key), key);
+});
+
+test('the JSON carries the error profile and the cost table the study used', () => {
+  assert.is(report.errorProfile!.name, 'datacenter-2009');
+  assert.ok(report.errorProfile!.sources.some((s) => s.includes('SIGMETRICS 2009')));
+  assert.equal(report.costTable.settings, { hvo: true, environment: 'bare-metal' });
+  const keys = report.costTable.entries.map((e) => e.key);
+  assert.ok(keys.includes('dissolve1G') && keys.includes('perLeaf'));
+  assert.ok(report.costTable.entries.every((e) => e.source.length > 0));
+});
+
 test('the JSON report survives a round trip', () => {
   const back = JSON.parse(JSON.stringify(report)) as StudyReport;
   assert.equal(back, report);
@@ -149,6 +175,18 @@ test('--show-scenario prints the default scenario with its defaults filled in', 
   const shown = JSON.parse(await cli(['--show-scenario'])) as { name: string; stepsPerYear: number; errors: { generate: { mode: string } } };
   assert.is(shown.name, 'cloud-region-1g');
   assert.is(shown.errors.generate.mode, 'incident');
+});
+
+test('--show-costs prints the cost table with its sources, for the scenario\'s HVO and environment', async () => {
+  const shown = await cli(['--show-costs']);
+  assert.match(shown, /^recovery cost table \(HVO on, bare metal\)/);
+  assert.match(shown, /73\.5 us .*2 MiB/);
+  assert.match(shown, /Batch hugetlb vmemmap modification operations/);
+  const scenario = join(dir, 'vm.json');
+  await writeFile(scenario, JSON.stringify({ ...quick, fleet: { ...quick.fleet, hvo: false, environment: 'vm' } }));
+  const inVm = await cli([scenario, '--show-costs']);
+  assert.match(inVm, /^recovery cost table \(HVO off, in a VM\)/);
+  assert.match(inVm, /5\.59 us .*2 MiB/);
 });
 
 test('--policies picks the policies and their order; an unknown or repeated one is refused', async () => {

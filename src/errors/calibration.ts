@@ -1,14 +1,9 @@
-// The calibration report printed beside every generated stream (spec §2.3): how the stream
-// compares with the field facts it is meant to reproduce.
+// The calibration report printed beside every generated stream: the figures the field
+// studies publish, measured on the stream, and the checks of the stream's profile
+// (profiles.ts): each names its figure, its publication, the published range and the value.
+import type { GeneratorConfig } from './config.js';
 import { FAULT_MODES, FIT_MODE_SHARES, FIT_PERMANENT_SHARE } from './fit.js';
-
-/** Field targets (Schroeder 2009, Hwang 2012, Meza 2015, Sridharan SC12). */
-export const CALIBRATION_TARGETS = {
-  dimmsWithCePerYear: [0.02, 0.08],
-  hostsWithUePerYear: [0.002, 0.013],
-  meanOverMedianErrorsPerAffectedHost: 55,
-  top20DimmErrorShare: 0.94,
-} as const;
+import { ERROR_PROFILES, type CalibrationFigure, type ProfileName } from './profiles.js';
 
 export const INCIDENT_CLASSES = ['page', 'region2M', 'rank', 'channel'] as const;
 
@@ -23,6 +18,8 @@ export class FleetTally {
   dimmWholeYearsWithCe = 0;
   hostWindowsWithUe = 0;
   hostWholeYearsWithUe = 0;
+  hostWindowsWithCe = 0;
+  hostWholeYearsWithCe = 0;
   ueHosts = 0;
   ueHostsWithEarlierCe = 0;
   ceErrors = 0;
@@ -30,12 +27,18 @@ export class FleetTally {
   readonly faultClasses = new Float64Array(FAULT_MODES.length * 2);
   readonly incidentClasses = new Float64Array(INCIDENT_CLASSES.length);
   channelEvents = 0;
+  channelFaults = 0;
   overlapFaults = 0;
+  /** Single-device faults that weakened ECC leaves uncorrectable. */
+  weakEccFaults = 0;
+  /** Errors of channel events and channel faults (the memory channel and controller, not DRAM). */
+  channelErrors = 0;
 
   // Per-host scratch, folded into the totals by endHost.
   private current = -1;
   private readonly ceWindows: Uint8Array;
   private readonly ueWindows: Uint8Array;
+  private readonly hostCeWindows: Uint8Array;
   private firstCe = Infinity;
   private firstUe = Infinity;
 
@@ -50,6 +53,7 @@ export class FleetTally {
     this.dimmErrors = new Float64Array(hostCount * dimmsPerHost);
     this.ceWindows = new Uint8Array(dimmsPerHost * this.windows);
     this.ueWindows = new Uint8Array(this.windows);
+    this.hostCeWindows = new Uint8Array(this.windows);
   }
 
   get windows(): number {
@@ -60,14 +64,19 @@ export class FleetTally {
     this.current = host - this.firstHost;
     this.ceWindows.fill(0);
     this.ueWindows.fill(0);
+    this.hostCeWindows.fill(0);
     this.firstCe = Infinity;
     this.firstUe = Infinity;
   }
 
-  /** `count` reports in year `window` of a fault on `dimm` (-1: no DIMM), the first at `firstHours`. */
-  addReports(dimm: number, window: number, count: number, uncorrectable: boolean, firstHours: number): void {
+  /**
+   * `count` reports in year `window` of a fault on `dimm` (-1: no DIMM), the first at
+   * `firstHours`; `channel`: the fault is the memory channel's or controller's.
+   */
+  addReports(dimm: number, window: number, count: number, uncorrectable: boolean, firstHours: number, channel = false): void {
     if (count === 0) return;
     this.hostErrors[this.current * this.windows + window] += count;
+    if (channel) this.channelErrors += count;
     if (dimm >= 0) this.dimmErrors[this.current * this.dimmsPerHost + dimm] += count;
     if (uncorrectable) {
       this.ueErrors += count;
@@ -75,6 +84,7 @@ export class FleetTally {
       this.firstUe = Math.min(this.firstUe, firstHours);
     } else {
       this.ceErrors += count;
+      this.hostCeWindows[window] = 1;
       if (dimm >= 0) this.ceWindows[dimm * this.windows + window] = 1;
       this.firstCe = Math.min(this.firstCe, firstHours);
     }
@@ -89,6 +99,10 @@ export class FleetTally {
     this.ueWindows.forEach((flag, w) => {
       this.hostWindowsWithUe += flag;
       if (w < whole) this.hostWholeYearsWithUe += flag;
+    });
+    this.hostCeWindows.forEach((flag, w) => {
+      this.hostWindowsWithCe += flag;
+      if (w < whole) this.hostWholeYearsWithCe += flag;
     });
     if (this.firstUe < Infinity) {
       this.ueHosts++;
@@ -106,7 +120,10 @@ export class FleetTally {
     merged.hostErrors.set(next.hostErrors, this.hostErrors.length);
     merged.dimmErrors.set(this.dimmErrors);
     merged.dimmErrors.set(next.dimmErrors, this.dimmErrors.length);
-    for (const key of ['dimmWindowsWithCe', 'dimmWholeYearsWithCe', 'hostWindowsWithUe', 'hostWholeYearsWithUe', 'ueHosts', 'ueHostsWithEarlierCe', 'ceErrors', 'ueErrors', 'channelEvents', 'overlapFaults'] as const) {
+    for (const key of [
+      'dimmWindowsWithCe', 'dimmWholeYearsWithCe', 'hostWindowsWithUe', 'hostWholeYearsWithUe', 'hostWindowsWithCe', 'hostWholeYearsWithCe',
+      'ueHosts', 'ueHostsWithEarlierCe', 'ceErrors', 'ueErrors', 'channelEvents', 'channelFaults', 'overlapFaults', 'weakEccFaults', 'channelErrors',
+    ] as const) {
       merged[key] = this[key] + next[key];
     }
     for (let i = 0; i < merged.faultClasses.length; i++) merged.faultClasses[i] = this.faultClasses[i] + next.faultClasses[i];
@@ -115,25 +132,49 @@ export class FleetTally {
   }
 }
 
+/** One published figure, checked: measured on the stream against the profile's target range. */
+export interface CalibrationCheck {
+  name: string;
+  source: string;
+  target: readonly [number, number];
+  measured: number;
+  ok: boolean;
+}
+
+/** What the stream shows, published or not (null where the model has no such figure). */
+export interface CalibrationFigures {
+  dimmsWithCePerYear: number | null;
+  hostsWithCePerYear: number | null;
+  hostsWithUePerYear: number;
+  /** Errors per host-year with errors (whole years; the partial year for streams under a year). */
+  errorsPerAffectedHostYear: { affectedHostYears: number; mean: number; median: number; meanOverMedian: number };
+  top20DimmErrorShare: number | null;
+  /** Errors of memory-channel events and faults, over all errors. */
+  channelErrorShare: number | null;
+  /** Hosts with at least one UE in the stream, and the share of them with a CE before their first UE. */
+  ueHosts: number;
+  ueHostsWithEarlierCe: number | null;
+  /** Faults arriving in the stream, by mode, against the FIT table's shares. */
+  faultModes: { mode: string; share: number; fitShare: number }[] | null;
+  permanentShare: { value: number; fitShare: number } | null;
+  channelEvents: number;
+  channelFaults: number;
+  overlapFaults: number;
+  weakEccFaults: number;
+  incidentClasses: { class: string; share: number }[] | null;
+}
+
 export interface CalibrationReport {
+  profile: ProfileName;
   mode: 'dram' | 'incident';
+  ecc: 'chipkill' | 'secded';
   hosts: number;
   years: number;
   dimmYears: number | null;
   errors: { total: number; ce: number; ue: number };
-  dimmsWithCePerYear: { value: number | null; target: readonly [number, number] };
-  hostsWithUePerYear: { value: number; target: readonly [number, number] };
-  /** Errors per host-year with errors (whole years; the partial year for streams under a year). */
-  errorsPerAffectedHostYear: { affectedHostYears: number; mean: number; median: number; meanOverMedian: number; target: number };
-  top20DimmErrorShare: { value: number | null; target: number };
-  /** Hosts with at least one UE in the stream. */
-  ueHosts: number;
-  ueHostsWithEarlierCe: number | null;
-  faultModes: { mode: string; share: number; fitShare: number }[] | null;
-  permanentShare: { value: number; fitShare: number } | null;
-  channelEvents: number;
-  overlapFaults: number;
-  incidentClasses: { class: string; share: number }[] | null;
+  /** The profile's published figures that apply to this stream, each measured. */
+  checks: CalibrationCheck[];
+  figures: CalibrationFigures;
 }
 
 /**
@@ -154,7 +195,7 @@ function median(values: Float64Array): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-export function computeCalibration(tally: FleetTally, mode: 'dram' | 'incident'): CalibrationReport {
+function measureFigures(tally: FleetTally, mode: 'dram' | 'incident'): CalibrationFigures {
   const hosts = tally.hostCount;
   const years = tally.years;
   const whole = Math.floor(years);
@@ -175,29 +216,12 @@ export function computeCalibration(tally: FleetTally, mode: 'dram' | 'incident')
   const faults = tally.faultClasses.reduce((s, c) => s + c, 0);
   const incidents = tally.incidentClasses.reduce((s, c) => s + c, 0);
   return {
-    mode,
-    hosts,
-    years,
-    dimmYears: dram ? hosts * tally.dimmsPerHost * years : null,
-    errors: { total, ce: tally.ceErrors, ue: tally.ueErrors },
-    dimmsWithCePerYear: {
-      value: dram
-        ? perYear(tally.dimmWindowsWithCe, tally.dimmWholeYearsWithCe, hosts * tally.dimmsPerHost, years)
-        : null,
-      target: CALIBRATION_TARGETS.dimmsWithCePerYear,
-    },
-    hostsWithUePerYear: {
-      value: perYear(tally.hostWindowsWithUe, tally.hostWholeYearsWithUe, hosts, years),
-      target: CALIBRATION_TARGETS.hostsWithUePerYear,
-    },
-    errorsPerAffectedHostYear: {
-      affectedHostYears: affected.length,
-      mean,
-      median: med,
-      meanOverMedian: med > 0 ? mean / med : 0,
-      target: CALIBRATION_TARGETS.meanOverMedianErrorsPerAffectedHost,
-    },
-    top20DimmErrorShare: { value: top20, target: CALIBRATION_TARGETS.top20DimmErrorShare },
+    dimmsWithCePerYear: dram ? perYear(tally.dimmWindowsWithCe, tally.dimmWholeYearsWithCe, hosts * tally.dimmsPerHost, years) : null,
+    hostsWithCePerYear: dram ? perYear(tally.hostWindowsWithCe, tally.hostWholeYearsWithCe, hosts, years) : null,
+    hostsWithUePerYear: perYear(tally.hostWindowsWithUe, tally.hostWholeYearsWithUe, hosts, years),
+    errorsPerAffectedHostYear: { affectedHostYears: affected.length, mean, median: med, meanOverMedian: med > 0 ? mean / med : 0 },
+    top20DimmErrorShare: top20,
+    channelErrorShare: dram ? (total > 0 ? tally.channelErrors / total : 0) : null,
     ueHosts: tally.ueHosts,
     ueHostsWithEarlierCe: dram && tally.ueHosts > 0 ? tally.ueHostsWithEarlierCe / tally.ueHosts : null,
     faultModes: dram
@@ -208,13 +232,12 @@ export function computeCalibration(tally: FleetTally, mode: 'dram' | 'incident')
         }))
       : null,
     permanentShare: dram
-      ? {
-          value: faults ? tally.faultClasses.reduce((s, c, i) => s + (i & 1 ? c : 0), 0) / faults : 0,
-          fitShare: FIT_PERMANENT_SHARE,
-        }
+      ? { value: faults ? tally.faultClasses.reduce((s, c, i) => s + (i & 1 ? c : 0), 0) / faults : 0, fitShare: FIT_PERMANENT_SHARE }
       : null,
     channelEvents: tally.channelEvents,
+    channelFaults: tally.channelFaults,
     overlapFaults: tally.overlapFaults,
+    weakEccFaults: tally.weakEccFaults,
     incidentClasses:
       mode === 'incident'
         ? INCIDENT_CLASSES.map((c, i) => ({ class: c, share: incidents ? tally.incidentClasses[i] / incidents : 0 }))
@@ -222,42 +245,74 @@ export function computeCalibration(tally: FleetTally, mode: 'dram' | 'incident')
   };
 }
 
+/** A figure's measured value, or null where the stream's model has none. */
+function figureValue(f: CalibrationFigures, figure: CalibrationFigure): number | null {
+  if (figure.startsWith('mode:')) return f.faultModes?.find((m) => m.mode === figure.slice(5))?.share ?? null;
+  switch (figure) {
+    case 'meanOverMedianErrors':
+      // The incident shortcut's records are pages, not logged errors: no error-count figure.
+      return f.faultModes ? f.errorsPerAffectedHostYear.meanOverMedian : null;
+    case 'permanentShare':
+      return f.permanentShare?.value ?? null;
+    default:
+      return f[figure as 'dimmsWithCePerYear' | 'hostsWithCePerYear' | 'hostsWithUePerYear' | 'top20DimmErrorShare' | 'channelErrorShare'];
+  }
+}
+
+export function computeCalibration(tally: FleetTally, config: Pick<GeneratorConfig, 'mode' | 'profile' | 'topology'>): CalibrationReport {
+  const figures = measureFigures(tally, config.mode);
+  const ecc = config.topology.ecc;
+  const checks: CalibrationCheck[] = [];
+  for (const c of ERROR_PROFILES[config.profile].checks) {
+    if (c.ecc !== undefined && c.ecc !== ecc) continue;
+    const measured = figureValue(figures, c.figure);
+    if (measured === null) continue;
+    checks.push({ name: c.name, source: c.source, target: c.target, measured, ok: measured >= c.target[0] && measured <= c.target[1] });
+  }
+  return {
+    profile: config.profile,
+    mode: config.mode,
+    ecc,
+    hosts: tally.hostCount,
+    years: tally.years,
+    dimmYears: config.mode === 'dram' ? tally.hostCount * tally.dimmsPerHost * tally.years : null,
+    errors: { total: tally.ceErrors + tally.ueErrors, ce: tally.ceErrors, ue: tally.ueErrors },
+    checks,
+    figures,
+  };
+}
+
 const pct = (x: number, digits = 2) => `${(100 * x).toFixed(digits)}%`;
-const inRange = (x: number, [lo, hi]: readonly [number, number]) => (x >= lo && x <= hi ? 'ok' : 'OUT OF RANGE');
+
+/** A check's value or range as people read it: shares in percent, ratios as numbers. */
+function shown(c: CalibrationCheck, x: number): string {
+  return c.target[1] <= 1 ? pct(x, x < 0.1 ? 2 : 1) : x.toFixed(1);
+}
 
 /** The report as the text the CLI prints. */
 export function formatCalibration(r: CalibrationReport): string {
+  const f = r.figures;
   const lines = [
-    `calibration (${r.mode} model, ${r.hosts} hosts x ${r.years} years` +
+    `calibration (${r.mode} model, profile ${r.profile}, ${r.hosts} hosts x ${r.years} years` +
       (r.dimmYears !== null ? `, ${r.dimmYears.toLocaleString('en-US')} DIMM-years)` : ')'),
     `  errors: ${r.errors.total.toLocaleString('en-US')} (CE ${r.errors.ce.toLocaleString('en-US')}, UE ${r.errors.ue.toLocaleString('en-US')})`,
   ];
-  if (r.dimmsWithCePerYear.value !== null) {
-    const t = r.dimmsWithCePerYear.target;
-    lines.push(`  DIMMs with a CE per year:        ${pct(r.dimmsWithCePerYear.value)}   target ${pct(t[0], 0)}-${pct(t[1], 0)}  ${inRange(r.dimmsWithCePerYear.value, t)}`);
+  if (r.checks.length > 0) {
+    const w = Math.max(...r.checks.map((c) => c.name.length));
+    lines.push('  published figures (profile checks):');
+    for (const c of r.checks) {
+      lines.push(`    ${c.name.padEnd(w)}  ${shown(c, c.measured).padStart(7)}  target ${shown(c, c.target[0])}-${shown(c, c.target[1])}  ${c.ok ? 'ok' : 'OUT OF RANGE'}`);
+    }
   }
-  const u = r.hostsWithUePerYear;
-  lines.push(
-    `  hosts with a UE per year:        ${pct(u.value)}   target ${pct(u.target[0], 1)}-${pct(u.target[1], 1)}  ${inRange(u.value, u.target)}  [${r.ueHosts} hosts with a UE]`,
-  );
-  const e = r.errorsPerAffectedHostYear;
-  // The incident shortcut has no error-count model: its records are pages, so no target applies.
-  const target = r.mode === 'dram' ? `   target ~${e.target} (heavy tail)` : '';
-  lines.push(
-    `  errors per affected host-year:   mean ${e.mean.toFixed(1)}, median ${e.median.toFixed(1)}, mean/median ${e.meanOverMedian.toFixed(1)}${target}  [${e.affectedHostYears} host-years]`,
-  );
-  if (r.top20DimmErrorShare.value !== null) {
-    lines.push(`  errors from the top 20% of DIMMs: ${pct(r.top20DimmErrorShare.value, 1)}   target ~${pct(r.top20DimmErrorShare.target, 0)}`);
+  const e = f.errorsPerAffectedHostYear;
+  lines.push(`  hosts with a UE: ${f.ueHosts} (${pct(f.hostsWithUePerYear)} per year)` +
+    (f.ueHostsWithEarlierCe !== null ? `; ${pct(f.ueHostsWithEarlierCe, 1)} of them had a CE first` : ''));
+  lines.push(`  errors per affected host-year: mean ${e.mean.toFixed(1)}, median ${e.median.toFixed(1)} [${e.affectedHostYears} host-years]`);
+  if (f.faultModes) {
+    lines.push(`  faults: channel events ${f.channelEvents}, channel faults ${f.channelFaults}, UE overlaps of two faults ${f.overlapFaults}, weakened-ECC UEs ${f.weakEccFaults}`);
   }
-  if (r.ueHostsWithEarlierCe !== null) lines.push(`  UE hosts with an earlier CE:     ${pct(r.ueHostsWithEarlierCe, 1)}   field: >83% (SC12)`);
-  if (r.faultModes && r.permanentShare) {
-    lines.push('  fault modes (share of faults vs FIT table):');
-    for (const m of r.faultModes) lines.push(`    ${m.mode.padEnd(10)} ${pct(m.share, 1).padStart(6)}  FIT ${pct(m.fitShare, 1).padStart(6)}`);
-    lines.push(`    permanent  ${pct(r.permanentShare.value, 1).padStart(6)}  FIT ${pct(r.permanentShare.fitShare, 1).padStart(6)}`);
-    lines.push(`  channel events: ${r.channelEvents}; UE overlaps of two faults: ${r.overlapFaults}`);
-  }
-  if (r.incidentClasses) {
-    lines.push(`  incident classes: ${r.incidentClasses.map((c) => `${c.class} ${pct(c.share, 1)}`).join(', ')}`);
+  if (f.incidentClasses) {
+    lines.push(`  incident classes: ${f.incidentClasses.map((c) => `${c.class} ${pct(c.share, 1)}`).join(', ')}`);
   }
   return lines.join('\n');
 }

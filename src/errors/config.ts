@@ -1,6 +1,8 @@
-// Configuration of the error-stream generators. Every estimate of the model ([E] in the spec
-// and in docs/error-streams.md) is a parameter here, with its default.
+// Configuration of the error-stream generators. Every estimate of the model ([E] in
+// docs/error-streams.md) is a parameter here, with its default; a named profile
+// (profiles.ts) sets the parameters its publications calibrate, and what a user gives wins.
 import { z } from 'zod';
+import { DEFAULT_PROFILE, ERROR_PROFILES, PROFILE_NAMES, type ProfileName } from './profiles.js';
 
 const range = (lo: number, hi: number) =>
   z
@@ -31,6 +33,12 @@ export const DramModelSchema = z.object({
   fitScale: z.number().nonnegative().default(1),
   /** Sigma of the log-normal per-DIMM frailty (mean 1). [E] */
   frailtySigma: z.number().nonnegative().default(1.5),
+  /**
+   * Shape of a gamma-distributed per-host frailty (mean 1) shared by the host's DIMMs and
+   * channels: platform and board effects, which make errors cluster on some machines (a
+   * small shape: most hosts nearly error-free, a minority prone). null: none. [E]
+   */
+  hostFrailtyShape: z.number().positive().nullable().default(null),
   /** Fault-rate multiplier reached after the age onset. [E] */
   ageFactor: z.number().positive().default(2),
   /** The age onset is uniform in this range of months. [E] */
@@ -51,12 +59,38 @@ export const DramModelSchema = z.object({
   channelEventsPerHostYear: z.number().nonnegative().default(0.002),
   /** Lines poisoned per DIMM of the channel by one channel event (log-uniform). [E] */
   channelEventLinesPerDimm: range(1, 64),
+  /**
+   * Permanent memory-channel faults per host-year: one data lane of a channel fails for a
+   * share of its columns on every DIMM of the channel (correctable; the errors of a failing
+   * channel or controller, Meza et al. DSN 2015). [E]
+   */
+  channelFaultsPerHostYear: z.number().nonnegative().default(0),
+  /** A channel fault covers 2^k columns of every row, k uniform in this range. [E] */
+  channelFaultColumnBits: range(3, 10),
   /** Share of permanent faults that are intermittent (the rest are active). [E] */
   intermittentShare: z.number().min(0).max(1).default(0.7),
   /** Per-read error probability of an intermittent fault, log-uniform in this range. [E] */
   intermittentQ: range(1e-4, 1e-1),
-  /** Share of non-bit faults that corrupt several DQ pins of the device (DDR4: >45%). [E] */
-  multiBitShare: z.number().min(0).max(1).default(0.45),
+  /**
+   * Share of the faults that affect more than one bit (every mode but single-bit); the FIT
+   * table's modes are re-weighted to it. null: the table's own (SC12: 50.4%). Beigi et al.,
+   * HPCA 2023, reported ">45%" for DDR4 and revised it down in their 2024 corrigendum
+   * (docs/error-streams.md, "Multi-bit faults").
+   */
+  multiBitShare: z.number().min(0).max(1).nullable().default(null),
+  /**
+   * Share of the faults other than single-bit and word faults whose errors span several DQ
+   * pins of the device: what decides SECDED's UEs and weakened ECC's. No field study we
+   * could read gives it. [E]
+   */
+  multiPinShare: z.number().min(0).max(1).default(0.5),
+  /**
+   * Weakened ECC: share of the single-device faults spanning several DQ pins that the
+   * platform's ECC cannot correct (0: full chipkill). Li et al., SC 2022 (ByteDance): on
+   * recent Intel server platforms the ECC cannot correct some single-chip error-bit
+   * patterns. [E]
+   */
+  weakenedEccShare: z.number().min(0).max(1).default(0),
   /** A column fault covers 2^k rows, k uniform in this range (clipped to the row bits). [E] */
   columnFaultRowBits: range(8, 17),
   /** Row, bank and multi-bank faults cover 2^k columns, k uniform in this range (<= 30% of a row). [E] */
@@ -96,8 +130,10 @@ export const IncidentSchema = z.object({
   hotGapSeconds: z.number().positive().default(30),
 });
 
-export const GeneratorConfigSchema = z.object({
+const GeneratorObject = z.object({
   mode: z.enum(['dram', 'incident']).default('dram'),
+  /** The error-rate profile: its publications set the model's calibrated parameters. */
+  profile: z.enum(PROFILE_NAMES).default(DEFAULT_PROFILE),
   seed: z.number().int().min(0).max(0xffffffff).default(1),
   hosts: z.number().int().min(1).max(0xfffffffe).default(1000),
   years: z.number().positive().default(1),
@@ -110,13 +146,41 @@ export const GeneratorConfigSchema = z.object({
   incident: IncidentSchema.prefault({}),
 });
 
+type Json = Record<string, unknown>;
+
+/** `over` laid on `base`, objects merged key by key (arrays and values replaced). */
+export function deepMerge(base: Json, over: Json): Json {
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b) ? deepMerge(b as Json, v as Json) : v;
+  }
+  return out;
+}
+
+/** The profile's parameters under what the input gives (an unknown profile is left to the schema to report). */
+function withProfile(input: unknown): unknown {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return input;
+  const name = (input as Json).profile ?? DEFAULT_PROFILE;
+  if (typeof name !== 'string' || !Object.hasOwn(ERROR_PROFILES, name)) return input;
+  return deepMerge(ERROR_PROFILES[name as ProfileName].params as Json, input as Json);
+}
+
+export const GeneratorConfigSchema = z.preprocess(withProfile, GeneratorObject);
+
+/** The generator settings a study scenario gives: the fleet's shape, seed and duration come from the scenario. */
+export const GeneratorSettingsSchema = z.preprocess(
+  withProfile,
+  GeneratorObject.omit({ seed: true, hosts: true, years: true, topology: true, physBase: true }).strict(),
+);
+
 export type TopologyConfig = z.infer<typeof TopologySchema>;
 export type MappingConfig = z.infer<typeof MappingSchema>;
 export type DramModelConfig = z.infer<typeof DramModelSchema>;
 export type ReportingConfig = z.infer<typeof ReportingSchema>;
 export type IncidentConfig = z.infer<typeof IncidentSchema>;
-export type GeneratorConfig = z.infer<typeof GeneratorConfigSchema>;
-export type GeneratorConfigInput = z.input<typeof GeneratorConfigSchema>;
+export type GeneratorConfig = z.infer<typeof GeneratorObject>;
+export type GeneratorConfigInput = z.input<typeof GeneratorObject>;
 
 /** Parses and completes a configuration; throws one readable message listing every problem. */
 export function parseGeneratorConfig(input: GeneratorConfigInput = {}): GeneratorConfig {

@@ -5,15 +5,28 @@
 //    in different devices that meet in a codeword are not.
 //  - SECDED (x8): one wrong bit per word is corrected; a fault with several DQ pins, a
 //    multi-rank fault, or two faults adding a second wrong bit to a word are not.
+//  - weakened chipkill: some platforms' ECC cannot correct every error-bit pattern of one
+//    chip (Li et al., "From correctable memory errors to uncorrectable memory errors: what
+//    error bits tell", SC 2022, ByteDance fleet on Intel platforms); a share of the
+//    single-device faults spanning several DQ pins is taken as uncorrectable.
 import { CAUSE_OVERLAP, makeFault, type Fault } from './faults.js';
 import { MODE_MULTI_RANK } from './fit.js';
 import { intersectFootprints } from './footprint.js';
-import { childSeed, popcount, type Rng } from './rng.js';
+import { childSeed, popcount, streamRng, uniform, type Rng } from './rng.js';
 import type { Topology } from './topology.js';
+
+/** Random stream 2 of a fault decides whether weakened ECC corrects it. */
+const WEAK_ECC_STREAM = 2;
 
 export function singleFaultUncorrectable(f: Fault, t: Topology): boolean {
   if (t.ecc === 'chipkill') return false;
   return popcount(f.dqMask) > 1 || f.cause === MODE_MULTI_RANK;
+}
+
+/** Under weakened chipkill: is this correctable single-device fault one the ECC cannot correct? */
+export function weakenedEccUncorrectable(f: Fault, t: Topology, share: number): boolean {
+  if (t.ecc !== 'chipkill' || share === 0 || popcount(f.dqMask) < 2) return false;
+  return uniform(streamRng(f.seed, WEAK_ECC_STREAM)) < share;
 }
 
 function pairUncorrectable(a: Fault, b: Fault, t: Topology): boolean {

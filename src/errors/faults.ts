@@ -4,7 +4,7 @@
 // total over the whole span, then a mode per arrival, is exact and costs one uniform for the
 // (usual) DIMM with no fault.
 import type { DramModelConfig } from './config.js';
-import { faultClassFor, TOTAL_FIT_PER_DEVICE } from './fit.js';
+import { faultClassCdf, faultClassFor, TOTAL_FIT_PER_DEVICE } from './fit.js';
 import { sampleFootprint, type Footprint } from './footprint.js';
 import { childSeed, logUniform, normal, poisson, uniform, uniformIn, uniformInt, type Rng } from './rng.js';
 import type { Topology } from './topology.js';
@@ -23,6 +23,7 @@ export type FaultKind = 'transient' | 'active' | 'intermittent';
 /** What a record's cause byte says about the fault behind it (see docs/error-streams.md). */
 export const CAUSE_CHANNEL_EVENT = 7;
 export const CAUSE_OVERLAP = 8;
+export const CAUSE_CHANNEL_FAULT = 9;
 export const CAUSE_INCIDENT_BASE = 16;
 export const CAUSE_UNKNOWN = 255;
 
@@ -32,7 +33,7 @@ export interface Fault extends Footprint {
   dimm: number;
   /** Device within the rank; -1 when several devices are involved. */
   device: number;
-  /** A fault mode (0-6) or CAUSE_CHANNEL_EVENT / CAUSE_OVERLAP. */
+  /** A fault mode (0-6) or CAUSE_CHANNEL_EVENT / CAUSE_OVERLAP / CAUSE_CHANNEL_FAULT. */
   cause: number;
   kind: FaultKind;
   /** Share of the reads of a covered line that fail (1 for active and transient faults). */
@@ -116,6 +117,7 @@ export class DimmArrivals {
   /** Faults per hour of a DIMM at frailty, age and utilisation factors 1. */
   private readonly baseRate: number;
   private readonly devices: number;
+  private readonly classCdf: Float64Array;
 
   constructor(
     private readonly t: Topology,
@@ -128,28 +130,29 @@ export class DimmArrivals {
     this.ageFactor = p.ageFactor;
     this.devices = t.devicesPerRank * t.ranksPerDimm;
     this.baseRate = (TOTAL_FIT_PER_DEVICE * p.fitScale * this.devices) / 1e9;
+    this.classCdf = faultClassCdf(p.multiBitShare);
   }
 
   /**
    * Draws the faults of one DIMM from its installation to endHours and appends them, by
    * onset, to `out`. A DIMM is startAge old when the stream starts, so faults from before
    * the start have negative onsets: a permanent fault from last year still fails this year.
-   * `utilFactor` is the host's; fault ids are left to the caller.
+   * `hostFactor` is the host's (utilisation times host frailty); fault ids are left to the caller.
    */
-  sample(rng: Rng, dimm: number, endHours: number, utilFactor: number, out: Fault[]): void {
+  sample(rng: Rng, dimm: number, endHours: number, hostFactor: number, out: Fault[]): void {
     const { sigma, ramp, ageFactor } = this;
     const frailty = Math.exp(sigma * normal(rng) - (sigma * sigma) / 2);
     const startAge = uniformIn(rng, this.fleetAgeLo, this.fleetAgeHi);
     const onsetAge = uniformIn(rng, this.onsetLo, this.onsetHi);
     const lifetime = ageCumulative(startAge + endHours, onsetAge, ramp, ageFactor);
-    const n = poisson(rng, this.baseRate * frailty * utilFactor * lifetime);
+    const n = poisson(rng, this.baseRate * frailty * hostFactor * lifetime);
     if (n === 0) return;
 
     const { t, p } = this;
     const first = out.length;
     for (let i = 0; i < n; i++) {
       const onset = Math.min(endHours, ageInverse(uniform(rng) * lifetime, onsetAge, ramp, ageFactor) - startAge);
-      const cls = faultClassFor(uniform(rng));
+      const cls = faultClassFor(uniform(rng), this.classCdf);
       const mode = cls >> 1;
       const permanent = (cls & 1) === 1;
       const device = uniformInt(rng, this.devices);

@@ -41,23 +41,31 @@ export const FIT_MODE_SHARES: readonly number[] = FIT_PER_DEVICE.map(
 export const FIT_PERMANENT_SHARE =
   FIT_PER_DEVICE.reduce((s, m) => s + m.permanent, 0) / TOTAL_FIT_PER_DEVICE;
 
-/** Cumulative shares over the 14 (mode, permanence) classes, class = mode * 2 + permanent. */
-const CLASS_CDF: Float64Array = (() => {
+/**
+ * Cumulative shares over the 14 (mode, permanence) classes, class = mode * 2 + permanent.
+ * `multiBitShare` (the share of faults that are not single-bit) re-weights the table: the
+ * bit mode gets the rest and every other mode keeps its share of the multi-bit faults;
+ * null keeps the table's own (50.4%).
+ */
+export function faultClassCdf(multiBitShare: number | null): Float64Array {
+  const bitShare = FIT_MODE_SHARES[MODE_BIT];
+  const scale = (mode: number) =>
+    multiBitShare === null ? 1 : mode === MODE_BIT ? (1 - multiBitShare) / bitShare : multiBitShare / (1 - bitShare);
   const cdf = new Float64Array(FIT_PER_DEVICE.length * 2);
   let acc = 0;
   FIT_PER_DEVICE.forEach((m, i) => {
-    acc += m.transient / TOTAL_FIT_PER_DEVICE;
+    acc += (m.transient / TOTAL_FIT_PER_DEVICE) * scale(i);
     cdf[2 * i] = acc;
-    acc += m.permanent / TOTAL_FIT_PER_DEVICE;
+    acc += (m.permanent / TOTAL_FIT_PER_DEVICE) * scale(i);
     cdf[2 * i + 1] = acc;
   });
   cdf[cdf.length - 1] = 1;
   return cdf;
-})();
+}
 
-/** The fault class (mode * 2 + permanent) a uniform draw u in [0, 1) selects, in proportion to FIT. */
-export function faultClassFor(u: number): number {
+/** The fault class (mode * 2 + permanent) a uniform draw u in [0, 1) selects from `cdf`. */
+export function faultClassFor(u: number, cdf: Float64Array): number {
   let c = 0;
-  while (u >= CLASS_CDF[c]) c++;
+  while (u >= cdf[c]) c++;
   return c;
 }

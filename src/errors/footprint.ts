@@ -87,8 +87,8 @@ export function sampleFootprint(rng: Rng, mode: FaultMode, rank: number, t: Topo
       throw new Error(`unknown fault mode ${mode}`);
   }
   if (fp.dqMask === 0) {
-    const multiBit = mode !== MODE_BIT && rng.next() >>> 0 < p.multiBitShare * 2 ** 32;
-    fp.dqMask = multiBit
+    const multiPin = mode !== MODE_BIT && rng.next() >>> 0 < p.multiPinShare * 2 ** 32;
+    fp.dqMask = multiPin
       ? randomSubmask(rng, allDq, 2 + uniformInt(rng, t.dqPerDevice - 1))
       : 1 << uniformInt(rng, t.dqPerDevice);
   }
@@ -109,6 +109,26 @@ export function sampleChannelEventFootprint(rng: Rng, t: Topology, lines: number
     col: randomBits(rng, ALL_COLUMNS),
     colMask: randomSubmask(rng, ALL_COLUMNS & ~BURST_MASK, lineBits),
     dqMask: 0,
+  };
+  clearWildcardBits(fp);
+  return fp;
+}
+
+/**
+ * A channel fault's part on one DIMM: one data lane (one DQ of one device position) of every
+ * rank, bank and row, for 2^k of the columns.
+ */
+export function sampleChannelFaultFootprint(rng: Rng, t: Topology, lane: number, columnBits: readonly [number, number]): Footprint {
+  const fp: Footprint = {
+    rank: 0,
+    rankMask: t.ranksPerDimm - 1,
+    bank: 0,
+    bankMask: ALL_BANKS,
+    row: 0,
+    rowMask: t.rows - 1,
+    col: randomBits(rng, ALL_COLUMNS),
+    colMask: randomSubmask(rng, ALL_COLUMNS, bitsIn(rng, columnBits, COLUMN_BITS)),
+    dqMask: 1 << lane,
   };
   clearWildcardBits(fp);
   return fp;

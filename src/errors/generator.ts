@@ -83,8 +83,8 @@ export function tallyFleet(input: GeneratorConfig | GeneratorConfigInput, range:
   return tally;
 }
 
-/** The calibration report of a whole fleet (spec §2.3). */
+/** The calibration report of a whole fleet against its profile's published figures. */
 export function calibrate(input: GeneratorConfig | GeneratorConfigInput): CalibrationReport {
   const config = parseGeneratorConfig(input);
-  return computeCalibration(tallyFleet(config), config.mode);
+  return computeCalibration(tallyFleet(config), config);
 }

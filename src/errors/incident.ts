@@ -1,4 +1,4 @@
-// The incident shortcut (spec §2.2): no DRAM model, UE incidents per host-year, each poisoning
+// The incident shortcut: no DRAM model, UE incidents per host-year, each poisoning
 // a number of distinct 4 KiB pages from a mixture: one page; a few pages inside one 2 MiB
 // region; many pages spread over a rank; very many spread over a channel. Pages are found by
 // the patrol scrubber within one scrub interval, except hot pages, consumed at once and again.

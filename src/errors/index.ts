@@ -11,10 +11,11 @@ export {
   UNKNOWN_FAULT,
   type ErrorBatch,
 } from './batch.js';
-export { CALIBRATION_TARGETS, computeCalibration, FleetTally, formatCalibration, type CalibrationReport } from './calibration.js';
+export { computeCalibration, FleetTally, formatCalibration, type CalibrationCheck, type CalibrationReport } from './calibration.js';
 export { parseGeneratorConfig, type GeneratorConfig, type GeneratorConfigInput } from './config.js';
+export { DEFAULT_PROFILE, ERROR_PROFILES, PROFILE_NAMES, type ErrorProfile, type ProfileName } from './profiles.js';
 export { detectFormat, LOG_FORMATS, type DetectedFormat, type LogFormat } from './detect.js';
-export { CAUSE_CHANNEL_EVENT, CAUSE_INCIDENT_BASE, CAUSE_OVERLAP, CAUSE_UNKNOWN, HOURS_PER_YEAR } from './faults.js';
+export { CAUSE_CHANNEL_EVENT, CAUSE_CHANNEL_FAULT, CAUSE_INCIDENT_BASE, CAUSE_OVERLAP, CAUSE_UNKNOWN, HOURS_PER_YEAR } from './faults.js';
 export { FAULT_MODES, FIT_PER_DEVICE } from './fit.js';
 export {
   ErrorStreamWriter,

@@ -82,6 +82,24 @@ export function normal(rng: Rng): number {
   return normalQuantile(uniform(rng));
 }
 
+/**
+ * Gamma variate with the given shape and scale 1 (mean = shape): Marsaglia & Tsang's
+ * squeeze method, with Stuart's boost U^(1/shape) for shapes below 1.
+ */
+export function gamma(rng: Rng, shape: number): number {
+  if (shape < 1) return gamma(rng, shape + 1) * Math.pow(uniform(rng), 1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    const x = normal(rng);
+    const v0 = 1 + c * x;
+    if (v0 <= 0) continue;
+    const v = v0 * v0 * v0;
+    const u = uniform(rng);
+    if (u < 1 - 0.0331 * x * x * x * x || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+  }
+}
+
 /** Log-uniform in [lo, hi]. */
 export function logUniform(rng: Rng, lo: number, hi: number): number {
   return lo * Math.pow(hi / lo, uniform(rng));

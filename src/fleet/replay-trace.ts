@@ -10,6 +10,7 @@ import { FleetShard, REPLAY_BATCH, withThpBacking, type HostSpec, type HostStats
 import { ACCESS_WRITE, openTrace, type TraceFormat } from '../traces/index.js';
 import { HUGEPAGE_BYTES, loadLayout, touchedLayout, type AddressLayout } from '../traces/layout.js';
 import type { RecoverySummary } from '../costs/recovery-cost.js';
+import type { Environment } from '../costs/cost-table.js';
 import type { TlbConfig } from '../costs/translation.js';
 import type { HugepageSize } from '../host/types.js';
 
@@ -47,6 +48,9 @@ export interface TraceReplayOptions {
   translation?: TlbConfig;
   /** The traced process dies of SIGBUS instead of handling it (default: it handles it). */
   killOnSigbus?: boolean;
+  /** The recovery cost model's host settings (HostSpec.hvo, HostSpec.environment). */
+  hvo?: boolean;
+  environment?: Environment;
   onProgress?: (p: { bytesRead: number; fileSize: number; events: number }) => void;
 }
 
@@ -117,7 +121,7 @@ export async function replayTrace(opts: TraceReplayOptions): Promise<TraceReplay
   const regions: RegionSpec[] = layout.regions.map((r) => ({
     address: r.start + relocation, length: r.length, hugepage: r.hugepageSize, policy: r.policy, shared: r.sharing === 'shared',
   }));
-  const spec: HostSpec = { hugepages: need, hgm: opts.policy === 'hgm', vms: [{ regions, handlesSigbus: !opts.killOnSigbus }] };
+  const spec: HostSpec = { hugepages: need, hgm: opts.policy === 'hgm', vms: [{ regions, handlesSigbus: !opts.killOnSigbus }], hvo: opts.hvo, environment: opts.environment };
   const shard = FleetShard.create([opts.policy === 'thp' ? { ...withThpBacking(spec), thpSplitFailure: opts.thpSplitFailure, seed: opts.seed } : spec]);
   const vm = shard.vms[0]!;
 
@@ -140,6 +144,9 @@ export async function replayTrace(opts: TraceReplayOptions): Promise<TraceReplay
   }
   const replaySeconds = (performance.now() - start) / 1000;
   const host = shard.hostStats(0);
+  // The traced program ends: its memfds are released, and the hugepages KEEP and HGM kept
+  // poisoned are dissolved now (the release latency); the figures above are from before.
+  shard.exitVm(vm);
   return {
     trace: opts.trace,
     format: trace.format,

@@ -47,9 +47,13 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
     if (task.workload) replayHostWorkload(shard, local, fleetHost, task.seed, task.workload, poisoned, batch);
   }
   const replaySeconds = (performance.now() - start) / 1000;
+  const hosts = task.hosts.map((_, h) => shard.hostStats(h));
+  // The VMs end with the run: their memfds are released, and the hugepages KEEP and HGM kept
+  // poisoned are dissolved now (the release latency); the figures above are from before.
+  for (const vm of shard.vms) shard.exitVm(vm);
   return {
     firstHost: task.firstHost,
-    hosts: task.hosts.map((_, h) => shard.hostStats(h)),
+    hosts,
     signalLog: shard.signalLog.map((s) => ({ ...s, host: s.host + task.firstHost })),
     signalsDropped: shard.signalsDropped,
     heapBytes: shard.heapBytes(),

@@ -8,8 +8,10 @@ import {
   PROT_READ, PROT_WRITE,
 } from '../host/constants.js';
 import { Counter, ErrFlag, HostFlag, MAX_FRAMES_PER_KERNEL, Out, ProcFlag, instantiateKernel, type KernelExports } from '../kernel/kernel.js';
-import { drainOutbox, isLogRecord, type OutboxRecord } from '../kernel/outbox.js';
-import { RecoveryTally, WORK_POLICY, type RecoveryCosts, type RecoveryWork } from '../costs/recovery-cost.js';
+import { drainOutbox, isLogRecord } from '../kernel/outbox.js';
+import { RecoveryTally } from '../costs/recovery-cost.js';
+import { DEFAULT_COST_SETTINGS, unitCosts, type Environment, type UnitCosts } from '../costs/cost-table.js';
+import { decodeWork } from '../costs/work-record.js';
 import { sysError } from '../host/syserror.js';
 import { configureTlb, type TlbConfig, type TranslationStats } from '../costs/translation.js';
 import type { HugepageSize } from '../host/types.js';
@@ -67,6 +69,10 @@ export interface HostSpec {
   thpSplitFailure?: number;
   /** Seeds the host's random choices (THP split failures); a uint32 (default 0). */
   seed?: number;
+  /** The hugetlb vmemmap optimisation (HVO) is on: dissolves re-allocate vmemmap first (default on). */
+  hvo?: boolean;
+  /** Where the host kernel runs, for the recovery cost model (default bare metal). */
+  environment?: Environment;
 }
 
 /**
@@ -115,7 +121,7 @@ export interface HostStats {
   translation: TranslationStats;
   /** Hugepages dissolved (KEEP and HGM at release, free and private ones at once). */
   dissolves: number;
-  /** vmemmap pages restored before those dissolves (7 per 2 MiB, 4095 per 1 GiB hugepage). */
+  /** vmemmap pages restored before those dissolves under HVO (7 per 2 MiB, 4095 per 1 GiB hugepage). */
   vmemmapPagesRestored: number;
   /** Loads that consumed a raw page already known to be poisoned (a new machine check each). */
   repeatedConsumption: number;
@@ -148,8 +154,6 @@ export const REPLAY_BATCH = 1 << 16;
 export interface ShardOptions {
   /** Signals kept in the signal log; the rest are counted as dropped (default 10,000). */
   signalLogCapacity?: number;
-  /** Unit costs of the recovery cost model. */
-  recoveryCosts?: RecoveryCosts;
 }
 
 export class FleetShard {
@@ -161,11 +165,13 @@ export class FleetShard {
   kernelLogLines = 0;
   private readonly kernel: KernelExports;
   private readonly signalLogCapacity: number;
+  /** Each host's recovery unit costs and HVO setting (from its spec). */
+  private readonly hostCosts: { costs: UnitCosts; hvo: boolean }[] = [];
 
   private constructor(readonly hostCount: number, opts: ShardOptions) {
     this.kernel = instantiateKernel();
     this.signalLogCapacity = opts.signalLogCapacity ?? 10_000;
-    this.recovery = new RecoveryTally(opts.recoveryCosts);
+    this.recovery = new RecoveryTally();
     this.kernel.replay_reserve_access(REPLAY_BATCH);
     this.kernel.replay_reserve_errors(REPLAY_BATCH);
   }
@@ -192,6 +198,8 @@ export class FleetShard {
     if (spec.hgm) flags |= HostFlag.hgm;
     const h = k.host_create(spec.hugepages['2M'] ?? 0, spec.hugepages['1G'] ?? 0, spec.thpPages ?? 0, flags, spec.seed ?? 0, spec.thpSplitFailure ?? 0);
     if (h !== index) throw new Error('mfrsim: host numbering out of step with the kernel');
+    const hvo = spec.hvo ?? DEFAULT_COST_SETTINGS.hvo;
+    this.hostCosts.push({ costs: unitCosts({ hvo, environment: spec.environment ?? DEFAULT_COST_SETTINGS.environment }), hvo });
     for (const vm of spec.vms) {
       let pflags = ProcFlag.capSysAdmin;
       if (vm.handlesSigbus !== false) pflags |= ProcFlag.handlesSigbus;
@@ -306,7 +314,7 @@ export class FleetShard {
     this.kernelLogLines += this.kernel.outbox_dropped_log();
     drainOutbox(this.kernel, (r) => {
       if (isLogRecord(r.type)) this.kernelLogLines++;
-      if (r.type === Out.work) this.recovery.record(workOf(r));
+      if (r.type === Out.work) this.recovery.record(decodeWork(r), this.hostCosts[r.host]!.costs, this.hostCosts[r.host]!.hvo);
       if (r.type !== Out.signal) return;
       if (this.signalLog.length < this.signalLogCapacity) {
         this.signalLog.push({ host: r.host, pid: r.pid, code: r.arg & 0xffff, addr: BigInt(r.a), addrLsb: r.arg >>> 16 });
@@ -337,7 +345,7 @@ export class FleetShard {
       rawPagesPoisoned: c(Counter.hwCorruptedPages),
       pageTablePages: c(Counter.ptPages),
       dissolves: c(Counter.dissolves2M) + c(Counter.dissolves1G),
-      vmemmapPagesRestored: 7 * c(Counter.dissolves2M) + 4095 * c(Counter.dissolves1G),
+      vmemmapPagesRestored: this.hostCosts[h]!.hvo ? 7 * c(Counter.dissolves2M) + 4095 * c(Counter.dissolves1G) : 0,
       repeatedConsumption: c(Counter.repeatMce),
       refcountUnderflows: c(Counter.refcountUnderflows),
       translation: {
@@ -379,21 +387,6 @@ export class FleetShard {
   heapBytes(): number {
     return this.kernel.heap_used();
   }
-}
-
-/** The work behind one recovery event, from its outbox record (assembly/work.ts). */
-function workOf(r: OutboxRecord): RecoveryWork {
-  const lo = (x: number) => x % 2 ** 32;
-  const hi = (x: number) => Math.floor(x / 2 ** 32);
-  return {
-    policy: WORK_POLICY[r.arg & 0xff] ?? 'none',
-    signals: r.arg >>> 8,
-    tasks: lo(r.a),
-    vmas: hi(r.a),
-    leaves: lo(r.b),
-    splitTables: hi(r.b),
-    dissolves: r.pid,
-  };
 }
 
 /** Adds per-host stats field by field (the fleet total is the sum of its hosts). */

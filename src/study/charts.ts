@@ -86,8 +86,8 @@ function lossVersusTranslation(r: StudyReport): Chart {
 function latencyDistribution(r: StudyReport): Chart {
   const values = r.policies.flatMap((p) => p.recovery.percentiles.map((q) => ({ policy: p.label, micros: q.ns / 1000, percentile: q.percentile })));
   return {
-    title: 'Recovery latency distribution',
-    caption: 'Simulated kernel time per memory-failure event (the recovery cost model), as a cumulative distribution.',
+    title: 'memory_failure latency distribution',
+    caption: 'Simulated kernel time per memory-failure event (the recovery cost model), as a cumulative distribution; the release latency of deferred dissolves is in the table.',
     spec: {
       width: WIDTH, height: HEIGHT,
       data: { values },

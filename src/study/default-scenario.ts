@@ -15,6 +15,8 @@ export const DEFAULT_SCENARIO: ScenarioInput = {
     hosts: 1000,
     memory: { sockets: 2, channelsPerSocket: 4, dimmsPerChannel: 2, ranksPerDimm: 2, dimmGiB: 8, ecc: 'chipkill' },
     pools: { '1G': 120 },
+    hvo: true,
+    environment: 'bare-metal',
   },
   workloads: [
     {

@@ -25,7 +25,7 @@ export function studyHost(s: Scenario): StudyHost {
   return {
     host: {
       hugepages: { ...s.fleet.pools }, vms, keepVersion: s.fleet.keepVersion, earlyKill: s.fleet.earlyKill,
-      thpSplitFailure: s.fleet.thpSplitFailure,
+      thpSplitFailure: s.fleet.thpSplitFailure, hvo: s.fleet.hvo, environment: s.fleet.environment,
     },
     access,
   };

@@ -24,6 +24,8 @@ const percent = (x: number) => `${(x * 100).toFixed(3)}%`;
 const micros = (ns: number) => `${(ns / 1000).toFixed(1)} us`;
 const millis = (ns: number) => `${(ns / 1e6).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} ms`;
 const fixed1 = (x: number) => x.toFixed(1);
+/** A release latency, or null (shown "-") for a policy that dissolved nothing at release. */
+const released = (r: PolicyRow, ns: number) => (r.recovery.release.events === 0 ? null : ns);
 
 /** Memory lost at the end of every whole year before the end: the loss over time, in short. */
 function yearlyLoss(report: StudyReport): Metric[] {
@@ -61,11 +63,17 @@ const METRICS: Metric[] = [
   { key: 'translation_loss', label: 'translation throughput loss', value: (r) => r.translation.throughputLoss, format: percent },
   { key: 'translation_loss_worst_host', label: '  on the worst host', value: (r) => r.translation.worstHostThroughputLoss, format: percent },
   { key: 'split_page_table_pages', label: 'page-table pages (splits)', value: (r) => r.splitPageTablePages, format: count },
-  { key: 'recovery_events', label: 'recovery events', value: (r) => r.recovery.events, format: count },
-  { key: 'recovery_p50_ns', label: 'recovery latency p50', value: (r) => r.recovery.p50Ns, format: micros },
-  { key: 'recovery_p99_ns', label: 'recovery latency p99', value: (r) => r.recovery.p99Ns, format: micros },
-  { key: 'recovery_max_ns', label: 'recovery latency max', value: (r) => r.recovery.maxNs, format: micros },
-  { key: 'recovery_total_ns', label: 'recovery kernel time', value: (r) => r.recovery.totalNs, format: millis },
+  { key: 'recovery_events', label: 'memory_failure events', value: (r) => r.recovery.events, format: count },
+  { key: 'recovery_p50_ns', label: 'memory_failure latency p50', value: (r) => r.recovery.p50Ns, format: micros },
+  { key: 'recovery_p99_ns', label: 'memory_failure latency p99', value: (r) => r.recovery.p99Ns, format: micros },
+  { key: 'recovery_max_ns', label: 'memory_failure latency max', value: (r) => r.recovery.maxNs, format: micros },
+  { key: 'recovery_total_ns', label: 'memory_failure kernel time', value: (r) => r.recovery.totalNs, format: millis },
+  // KEEP's and HGM's deferred work, priced where it happens: the dissolves at release.
+  { key: 'release_dissolves', label: 'release-time dissolves', value: (r) => r.recovery.release.dissolves, format: count },
+  { key: 'release_p50_ns', label: 'release latency p50', value: (r) => released(r, r.recovery.release.p50Ns), format: micros },
+  { key: 'release_p99_ns', label: 'release latency p99', value: (r) => released(r, r.recovery.release.p99Ns), format: micros },
+  { key: 'release_max_ns', label: 'release latency max', value: (r) => released(r, r.recovery.release.maxNs), format: micros },
+  { key: 'release_total_ns', label: 'release kernel time', value: (r) => r.recovery.release.totalNs, format: millis },
   { key: 'recovery_leaves', label: 'leaves unmapped or split', value: (r) => r.recovery.work.leaves, format: count },
   { key: 'recovery_tasks', label: 'tasks walked', value: (r) => r.recovery.work.tasks, format: count },
 ];

@@ -3,10 +3,12 @@
 // are all drawn from this.
 import { sumStats, type HostStats } from '../fleet/shard.js';
 import { DEFAULT_TLB, throughputLoss, translationFigures } from '../costs/translation.js';
+import { costTable, type CostEntry, type CostSettings } from '../costs/cost-table.js';
+import { ERROR_PROFILES, type ProfileName } from '../errors/profiles.js';
 import { POLICIES, type Backing, type PolicyName } from './policies.js';
 import type { RunOutcome, StudyRuns } from './run.js';
 import { studyHost } from './host-spec.js';
-import type { Scenario } from './scenario.js';
+import { costSettingsOf, type Scenario } from './scenario.js';
 import type { StepSeries } from './shard.js';
 import type { StreamSummary } from './error-stream.js';
 import { kernelBehaviour, type KernelBehaviour } from '../host/kernel-behaviour.js';
@@ -48,7 +50,8 @@ export interface PolicyRow {
     /** The same on the host where it is largest. */
     worstHostThroughputLoss: number;
   };
-  recovery: RunOutcome['recovery'] & { percentiles: RunOutcome['latencyPercentiles'] };
+  /** memory_failure latency (percentiles) and, under `release`, the release-time dissolves' (releasePercentiles). */
+  recovery: RunOutcome['recovery'] & { percentiles: RunOutcome['latencyPercentiles']; releasePercentiles: RunOutcome['releasePercentiles'] };
   /** Fleet figures at the end of every step. */
   series: StepSeries;
   ueDigest: string;
@@ -70,6 +73,10 @@ export interface StudyReport {
   /** Translation without errors, per backing of the guest memory (HugeTLB first). */
   baselines: { backing: Backing; walksPerKiloAccess: number; walkCyclesPerAccess: number; walkShare: number; accesses: number }[];
   policies: PolicyRow[];
+  /** The error-rate profile the stream was generated from (null for a stream file). */
+  errorProfile: { name: ProfileName; summary: string; sources: readonly string[] } | null;
+  /** The recovery cost model's unit costs the latencies were priced with, and their sources. */
+  costTable: { settings: CostSettings; entries: CostEntry[] };
 }
 
 export function buildReport(r: StudyRuns): StudyReport {
@@ -90,7 +97,16 @@ export function buildReport(r: StudyRuns): StudyReport {
       return { backing: b.backing, walksPerKiloAccess: f.walksPerKiloAccess, walkCyclesPerAccess: f.walkCyclesPerAccess, walkShare: f.walkShare, accesses: f.accesses };
     }),
     policies: r.policies.map((run) => policyRow(run, baselineOf(run.name as PolicyName), r.scenario, cyclesPerAccess)),
+    errorProfile: errorProfileOf(r.scenario),
+    costTable: { settings: costSettingsOf(r.scenario), entries: costTable(costSettingsOf(r.scenario)) },
   };
+}
+
+function errorProfileOf(s: Scenario): StudyReport['errorProfile'] {
+  const name = s.errors.generate?.profile;
+  if (name === undefined) return null;
+  const { summary, sources } = ERROR_PROFILES[name];
+  return { name, summary, sources };
 }
 
 function policyRow(run: RunOutcome, baseline: RunOutcome, scenario: Scenario, cyclesPerAccess: number): PolicyRow {
@@ -125,7 +141,7 @@ function policyRow(run: RunOutcome, baseline: RunOutcome, scenario: Scenario, cy
       walkCyclesPerAccess: f.walkCyclesPerAccess,
       ...translationLoss(run.perHost, baseline.perHost, cyclesPerAccess),
     },
-    recovery: { ...run.recovery, percentiles: run.latencyPercentiles },
+    recovery: { ...run.recovery, percentiles: run.latencyPercentiles, releasePercentiles: run.releasePercentiles },
     series: run.series,
     ueDigest: run.ueDigest,
     uesHandled: run.uesHandled,

@@ -4,7 +4,6 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import * as hdr from 'hdr-histogram-js';
 import { Piscina } from 'piscina';
 import { sumStats, type HostStats } from '../fleet/shard.js';
 import { RecoveryTally, type RecoverySummary } from '../costs/recovery-cost.js';
@@ -35,8 +34,10 @@ export interface RunOutcome {
   /** Fleet figures at the end of each step. */
   series: StepSeries;
   recovery: RecoverySummary;
-  /** The recovery latency distribution: nanoseconds at each percentile. */
+  /** The memory_failure latency distribution: nanoseconds at each percentile. */
   latencyPercentiles: { percentile: number; ns: number }[];
+  /** The release latency distribution (dissolves when a file lets go of a poisoned hugepage). */
+  releasePercentiles: { percentile: number; ns: number }[];
   uesReplayed: number;
   uesHandled: number;
   /** A digest of the UEs replayed, in host and time order. */
@@ -55,8 +56,6 @@ export interface StudyRuns {
   hostYears: number;
   wallSeconds: number;
 }
-
-const PERCENTILES = [0, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.9, 100];
 
 // Workers load the compiled worker, also when this module runs from src/ under a loader.
 const WORKER = new URL('../../dist/study/worker.js', import.meta.url);
@@ -129,19 +128,14 @@ function mergeRun(name: RunOutcome['name'], shards: StudyShardResult[], steps: n
   for (const s of shards) tally.merge(s.recovery);
   const digest = new Fnv1a();
   for (const s of shards) for (const d of s.ueDigests) digest.add(d);
+  const percentiles = tally.percentiles();
   return {
     name, perHost, total: sumStats(perHost), series,
     recovery: tally.summary(),
-    latencyPercentiles: latencyPercentiles(tally),
+    latencyPercentiles: percentiles.memoryFailure,
+    releasePercentiles: percentiles.release,
     uesReplayed: shards.reduce((n, s) => n + s.uesReplayed, 0),
     uesHandled: shards.reduce((n, s) => n + s.uesHandled, 0),
     ueDigest: digest.value.toString(16).padStart(8, '0'),
   };
-}
-
-function latencyPercentiles(tally: RecoveryTally): RunOutcome['latencyPercentiles'] {
-  const { histogram } = tally.encode();
-  if (tally.summary().events === 0 || histogram === '') return [];
-  const h = hdr.decodeFromCompressedBase64(histogram);
-  return PERCENTILES.map((percentile) => ({ percentile, ns: percentile === 0 ? h.minNonZeroValue : h.getValueAtPercentile(percentile) }));
 }

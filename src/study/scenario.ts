@@ -4,7 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { GeneratorConfigSchema, TopologySchema } from '../errors/config.js';
+import { DEFAULT_COST_SETTINGS, type CostSettings } from '../costs/cost-table.js';
+import { GeneratorSettingsSchema, TopologySchema } from '../errors/config.js';
 import { HOURS_PER_YEAR } from '../errors/faults.js';
 import { makeTopology } from '../errors/topology.js';
 import { POLICY_NAMES } from './policies.js';
@@ -51,14 +52,16 @@ const FleetSchema = z.strictObject({
    * folio is pinned (e.g. guest memory pinned for device passthrough) [E].
    */
   thpSplitFailure: z.number().min(0).max(1).default(0.05),
+  /** The hugetlb vmemmap optimisation (HVO) is on: every dissolve re-allocates the hugepage's vmemmap first. */
+  hvo: z.boolean().default(DEFAULT_COST_SETTINGS.hvo),
+  /** Where the host kernel runs, for the recovery cost model: on bare metal or in a VM. */
+  environment: z.enum(['bare-metal', 'vm']).default(DEFAULT_COST_SETTINGS.environment),
 });
-
-/** The generator's settings; hosts, years, seed and topology come from the scenario. */
-const GenerateSchema = GeneratorConfigSchema.omit({ seed: true, hosts: true, years: true, topology: true, physBase: true }).strict();
 
 const ErrorsSchema = z
   .strictObject({
-    generate: GenerateSchema.optional(),
+    /** The generator's settings (its profile's parameters filled in); hosts, years, seed and topology come from the scenario. */
+    generate: GeneratorSettingsSchema.optional(),
     /** An mfrsim error stream; a relative path is relative to the scenario file. */
     file: z.string().min(1).optional(),
   })
@@ -155,6 +158,11 @@ export async function loadScenario(path: string): Promise<Scenario> {
   const scenario = parseScenario(doc, path);
   if (scenario.errors.file !== undefined) scenario.errors.file = resolve(dirname(path), scenario.errors.file);
   return scenario;
+}
+
+/** The recovery cost model's settings of the scenario's hosts. */
+export function costSettingsOf(s: Scenario): CostSettings {
+  return { hvo: s.fleet.hvo, environment: s.fleet.environment };
 }
 
 /** Simulated steps in the study, and the seconds each covers. */

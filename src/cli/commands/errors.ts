@@ -5,7 +5,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { computeCalibration, formatCalibration, type CalibrationReport, type FleetTally } from '../../errors/calibration.js';
-import { parseGeneratorConfig, type GeneratorConfig, type GeneratorConfigInput } from '../../errors/config.js';
+import { deepMerge, parseGeneratorConfig, type GeneratorConfig, type GeneratorConfigInput } from '../../errors/config.js';
+import { DEFAULT_PROFILE, PROFILE_NAMES, type ProfileName } from '../../errors/profiles.js';
 import { LOG_FORMATS, type LogFormat } from '../../errors/detect.js';
 import { HOURS_PER_YEAR } from '../../errors/faults.js';
 import { ErrorStreamWriter, STREAM_GENERATED, STREAM_WALL_CLOCK, writeErrorStream } from '../../errors/format.js';
@@ -30,6 +31,12 @@ function positiveNumber(value: string): number {
 function seedValue(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError('must be an integer from 0 to 2^32-1.');
+  return n;
+}
+
+function shareValue(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be a number from 0 to 1.');
   return n;
 }
 
@@ -79,16 +86,6 @@ function machineConfig(o: MachineFlags): Pick<GeneratorConfigInput, 'topology' |
 
 type Json = Record<string, unknown>;
 
-/** `over` laid on `base`, objects merged key by key. */
-function deepMerge(base: Json, over: Json): Json {
-  const out: Json = { ...base };
-  for (const [k, v] of Object.entries(over)) {
-    const b = out[k];
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b) ? deepMerge(b as Json, v as Json) : v;
-  }
-  return out;
-}
-
 async function readParams(file: string | undefined): Promise<Json> {
   if (!file) return {};
   let text: string;
@@ -133,6 +130,8 @@ interface GenFlags extends MachineFlags {
   hosts: number;
   years: number;
   mode: 'dram' | 'incident';
+  profile?: ProfileName;
+  weakenedEcc?: number;
   seed: number;
   out?: string;
   json?: string;
@@ -146,11 +145,14 @@ interface GenFlags extends MachineFlags {
 async function runGen(o: GenFlags): Promise<void> {
   const flags: Json = {
     mode: o.mode,
+    ...(o.profile !== undefined ? { profile: o.profile } : {}),
     seed: o.seed,
     hosts: o.hosts,
     years: o.years,
     ...machineConfig(o),
-    ...(o.fitScale !== undefined ? { dram: { fitScale: o.fitScale } } : {}),
+    ...(o.fitScale !== undefined || o.weakenedEcc !== undefined
+      ? { dram: { ...(o.fitScale !== undefined ? { fitScale: o.fitScale } : {}), ...(o.weakenedEcc !== undefined ? { weakenedEccShare: o.weakenedEcc } : {}) } }
+      : {}),
     ...(o.incidentRate !== undefined ? { incident: { perHostYear: o.incidentRate } } : {}),
     ...(o.scrubHours !== undefined ? { reporting: { scrubHours: o.scrubHours } } : {}),
   };
@@ -178,7 +180,7 @@ async function runGen(o: GenFlags): Promise<void> {
   } finally {
     progress.stop();
   }
-  const calibration: CalibrationReport = computeCalibration(tally, config.mode);
+  const calibration: CalibrationReport = computeCalibration(tally, config);
   // The report goes to stdout unless stdout carries the stream or the JSON.
   const report = o.out === '-' || o.json === '-' ? process.stderr : process.stdout;
   const lines = [records !== null ? `${records.toLocaleString('en-US')} error records -> ${o.out === '-' ? 'stdout' : o.out}` : 'no --out: records not written', formatCalibration(calibration)];
@@ -239,6 +241,8 @@ export function registerErrorsCommand(program: Command): void {
       .option('--hosts <n>', 'hosts in the fleet', positiveInt, 1000)
       .option('--years <y>', 'years of operation to simulate', positiveNumber, 1)
       .addOption(new Option('--mode <mode>', 'DRAM fault model or the incident shortcut').choices(['dram', 'incident']).default('dram'))
+      .addOption(new Option('--profile <name>', `error-rate profile: its publications set the model's rates and the calibration checks (default ${DEFAULT_PROFILE})`).choices([...PROFILE_NAMES]))
+      .option('--weakened-ecc <share>', 'weakened chipkill: this share of the single-device faults spanning several DQ pins is uncorrectable (Li et al. SC 2022)', shareValue)
       .option('--seed <s>', 'random seed', seedValue, 1)
       .option('--out <file>', 'write the binary stream to this file ("-": stdout)')
       .option('--json <file>', 'write config, record count and calibration as JSON ("-": stdout)')

@@ -8,6 +8,7 @@ import { hostSeed, withThpBacking, type HostSpec, type HostStats } from '../../f
 import { runFleet } from '../../fleet/pool.js';
 import { fileProgress } from '../progress.js';
 import type { RecoverySummary } from '../../costs/recovery-cost.js';
+import type { Environment } from '../../costs/cost-table.js';
 import { replayTrace } from '../../fleet/replay-trace.js';
 import { DEFAULT_TLB, translationFigures } from '../../costs/translation.js';
 import { TRACE_FORMATS, type TraceFormat } from '../../traces/index.js';
@@ -31,6 +32,8 @@ interface ReplayOptions {
   tlb?: boolean;
   nested: number;
   json?: string;
+  hvo?: 'on' | 'off';
+  environment?: Environment;
 }
 
 function nonNegativeInt(value: string): number {
@@ -69,6 +72,8 @@ const host = z.object({
   hgm: z.boolean().optional(),
   thpPages: z.number().int().nonnegative().optional(),
   thpSplitFailure: z.number().min(0).max(1).optional(),
+  hvo: z.boolean().optional(),
+  environment: z.enum(['bare-metal', 'vm']).optional(),
 });
 /** A fleet description: `hosts` copies of `host`, poisoned and driven by a workload. */
 const fleetSchema = z.object({
@@ -110,11 +115,20 @@ function translationRows(s: HostStats, o: ReplayOptions): [string, string][] {
   ];
 }
 
-/** The recovery cost model's line of the summary. */
-function recoveryRow(r: RecoverySummary): [string, string] {
+/** The recovery cost model's lines of the summary: memory_failure latency, and release latency (deferred dissolves). */
+function recoveryRows(r: RecoverySummary): [string, string][] {
   const us = (ns: number) => `${(ns / 1000).toFixed(1)} us`;
-  return ['recovery latency', r.events === 0 ? 'no recovery events'
-    : `p50 ${us(r.p50Ns)}, p99 ${us(r.p99Ns)}, max ${us(r.maxNs)} over ${r.events} events (${us(r.totalNs)} in all)`];
+  return [
+    ['memory_failure latency', r.events === 0 ? 'no recovery events'
+      : `p50 ${us(r.p50Ns)}, p99 ${us(r.p99Ns)}, max ${us(r.maxNs)} over ${r.events} events (${us(r.totalNs)} in all)`],
+    ['release latency', r.release.events === 0 ? 'no hugepage dissolved at release'
+      : `p50 ${us(r.release.p50Ns)}, p99 ${us(r.release.p99Ns)}, max ${us(r.release.maxNs)} over ${r.release.dissolves} dissolves (${us(r.release.totalNs)} in all)`],
+  ];
+}
+
+/** The cost settings given on the command line (they override a fleet file's). */
+function costFlags(o: ReplayOptions): { hvo?: boolean; environment?: Environment } {
+  return { ...(o.hvo !== undefined ? { hvo: o.hvo === 'on' } : {}), ...(o.environment !== undefined ? { environment: o.environment } : {}) };
 }
 
 /** The summary printed for people: one figure per line. */
@@ -155,7 +169,7 @@ async function replayTraceCommand(o: ReplayOptions): Promise<void> {
   const r = await replayTrace({
     trace: o.trace!, format: o.format, layout: o.layout, hugepage: o.hugepage, policy: o.policy, thpSplitFailure: o.thpSplitFailure,
     errors: o.errors, errorsHost: o.errorsHost, poisonFraction: o.poisonFraction, seed: o.seed,
-    killOnSigbus: o.killOnSigbus,
+    killOnSigbus: o.killOnSigbus, ...costFlags(o),
     translation: o.tlb ? { nestedLevels: o.nested } : undefined,
     onProgress: ({ bytesRead, fileSize, events }) => {
       progress ??= fileProgress('replaying', fileSize);
@@ -179,7 +193,7 @@ async function replayTraceCommand(o: ReplayOptions): Promise<void> {
       ['UEs applied', o.errors
         ? `${r.errors.applied} of stream host ${r.errors.host} (${r.errors.outsideHost} outside the pools, ${r.errors.corrected} CEs skipped)`
         : `${r.errors.applied} (--poison-fraction)`],
-      recoveryRow(r.recovery),
+      ...recoveryRows(r.recovery),
       ...translationRows(r.host, o),
       ['throughput', `${Math.round(r.eventsPerSecond).toLocaleString('en-US')} events/s (${r.replaySeconds.toFixed(2)} s)`],
     ])}\n`);
@@ -198,9 +212,10 @@ async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promi
     hgm: o.policy === 'hgm',
     vms: fleet.host.vms.map((v) => ({ ...v, policy: vmPolicy, regions: v.regions?.map((r) => ({ ...r, policy: vmPolicy })) })),
   };
-  const host: HostSpec = !policyGiven ? fleet.host
+  const chosen: HostSpec = !policyGiven ? fleet.host
     : o.policy === 'thp' ? { ...withThpBacking(fleet.host), thpSplitFailure: o.thpSplitFailure ?? fleet.host.thpSplitFailure }
       : overridden;
+  const host: HostSpec = { ...chosen, ...costFlags(o) };
   const seed = fleet.seed ?? o.seed;
   const showProgress = process.stderr.isTTY;
   const r = await runFleet({
@@ -218,7 +233,7 @@ async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promi
   const eventsPerSecond = r.total.accesses / Math.max(r.wallSeconds, 1e-9);
   if (o.json !== '-') {
     process.stdout.write(`${summary(`fleet replay of ${o.fleet} (${fleet.hosts} hosts)`, r.total, [
-      recoveryRow(r.recovery),
+      ...recoveryRows(r.recovery),
       ...translationRows(r.total, o),
       ['throughput', `${Math.round(eventsPerSecond).toLocaleString('en-US')} events/s end to end (${r.wallSeconds.toFixed(2)} s)`],
     ])}\n`);
@@ -251,6 +266,8 @@ export function registerReplayCommand(program: Command): void {
     .option('--tlb', 'run the translation cost model (TLB and page walks) on the accesses')
     .option('--nested <levels>', 'with --tlb: the host walk depth of a virtualised guest (0 native, 2-4)', nonNegativeInt, 0)
     .option('--json <file>', 'write the figures as JSON ("-": stdout only)')
+    .addOption(new Option('--hvo <on|off>', 'hugetlb vmemmap optimisation on the hosts: dissolves re-allocate vmemmap first (recovery cost model; default on, or the fleet file\'s)').choices(['on', 'off']))
+    .addOption(new Option('--environment <where>', 'where the host kernel runs, for the recovery cost model (default bare-metal, or the fleet file\'s)').choices(['bare-metal', 'vm']))
     .action(async (o: ReplayOptions, cmd: Command) => {
       if ((o.trace === undefined) === (o.fleet === undefined)) throw new Error('replay needs exactly one of --trace or --fleet');
       if (o.thpSplitFailure !== undefined && o.policy !== 'thp') throw new Error('--thp-split-failure applies to --policy thp only');

@@ -9,7 +9,8 @@ import { studyProgress } from '../../study/progress.js';
 import { buildReport } from '../../study/report.js';
 import { POLICY_NAMES, type PolicyName } from '../../study/policies.js';
 import { runStudy } from '../../study/run.js';
-import { loadScenario, parseScenario, type Scenario } from '../../study/scenario.js';
+import { costSettingsOf, loadScenario, parseScenario, type Scenario } from '../../study/scenario.js';
+import { formatCostTable } from '../../costs/cost-table.js';
 import { formatTable } from '../../study/table.js';
 
 interface StudyFlags {
@@ -20,6 +21,7 @@ interface StudyFlags {
   policies?: PolicyName[];
   workers?: number;
   showScenario?: boolean;
+  showCosts?: boolean;
 }
 
 function seedValue(value: string): number {
@@ -56,6 +58,10 @@ async function runStudyCommand(file: string | undefined, o: StudyFlags): Promise
     process.stdout.write(`${JSON.stringify(scenario, null, 2)}\n`);
     return;
   }
+  if (o.showCosts) {
+    process.stdout.write(`${formatCostTable(costSettingsOf(scenario))}\n`);
+    return;
+  }
   const progress = studyProgress();
   const runs = await runStudy(scenario, { workers: o.workers, onProgress: progress.update }).finally(() => progress.stop());
   const report = buildReport(runs);
@@ -77,5 +83,6 @@ export function registerStudyCommand(program: Command): void {
     .option('--policies <list>', `override the scenario's policies, comma-separated, in column order (${POLICY_NAMES.join(', ')})`, policyList)
     .option('--workers <n>', 'worker threads (default: one per core; 0 runs on the main thread)', nonNegativeInt)
     .option('--show-scenario', 'print the scenario as it would run (defaults filled in) and exit')
+    .option('--show-costs', "print the recovery cost model's unit costs for the scenario's hosts (HVO, environment), each with its source, and exit")
     .action((file: string | undefined, o: StudyFlags) => runStudyCommand(file, o));
 }
