@@ -13,9 +13,7 @@ export const RECORD_BYTES = 32;
 /** recordCount when the writer could not go back to fill it in (a pipe). */
 export const UNKNOWN_COUNT = 0xffff_ffff_ffff_ffffn;
 
-/** Stream flags (header offset 14). */
-export const STREAM_WALL_CLOCK = 1; // times are Unix seconds (imported logs), else seconds from the start
-export const STREAM_GENERATED = 2;
+export { STREAM_GENERATED, STREAM_WALL_CLOCK } from './stream-flags.js';
 
 export interface StreamHeader {
   flags: number;

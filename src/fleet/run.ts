@@ -1,9 +1,9 @@
 // One shard of a fleet run: boot the shard's hosts, poison them, replay their workloads,
 // and return per-host figures. Runs in a worker thread (worker.ts) or inline.
 import { FLAG_SCRUB, FLAG_UE } from '../errors/batch.js';
-import { readErrorStream } from '../errors/format.js';
+import { readErrorStream } from '#platform/files';
 import { FleetShard, REPLAY_BATCH, type HostSpec, type HostStats, type SignalRecord } from './shard.js';
-import { ErrFlag } from '../kernel/kernel.js';
+import { ErrFlag, loadKernel } from '../kernel/kernel.js';
 import type { RecoveryTally } from '../costs/recovery-cost.js';
 import type { TlbConfig } from '../costs/translation.js';
 import { poisonHost, replayHostWorkload, type PoisonSpec, type WorkloadSpec } from './workload.js';
@@ -35,6 +35,7 @@ export interface ShardResult {
 }
 
 export async function runShard(task: ShardTask): Promise<ShardResult> {
+  await loadKernel(); // a browser compiles the kernel before the first shard; Node already has
   const shard = FleetShard.create(task.hosts, { signalLogCapacity: task.signalLogCapacity });
   const batch = Math.min(task.batch ?? REPLAY_BATCH, REPLAY_BATCH);
   const start = performance.now();

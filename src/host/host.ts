@@ -4,7 +4,8 @@
 // into signals and kernel log lines.
 import { EBADF, EINVAL, EIO, ESRCH, SIGBUS } from './constants.js';
 import { toAddr, toFlags } from './args.js';
-import { Counter, HostFlag, MAX_FRAMES_PER_KERNEL, Out, ProcFlag, instantiateKernel, type KernelExports } from '../kernel/kernel.js';
+import { compileKernel } from '../kernel/compile.js';
+import { Counter, HostFlag, MAX_FRAMES_PER_KERNEL, Out, ProcFlag, instantiateKernel, loadKernel, type KernelExports } from '../kernel/kernel.js';
 import { drainOutbox, formatLogLine, isLogRecord, type OutboxRecord } from '../kernel/outbox.js';
 import { sysError } from './syserror.js';
 import type {
@@ -69,7 +70,7 @@ export class Host implements SimHost {
     if (opts.policyCapable !== false) flags |= HostFlag.policyCapable;
     if (opts.keepVersion === 'v3') flags |= HostFlag.keepV3;
     if (opts.hgm === true) flags |= HostFlag.hgm;
-    const kernel = instantiateKernel();
+    const kernel = instantiateKernel(await (opts.wasm === undefined ? loadKernel() : compileKernel(opts.wasm)));
     return new Host(kernel, kernel.host_create(n2M, n1G, nThp, flags, seed, splitFailure));
   }
 

@@ -1,6 +1,7 @@
 // The public shapes of the single-host API. The wasm-backed Host (src/host/host.ts) and the
 // reference model (test/reference/model.ts) both implement them, so tests can drive
 // either through one interface.
+import type { KernelWasm } from '../kernel/compile.js';
 
 /** Addresses, sizes and offsets: a safe integer or a bigint. Returned addresses are bigints. */
 export type Num = number | bigint;
@@ -26,6 +27,11 @@ export interface HostOptions {
   thpSplitFailure?: number;
   /** Seeds the host's own random choices (THP split failures); a uint32, default 0. */
   seed?: number;
+  /**
+   * The kernel to boot: a compiled module, its bytes, a URL or a fetch() response (default:
+   * the package's build/kernel.wasm, or what loadKernel() was given). For this host only.
+   */
+  wasm?: KernelWasm;
 }
 
 /** THP memory: folios still usable (free or in use), free ones, in-use ones split to 4 KiB. */

@@ -1,8 +1,7 @@
 // A study scenario: the fleet, its workloads, the error stream, the duration and the policies
 // to compare (docs/study.md). Validated with zod; every problem is reported with its JSON
 // path and the reason, all at once.
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { readTextFile, resolveBeside } from '#platform/files';
 import { z } from 'zod';
 import { GeneratorConfigSchema, TopologySchema } from '../errors/config.js';
 import { HOURS_PER_YEAR } from '../errors/faults.js';
@@ -147,12 +146,12 @@ export function parseScenario(input: unknown, source = 'scenario'): Scenario {
 export async function loadScenario(path: string): Promise<Scenario> {
   let doc: unknown;
   try {
-    doc = JSON.parse(await readFile(path, 'utf8'));
+    doc = JSON.parse(await readTextFile(path));
   } catch (err) {
     throw new ScenarioError(path, [`(file): ${err instanceof Error ? err.message : String(err)}`]);
   }
   const scenario = parseScenario(doc, path);
-  if (scenario.errors.file !== undefined) scenario.errors.file = resolve(dirname(path), scenario.errors.file);
+  if (scenario.errors.file !== undefined) scenario.errors.file = resolveBeside(path, scenario.errors.file);
   return scenario;
 }
 

@@ -17,4 +17,5 @@ export {
   type AddressLayout,
   type HugetlbPolicy,
   type LayoutRegion,
+  type TouchedLayoutOptions,
 } from './layout.js';
