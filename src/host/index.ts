@@ -10,5 +10,6 @@ export {
   type SelftestOptions,
   type SelftestPolicy,
   type SelftestReport,
+  type SelftestState,
   type SelftestStep,
 } from './selftest.js';
