@@ -27,6 +27,7 @@ export interface RecoveryCosts {
   perDissolve: number;
 }
 
+/** Order-of-magnitude unit costs (estimates) of the recovery cost model. */
 export const DEFAULT_RECOVERY_COSTS: RecoveryCosts = {
   base: 5_000,
   perTask: 100,
@@ -40,8 +41,10 @@ export const DEFAULT_RECOVERY_COSTS: RecoveryCosts = {
 
 /** The policy codes of the kernel's work records (assembly/policy.ts). */
 export const WORK_POLICY = ['default', 'keep', 'hgm', 'none', 'thp'] as const;
+/** The policy that handled a recovery event. */
 export type WorkPolicy = (typeof WORK_POLICY)[number];
 
+/** The work of one memory_failure() event, as the kernel reports it. */
 export interface RecoveryWork {
   policy: WorkPolicy;
   tasks: number;
@@ -52,12 +55,14 @@ export interface RecoveryWork {
   dissolves: number;
 }
 
+/** One event's simulated latency in nanoseconds: its work priced at the unit costs. */
 export function eventLatency(w: RecoveryWork, c: RecoveryCosts): number {
   return c.base + w.tasks * c.perTask + w.vmas * c.perVma + w.leaves * c.perLeaf
     + (w.policy === 'default' || w.policy === 'thp' ? w.leaves * c.perStage2Zap : 0) + w.splitTables * c.perSplitTable
     + w.signals * c.perSignal + w.dissolves * c.perDissolve;
 }
 
+/** The recovery events of a run: how many, their latencies and their work. */
 export interface RecoverySummary {
   events: number;
   /** Simulated kernel time, nanoseconds. */
@@ -76,6 +81,7 @@ export class RecoveryTally {
 
   constructor(private readonly costs: RecoveryCosts = DEFAULT_RECOVERY_COSTS) {}
 
+  /** Adds one event. */
   record(w: RecoveryWork): void {
     const ns = eventLatency(w, this.costs);
     this.histogram.recordValue(Math.round(ns));
@@ -95,6 +101,7 @@ export class RecoveryTally {
     for (const k of Object.keys(this.work) as (keyof typeof this.work)[]) this.work[k] += other.work[k];
   }
 
+  /** The events so far. */
   summary(): RecoverySummary {
     const h = this.histogram;
     const events = h.totalCount;

@@ -52,10 +52,12 @@ export class FleetTally {
     this.ueWindows = new Uint8Array(this.windows);
   }
 
+  /** Year windows the stream covers (the last may be partial). */
   get windows(): number {
     return Math.ceil(this.years);
   }
 
+  /** Starts counting the reports of fleet host `host`. */
   beginHost(host: number): void {
     this.current = host - this.firstHost;
     this.ceWindows.fill(0);
@@ -80,6 +82,7 @@ export class FleetTally {
     }
   }
 
+  /** Ends the current host, folding its counts into the fleet's. */
   endHost(): void {
     const whole = Math.floor(this.years);
     this.ceWindows.forEach((flag, i) => {
@@ -115,6 +118,7 @@ export class FleetTally {
   }
 }
 
+/** A generated fleet's error statistics beside the field studies' figures. */
 export interface CalibrationReport {
   mode: 'dram' | 'incident';
   hosts: number;
@@ -154,6 +158,7 @@ function median(values: Float64Array): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/** The calibration statistics of a tallied fleet, for the incident or the DRAM fault model. */
 export function computeCalibration(tally: FleetTally, mode: 'dram' | 'incident'): CalibrationReport {
   const hosts = tally.hostCount;
   const years = tally.years;

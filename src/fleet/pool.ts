@@ -8,6 +8,7 @@ import { RecoveryTally, type RecoverySummary } from '../costs/recovery-cost.js';
 import type { TlbConfig } from '../costs/translation.js';
 import type { PoisonSpec, WorkloadSpec } from './workload.js';
 
+/** A fleet run: the hosts, what hits them, and how to spread them over threads. */
 export interface FleetRun {
   hosts: HostSpec[];
   seed: number;
@@ -24,9 +25,11 @@ export interface FleetRun {
   batch?: number;
   /** Signals kept in the merged signal log (default 10,000); the rest are counted. */
   signalLogCapacity?: number;
+  /** Called as shards finish. */
   onShardDone?: (done: number, total: number) => void;
 }
 
+/** A fleet run's figures: per host in fleet order, totals, signals and recovery costs. */
 export interface FleetResult {
   perHost: HostStats[];
   total: HostStats;
@@ -43,6 +46,10 @@ const DEFAULT_SIGNAL_LOG = 10_000;
 // Workers load the compiled worker, also when this module runs from src/ under a loader.
 const WORKER = 'dist/fleet/worker.js';
 
+/**
+ * Runs a fleet in host shards, on worker threads in Node (piscina) or on the calling thread
+ * (workers: 0, and always in a browser); results do not depend on the split.
+ */
 export async function runFleet(run: FleetRun): Promise<FleetResult> {
   const workers = run.workers ?? defaultWorkerThreads();
   const per = run.hostsPerShard ?? Math.max(1, Math.ceil(run.hosts.length / Math.max(1, workers)));

@@ -8,6 +8,7 @@ import type { RecoveryTally } from '../costs/recovery-cost.js';
 import type { TlbConfig } from '../costs/translation.js';
 import { poisonHost, replayHostWorkload, type PoisonSpec, type WorkloadSpec } from './workload.js';
 
+/** One shard of a fleet run: its hosts and what to replay against them. */
 export interface ShardTask {
   /** The shard's hosts, and the fleet index of the first one. */
   hosts: HostSpec[];
@@ -24,6 +25,7 @@ export interface ShardTask {
   signalLogCapacity?: number;
 }
 
+/** A shard's figures, per host, with its fleet numbering. */
 export interface ShardResult {
   firstHost: number;
   hosts: HostStats[];
@@ -34,6 +36,7 @@ export interface ShardResult {
   recovery: ReturnType<RecoveryTally['encode']>;
 }
 
+/** Runs one shard (on the calling thread): boots its hosts, applies the UEs, poisoning and workload. */
 export async function runShard(task: ShardTask): Promise<ShardResult> {
   await loadKernel(); // a browser compiles the kernel before the first shard; Node already has
   const shard = FleetShard.create(task.hosts, { signalLogCapacity: task.signalLogCapacity });

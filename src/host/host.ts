@@ -34,6 +34,10 @@ function sizeClass(size: HugepageSize, what: string): number {
   return sc;
 }
 
+/**
+ * A simulated Linux host: HugeTLB pools and THP memory, processes making system calls, and
+ * hardware UEs, all in its own wasm kernel instance. Boot one with `Host.create`.
+ */
 export class Host implements SimHost {
   /** Kernel log records not yet formatted, and the lines formatted so far. */
   private readonly pendingLog: OutboxRecord[] = [];
@@ -74,6 +78,7 @@ export class Host implements SimHost {
     return new Host(kernel, kernel.host_create(n2M, n1G, nThp, flags, seed, splitFailure));
   }
 
+  /** True once a memory failure panicked the host (vm.memory_failure_recovery = 0). */
   get panicked(): boolean {
     return (this.kernel.host_counter(this.id, Counter.flags) & HostFlag.panicked) !== 0;
   }
@@ -234,6 +239,7 @@ function why(call: string) {
   return (errno: number) => WHY[call]?.[errno];
 }
 
+/** A process on a simulated host (`Host.spawn`): its system calls, and the signals delivered to it. */
 export class Process implements SimProcess {
   private readonly delivered: Signal[] = [];
 
@@ -245,10 +251,12 @@ export class Process implements SimProcess {
     readonly name: string,
   ) {}
 
+  /** False once it exited or a signal killed it. */
   get alive(): boolean {
     return this.host.kernel.proc_alive(this.kid) !== 0;
   }
 
+  /** Every signal delivered to this process, in order. */
   get signals(): readonly Signal[] {
     return this.delivered;
   }

@@ -13,7 +13,9 @@ export type ChartSpec = object;
 
 /** One chart of the study report: its title, its caption, and what it draws. */
 export interface Chart {
+  /** The chart's heading. */
   title: string;
+  /** What it shows, in a sentence or two. */
   caption: string;
   /** The vega-lite specification, data included. */
   spec: ChartSpec;
@@ -143,6 +145,7 @@ function hugepageFates(r: StudyReport): VegaLiteChart {
 /** Long policy names stay whole in legends. */
 const CONFIG = { legend: { labelLimit: 320 } };
 
+/** The report's charts: memory lost over time, loss against translation cost, recovery latency, hugepage fates. */
 export function studyCharts(r: StudyReport): Chart[] {
   return [memoryLostOverTime(r), lossVersusTranslation(r), latencyDistribution(r), hugepageFates(r)].map((c) => ({ ...c, spec: { ...c.spec, config: CONFIG } as TopLevelSpec }));
 }

@@ -21,6 +21,7 @@ export interface StudyUes {
   readonly flags: Uint8Array;
 }
 
+/** Where a study's error stream came from and what it held. */
 export interface StreamSummary {
   /** "generated (dram mode, seed 7)" or the stream file. */
   source: string;

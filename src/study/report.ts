@@ -10,6 +10,7 @@ import type { Scenario } from './scenario.js';
 import type { StepSeries } from './shard.js';
 import type { StreamSummary } from './error-stream.js';
 
+/** One policy's figures in a study report. */
 export interface PolicyRow {
   policy: PolicyName;
   label: string;
@@ -52,6 +53,7 @@ export interface PolicyRow {
   uesHandled: number;
 }
 
+/** A study's results as data: what ran, the baselines, and one row per policy. */
 export interface StudyReport {
   scenario: Scenario;
   stream: StreamSummary & { uesHandled: number; digest: string };
@@ -67,6 +69,7 @@ export interface StudyReport {
   policies: PolicyRow[];
 }
 
+/** The report of a study's runs (the table, CSV, JSON and HTML are drawn from it). */
 export function buildReport(r: StudyRuns): StudyReport {
   const cyclesPerAccess = r.scenario.translation.cyclesPerAccess ?? DEFAULT_TLB.cyclesPerAccess;
   const first = r.policies[0];

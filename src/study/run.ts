@@ -17,6 +17,7 @@ const BASELINES = { hugetlb: 'baseline', thp: 'baseline-thp' } as const satisfie
 /** The name of an error-free baseline run. */
 export type BaselineName = (typeof BASELINES)[Backing];
 
+/** How `runStudy` runs. */
 export interface StudyOptions {
   /** Worker threads (default: one per core); 0 runs inline on this thread. */
   workers?: number;
@@ -26,6 +27,7 @@ export interface StudyOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** One run of a study (a policy, or a baseline): per-host and total figures, series, recovery costs. */
 export interface RunOutcome {
   /** A policy, or an error-free baseline. */
   name: PolicyName | BaselineName;
@@ -42,6 +44,7 @@ export interface RunOutcome {
   ueDigest: string;
 }
 
+/** Every run of a study, with the scenario and the error stream they shared. */
 export interface StudyRuns {
   scenario: Scenario;
   stream: StreamSummary;
@@ -60,6 +63,11 @@ const PERCENTILES = [0, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.9, 100
 // Workers load the compiled worker, also when this module runs from src/ under a loader.
 const WORKER = 'dist/study/worker.js';
 
+/**
+ * Runs a study: the error stream once, then every policy and each backing's error-free
+ * baseline on it, sharded over worker threads in Node (on the calling thread with workers: 0,
+ * and in browsers). Figures do not depend on the sharding.
+ */
 export async function runStudy(scenario: Scenario, opts: StudyOptions = {}): Promise<StudyRuns> {
   const started = performance.now();
   const { steps, stepSeconds } = studySteps(scenario);

@@ -113,8 +113,11 @@ const ScenarioSchema = z
     });
   });
 
+/** A validated scenario, every default filled in (`parseScenario`, `loadScenario`). */
 export type Scenario = z.output<typeof ScenarioSchema>;
+/** A scenario as written: any field with a default may be left out (docs/study.md). */
 export type ScenarioInput = z.input<typeof ScenarioSchema>;
+/** How a workload's VMs touch their memory. */
 export type AccessModel = Scenario['workloads'][number]['access'];
 
 /** A scenario that failed validation: `problems` are "path: reason" lines. */

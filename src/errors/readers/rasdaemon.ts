@@ -10,9 +10,12 @@ import { CAUSE_UNKNOWN } from '../faults.js';
 import { parseDateTime, parseHex, RecordCollector, type ErrorLogImport, type ReaderOptions } from './common.js';
 import { decodeMciStatus } from './mci-status.js';
 
+/** The rasdaemon tables read, in the order 'auto' tries them. */
 export const RASDAEMON_TABLES = ['mc_event', 'mce_record', 'memory_failure_event'] as const;
+/** A rasdaemon table. */
 export type RasdaemonTable = (typeof RASDAEMON_TABLES)[number];
 
+/** How `readRasdaemon` reads a database. */
 export interface RasdaemonOptions extends ReaderOptions {
   /** Which table to read; 'auto' picks the first of RASDAEMON_TABLES with rows. */
   table?: RasdaemonTable | 'auto';
@@ -72,6 +75,7 @@ function decodeRow(table: RasdaemonTable, row: Row): { time: number; addr: numbe
   }
 }
 
+/** Reads rasdaemon's SQLite database (needs the optional package better-sqlite3). */
 export function readRasdaemon(file: string, opts: RasdaemonOptions = {}): ErrorLogImport {
   const out = new RecordCollector(file, opts);
   async function* batches() {
