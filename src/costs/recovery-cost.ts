@@ -9,8 +9,10 @@ import { vmemmapPages, type UnitCosts } from './cost-table.js';
 
 /** The policy codes of the kernel's work records (assembly/policy.ts). */
 export const WORK_POLICY = ['default', 'keep', 'hgm', 'none', 'thp'] as const;
+/** The policy that handled a recovery event. */
 export type WorkPolicy = (typeof WORK_POLICY)[number];
 
+/** The work of one memory_failure() event, or of one release-time dissolve, as the kernel reports it. */
 export interface RecoveryWork {
   policy: WorkPolicy;
   /** A dissolve at release (the file let go of a poisoned hugepage), not a memory_failure() event. */
@@ -42,6 +44,7 @@ export function releaseLatency(w: RecoveryWork, c: UnitCosts): number {
   return w.dissolves * dissolveCost(w.hugepageShift, c);
 }
 
+/** One latency distribution: how many events, their total and percentiles. */
 export interface LatencySummary {
   events: number;
   /** Simulated kernel time, nanoseconds. */
@@ -51,6 +54,7 @@ export interface LatencySummary {
   maxNs: number;
 }
 
+/** The recovery events of a run: memory_failure() latency, the work behind it, and the release latency. */
 export interface RecoverySummary extends LatencySummary {
   /** The work of the memory_failure() events (vmemmap pages: re-allocated by their dissolves under HVO). */
   work: { tasks: number; vmas: number; leaves: number; splitTables: number; signals: number; dissolves: number; vmemmapPages: number };
@@ -139,6 +143,7 @@ export class RecoveryTally {
     this.released.vmemmapPages += other.released.vmemmapPages;
   }
 
+  /** The events so far. */
   summary(): RecoverySummary {
     return { ...this.memoryFailure.summary(), work: { ...this.work }, release: { ...this.release.summary(), ...this.released } };
   }

@@ -5,6 +5,7 @@
 // cycles when the page-table entries hit in the caches.
 import type { KernelExports } from '../kernel/kernel.js';
 
+/** The simulated TLBs and page walk (default: DEFAULT_TLB, a modern x86 core). */
 export interface TlbConfig {
   l1Entries4K?: number;
   l1Entries2M?: number;
@@ -27,6 +28,7 @@ export interface TlbConfig {
   cyclesPerAccess?: number;
 }
 
+/** A modern x86 core's TLBs, a page-walk cache, and no nesting. */
 export const DEFAULT_TLB: Required<TlbConfig> = {
   l1Entries4K: 64,
   l1Entries2M: 32,
@@ -50,6 +52,7 @@ export function configureTlb(k: KernelExports, config: TlbConfig = {}): Required
   return c;
 }
 
+/** What the translation model counted over the replayed accesses. */
 export interface TranslationStats {
   accesses: number;
   l1Misses: number;
@@ -59,6 +62,7 @@ export interface TranslationStats {
   walkCycles: number;
 }
 
+/** Translation counts with the rates derived from them. */
 export interface TranslationFigures extends TranslationStats {
   /** Page walks per thousand accesses. */
   walksPerKiloAccess: number;
@@ -67,6 +71,7 @@ export interface TranslationFigures extends TranslationStats {
   walkShare: number;
 }
 
+/** Rates from the counts, given the cycles an access costs apart from translation. */
 export function translationFigures(s: TranslationStats, cyclesPerAccess: number): TranslationFigures {
   const per = (x: number) => (s.accesses === 0 ? 0 : x / s.accesses);
   const base = s.accesses * cyclesPerAccess;

@@ -1,17 +1,25 @@
 // Columnar batches of error records: what the generators and log readers produce and what
 // the binary format stores. Typed arrays, never one object per record.
 
-/** Record flags. */
-export const FLAG_UE = 1; // uncorrected (else corrected)
-export const FLAG_SCRUB = 2; // found by the patrol scrubber: action optional, AO (else a read: consumed, AR)
-export const FLAG_SOURCE_UNKNOWN = 4; // the log does not say whether a read or the scrubber found it
-export const FLAG_PERMANENT = 8; // the fault behind it is permanent (generated streams)
-export const FLAG_INTERMITTENT = 16; // ... and intermittent
+/** Record flag: uncorrected (else corrected). */
+export const FLAG_UE = 1;
+/** Record flag: found by the patrol scrubber, action optional (AO); else a read consumed it (AR). */
+export const FLAG_SCRUB = 2;
+/** Record flag: the log does not say whether a read or the scrubber found it. */
+export const FLAG_SOURCE_UNKNOWN = 4;
+/** Record flag: the fault behind it is permanent (generated streams). */
+export const FLAG_PERMANENT = 8;
+/** Record flag: the permanent fault is intermittent. */
+export const FLAG_INTERMITTENT = 16;
 
+/** The `dimm` of a record whose DIMM is not known. */
 export const UNKNOWN_DIMM = 0xffff;
+/** The `faultId` of a record whose fault is not known (imported logs). */
 export const UNKNOWN_FAULT = 0xffffffff;
 
+/** Error records as columns: record i is field[i] of each column, for i < length. */
 export interface ErrorBatch {
+  /** Records in the batch. */
   readonly length: number;
   /** Seconds: since the start of a generated stream, or Unix time for imported logs. */
   readonly time: Float64Array;
@@ -29,6 +37,7 @@ export interface ErrorBatch {
   readonly cause: Uint8Array;
 }
 
+/** Collects error records into growing columns; `view()` hands them out as an ErrorBatch. */
 export class ErrorBatchBuilder {
   length = 0;
   private capacity: number;
@@ -53,6 +62,7 @@ export class ErrorBatchBuilder {
     this.cause = new Uint8Array(this.capacity);
   }
 
+  /** Appends one record. */
   push(
     time: number,
     host: number,
@@ -114,6 +124,7 @@ export class ErrorBatchBuilder {
     return batch;
   }
 
+  /** Empties the builder, keeping its capacity. */
   clear(): void {
     this.length = 0;
   }

@@ -56,10 +56,12 @@ export class FleetTally {
     this.hostCeWindows = new Uint8Array(this.windows);
   }
 
+  /** Year windows the stream covers (the last may be partial). */
   get windows(): number {
     return Math.ceil(this.years);
   }
 
+  /** Starts counting the reports of fleet host `host`. */
   beginHost(host: number): void {
     this.current = host - this.firstHost;
     this.ceWindows.fill(0);
@@ -90,6 +92,7 @@ export class FleetTally {
     }
   }
 
+  /** Ends the current host, folding its counts into the fleet's. */
   endHost(): void {
     const whole = Math.floor(this.years);
     this.ceWindows.forEach((flag, i) => {
@@ -164,6 +167,7 @@ export interface CalibrationFigures {
   incidentClasses: { class: string; share: number }[] | null;
 }
 
+/** A generated fleet's error statistics beside its profile's published figures. */
 export interface CalibrationReport {
   profile: ProfileName;
   mode: 'dram' | 'incident';
@@ -259,6 +263,7 @@ function figureValue(f: CalibrationFigures, figure: CalibrationFigure): number |
   }
 }
 
+/** The calibration of a tallied fleet: its figures, and the profile's published checks that apply to it. */
 export function computeCalibration(tally: FleetTally, config: Pick<GeneratorConfig, 'mode' | 'profile' | 'topology'>): CalibrationReport {
   const figures = measureFigures(tally, config.mode);
   const ecc = config.topology.ecc;

@@ -179,7 +179,9 @@ export type MappingConfig = z.infer<typeof MappingSchema>;
 export type DramModelConfig = z.infer<typeof DramModelSchema>;
 export type ReportingConfig = z.infer<typeof ReportingSchema>;
 export type IncidentConfig = z.infer<typeof IncidentSchema>;
+/** The error generator's settings, every default filled in (`parseGeneratorConfig`). */
 export type GeneratorConfig = z.infer<typeof GeneratorObject>;
+/** The error generator's settings as given: any field may be left to its default. */
 export type GeneratorConfigInput = z.input<typeof GeneratorObject>;
 
 /** Parses and completes a configuration; throws one readable message listing every problem. */

@@ -2,8 +2,11 @@
 import { open } from 'node:fs/promises';
 import { MAGIC } from './format.js';
 
+/** The error-log formats `openErrorLog` reads. */
 export const LOG_FORMATS = ['rasdaemon', 'mcelog', 'kmsg', 'smartmem'] as const;
+/** An error-log format. */
 export type LogFormat = (typeof LOG_FORMATS)[number];
+/** What `detectFormat` finds: a log format, or an mfrsim error stream. */
 export type DetectedFormat = LogFormat | 'mfrsim';
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');

@@ -9,6 +9,7 @@ import { sampleFootprint, type Footprint } from './footprint.js';
 import { childSeed, logUniform, normal, poisson, uniform, uniformIn, uniformInt, type Rng } from './rng.js';
 import type { Topology } from './topology.js';
 
+/** Hours in a year of 365.25 days. */
 export const HOURS_PER_YEAR = 8766;
 export const HOURS_PER_MONTH = HOURS_PER_YEAR / 12;
 
@@ -20,11 +21,17 @@ export function yearWindow(hours: number): number {
 /** transient: wrong until rewritten; active: wrong on every read; intermittent: wrong on a share q of reads. */
 export type FaultKind = 'transient' | 'active' | 'intermittent';
 
-/** What a record's cause byte says about the fault behind it (see docs/error-streams.md). */
+// What a record's cause byte says about the fault behind it (see docs/error-streams.md): a
+// fault mode (0-6), or one of these.
+/** Cause: a channel-wide event. */
 export const CAUSE_CHANNEL_EVENT = 7;
+/** Cause: a UE where two faults meet (together beyond what the ECC corrects). */
 export const CAUSE_OVERLAP = 8;
+/** Cause: a memory-channel lane fault (correctable on its own). */
 export const CAUSE_CHANNEL_FAULT = 9;
+/** Cause: an incident of the incident model, plus its class (0 page, 1 2 MiB region, 2 rank, 3 channel). */
 export const CAUSE_INCIDENT_BASE = 16;
+/** Cause: not known (imported logs). */
 export const CAUSE_UNKNOWN = 255;
 
 export interface Fault extends Footprint {

@@ -2,6 +2,7 @@
 // device, transient / permanent, from Sridharan & Liberty, SC12 (Jaguar, DDR2), as encoded in
 // FaultSim. 66.1 FIT per device in total, 71% permanent.
 
+/** The DRAM fault modes, narrowest first. */
 export const FAULT_MODES = ['bit', 'word', 'column', 'row', 'bank', 'multiBank', 'multiRank'] as const;
 export type FaultModeName = (typeof FAULT_MODES)[number];
 
@@ -15,12 +16,17 @@ export const MODE_BANK = 4;
 export const MODE_MULTI_BANK = 5;
 export const MODE_MULTI_RANK = 6;
 
+/** A fault mode's rate per DRAM device, in FIT (failures per 10^9 device-hours). */
 export interface ModeFit {
+  /** The fault mode. */
   mode: FaultModeName;
+  /** FIT of transient faults. */
   transient: number;
+  /** FIT of permanent faults. */
   permanent: number;
 }
 
+/** FIT per DRAM device and mode: Sridharan & Liberty, SC12 (Jaguar, DDR2), as encoded in FaultSim. */
 export const FIT_PER_DEVICE: readonly ModeFit[] = [
   { mode: 'bit', transient: 14.2, permanent: 18.6 },
   { mode: 'word', transient: 1.4, permanent: 0.3 },

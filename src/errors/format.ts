@@ -13,10 +13,9 @@ export const RECORD_BYTES = 32;
 /** recordCount when the writer could not go back to fill it in (a pipe). */
 export const UNKNOWN_COUNT = 0xffff_ffff_ffff_ffffn;
 
-/** Stream flags (header offset 14). */
-export const STREAM_WALL_CLOCK = 1; // times are Unix seconds (imported logs), else seconds from the start
-export const STREAM_GENERATED = 2;
+export { STREAM_GENERATED, STREAM_WALL_CLOCK } from './stream-flags.js';
 
+/** An error-stream file's header. */
 export interface StreamHeader {
   flags: number;
   /** Host ids are below this. */
@@ -140,6 +139,7 @@ export class ErrorStreamWriter {
     private readonly pipe: Writable | null,
   ) {}
 
+  /** Opens a stream file (or writes to a pipe) and writes the header. */
   static async create(target: string | Writable, header: Omit<StreamHeader, 'recordCount'>): Promise<ErrorStreamWriter> {
     const full: StreamHeader = { ...header, recordCount: null };
     const writer =
@@ -150,10 +150,12 @@ export class ErrorStreamWriter {
     return writer;
   }
 
+  /** Records written so far. */
   get recordsWritten(): number {
     return this.records;
   }
 
+  /** Appends a batch of records. */
   async write(batch: ErrorBatch): Promise<void> {
     const bytes = batch.length * RECORD_BYTES;
     if (this.used + bytes > this.pending.byteLength) await this.flush();
@@ -212,6 +214,7 @@ export async function writeErrorStream(
   return writer.recordsWritten;
 }
 
+/** A stream file's header; fails on anything but an mfrsim error stream this version reads. */
 export async function readErrorStreamHeader(path: string): Promise<StreamHeader> {
   const fh = await open(path, 'r');
   try {

@@ -9,8 +9,10 @@ import { simulateIncidentHost } from './incident.js';
 import { makeFleetModel } from './model.js';
 import { makeTopology } from './topology.js';
 
+/** Records per generated batch unless told otherwise. */
 export const DEFAULT_BATCH_SIZE = 65536;
 
+/** A contiguous range of the fleet's hosts. */
 export interface HostRange {
   /** First host of the range (default 0). */
   firstHost?: number;
@@ -18,6 +20,7 @@ export interface HostRange {
   hostCount?: number;
 }
 
+/** How `generateErrorBatches` runs: the hosts, the batch size, and what to report back. */
 export interface GenerateOptions extends HostRange {
   /** Records per batch (the output does not depend on it). */
   batchSize?: number;

@@ -7,12 +7,14 @@
 import type { MappingConfig } from './config.js';
 import { BANKS, BANK_BITS, BURST_BITS, LINE_BYTES, LINES_PER_ROW, ROW_BYTES, type Topology } from './topology.js';
 
+/** Where a DRAM location sits in a host's physical address space. */
 export interface DramMapping {
   readonly kind: 'linear' | 'xor';
   /** Physical byte address of a DRAM location (column includes the burst beat). */
   physAddr(dimm: number, rank: number, bank: number, row: number, column: number): number;
 }
 
+/** A linear or XOR-hashed DRAM to physical address mapping over a topology, from `physBase`. */
 export function makeMapping(cfg: MappingConfig, t: Topology, physBase: number): DramMapping {
   const interleave = cfg.channelInterleaveBytes;
   if (interleave < LINE_BYTES || interleave > ROW_BYTES || (interleave & (interleave - 1)) !== 0) {

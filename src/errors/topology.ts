@@ -13,6 +13,7 @@ export const LINE_BYTES = 64;
 export const LINES_PER_ROW = COLUMNS >> BURST_BITS;
 export const ROW_BYTES = LINES_PER_ROW * LINE_BYTES;
 
+/** A host's memory: sockets, channels, DIMMs, ranks and DRAM devices, and their sizes. */
 export interface Topology {
   readonly sockets: number;
   readonly channelsPerSocket: number;
@@ -29,6 +30,7 @@ export interface Topology {
   readonly hostBytes: number;
 }
 
+/** A topology from its configuration, with the derived sizes. */
 export function makeTopology(cfg: TopologyConfig): Topology {
   const rows = (cfg.dimmGiB * 2 ** 30) / (cfg.ranksPerDimm * BANKS * ROW_BYTES);
   const rowBits = Math.log2(rows);

@@ -1,14 +1,14 @@
 // Runs a fleet across worker threads: hosts are split into contiguous shards, one kernel
 // instance each; per-host results come back in host order, so totals do not depend on the
 // number of workers.
-import { availableParallelism } from 'node:os';
-import { Piscina } from 'piscina';
+import { defaultWorkerThreads, loadWorkerPool } from '#platform/workers';
 import { sumStats, type HostSpec, type HostStats, type SignalRecord } from './shard.js';
 import { runShard, type ShardResult, type ShardTask } from './run.js';
 import { RecoveryTally, type RecoverySummary } from '../costs/recovery-cost.js';
 import type { TlbConfig } from '../costs/translation.js';
 import type { PoisonSpec, WorkloadSpec } from './workload.js';
 
+/** A fleet run: the hosts, what hits them, and how to spread them over threads. */
 export interface FleetRun {
   hosts: HostSpec[];
   seed: number;
@@ -25,9 +25,11 @@ export interface FleetRun {
   batch?: number;
   /** Signals kept in the merged signal log (default 10,000); the rest are counted. */
   signalLogCapacity?: number;
+  /** Called as shards finish. */
   onShardDone?: (done: number, total: number) => void;
 }
 
+/** A fleet run's figures: per host in fleet order, totals, signals and recovery costs. */
 export interface FleetResult {
   perHost: HostStats[];
   total: HostStats;
@@ -42,10 +44,14 @@ export interface FleetResult {
 const DEFAULT_SIGNAL_LOG = 10_000;
 
 // Workers load the compiled worker, also when this module runs from src/ under a loader.
-const WORKER = new URL('../../dist/fleet/worker.js', import.meta.url).href;
+const WORKER = 'dist/fleet/worker.js';
 
+/**
+ * Runs a fleet in host shards, on worker threads in Node (piscina) or on the calling thread
+ * (workers: 0, and always in a browser); results do not depend on the split.
+ */
 export async function runFleet(run: FleetRun): Promise<FleetResult> {
-  const workers = run.workers ?? availableParallelism();
+  const workers = run.workers ?? defaultWorkerThreads();
   const per = run.hostsPerShard ?? Math.max(1, Math.ceil(run.hosts.length / Math.max(1, workers)));
   const tasks: ShardTask[] = [];
   for (let first = 0; first < run.hosts.length; first += per) {
@@ -67,7 +73,8 @@ export async function runFleet(run: FleetRun): Promise<FleetResult> {
     for (const t of tasks) results.push(finished(await runShard(t)));
   } else {
     // Workers run the compiled worker: a loader the parent runs under would only slow them.
-    const pool = new Piscina({ filename: WORKER, minThreads: workers, maxThreads: workers, execArgv: [] });
+    const { Piscina, filename } = await loadWorkerPool(WORKER);
+    const pool = new Piscina({ filename, minThreads: workers, maxThreads: workers, execArgv: [] });
     try {
       results = await Promise.all(tasks.map((t) => pool.run(t).then(finished)));
     } finally {

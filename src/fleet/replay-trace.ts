@@ -24,8 +24,11 @@ const MMAP_MIN_ADDR = 0x10000;
  */
 const RELOCATION = 2 ** 40;
 
+/** What `replayTrace` replays, and against what. */
 export interface TraceReplayOptions {
+  /** The trace file. */
   trace: string;
+  /** Its format (default: detected). */
   format?: TraceFormat | 'auto';
   /** A layout file; default: the hugepages the trace touches, grouped into regions. */
   layout?: string;
@@ -48,12 +51,15 @@ export interface TraceReplayOptions {
   translation?: TlbConfig;
   /** The traced process dies of SIGBUS instead of handling it (default: it handles it). */
   killOnSigbus?: boolean;
-  /** The recovery cost model's host settings (HostSpec.hvo, HostSpec.environment). */
+  /** The recovery cost model: the host runs the hugetlb vmemmap optimisation (HostSpec.hvo). */
   hvo?: boolean;
+  /** The recovery cost model: bare metal or a VM (HostSpec.environment). */
   environment?: Environment;
+  /** Called as the trace is read. */
   onProgress?: (p: { bytesRead: number; fileSize: number; events: number }) => void;
 }
 
+/** A trace's replay: its outcomes, what the UEs cost, and the host's figures. */
 export interface TraceReplayResult {
   trace: string;
   format: TraceFormat;
@@ -94,6 +100,10 @@ async function scanUEs(path: string, want: number | 'auto'): Promise<{ host: num
   return { host: Math.max(host, 0), maxAddress: max };
 }
 
+/**
+ * Replays one recorded trace against one simulated host: the hugepages it touches (or a
+ * layout file) backed per the policy, after the UEs of an error stream or a seeded poisoning.
+ */
 export async function replayTrace(opts: TraceReplayOptions): Promise<TraceReplayResult> {
   const trace = await openTrace(opts.trace, { format: opts.format ?? 'auto', batchSize: REPLAY_BATCH });
   if (trace.physical) {

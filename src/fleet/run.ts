@@ -1,13 +1,14 @@
 // One shard of a fleet run: boot the shard's hosts, poison them, replay their workloads,
 // and return per-host figures. Runs in a worker thread (worker.ts) or inline.
 import { FLAG_SCRUB, FLAG_UE } from '../errors/batch.js';
-import { readErrorStream } from '../errors/format.js';
+import { readErrorStream } from '#platform/files';
 import { FleetShard, REPLAY_BATCH, type HostSpec, type HostStats, type SignalRecord } from './shard.js';
-import { ErrFlag } from '../kernel/kernel.js';
+import { ErrFlag, loadKernel } from '../kernel/kernel.js';
 import type { RecoveryTally } from '../costs/recovery-cost.js';
 import type { TlbConfig } from '../costs/translation.js';
 import { poisonHost, replayHostWorkload, type PoisonSpec, type WorkloadSpec } from './workload.js';
 
+/** One shard of a fleet run: its hosts and what to replay against them. */
 export interface ShardTask {
   /** The shard's hosts, and the fleet index of the first one. */
   hosts: HostSpec[];
@@ -24,6 +25,7 @@ export interface ShardTask {
   signalLogCapacity?: number;
 }
 
+/** A shard's figures, per host, with its fleet numbering. */
 export interface ShardResult {
   firstHost: number;
   hosts: HostStats[];
@@ -34,7 +36,9 @@ export interface ShardResult {
   recovery: ReturnType<RecoveryTally['encode']>;
 }
 
+/** Runs one shard (on the calling thread): boots its hosts, applies the UEs, poisoning and workload. */
 export async function runShard(task: ShardTask): Promise<ShardResult> {
+  await loadKernel(); // a browser compiles the kernel before the first shard; Node already has
   const shard = FleetShard.create(task.hosts, { signalLogCapacity: task.signalLogCapacity });
   const batch = Math.min(task.batch ?? REPLAY_BATCH, REPLAY_BATCH);
   const start = performance.now();

@@ -56,6 +56,7 @@ export interface VmSpec {
   kvmGuest?: boolean;
 }
 
+/** A host of a fleet shard: its pools, its VMs and its kernel options. */
 export interface HostSpec {
   hugepages: { '2M'?: number; '1G'?: number };
   vms: VmSpec[];
@@ -105,6 +106,7 @@ export interface VmHandle {
   hugepageShift: number;
 }
 
+/** A host's figures after a replay (sums over hosts with `sumStats`). */
 export interface HostStats {
   accesses: number;
   ok: number;
@@ -137,6 +139,7 @@ export interface HostStats {
   thp: { total: number; free: number; split: number };
 }
 
+/** A signal delivered during a replay: the fleet host, the process, si_code, si_addr and si_addr_lsb. */
 export interface SignalRecord {
   host: number;
   pid: number;
@@ -151,11 +154,17 @@ const MFD_SIZE: Record<HugepageSize, number> = { '2M': MFD_HUGE_2MB, '1G': MFD_H
 /** Events per replay call: large enough that the call overhead vanishes. */
 export const REPLAY_BATCH = 1 << 16;
 
+/** A shard's settings. */
 export interface ShardOptions {
   /** Signals kept in the signal log; the rest are counted as dropped (default 10,000). */
   signalLogCapacity?: number;
 }
 
+/**
+ * Many simulated hosts in one kernel instance: boots them with their VMs, replays columns of
+ * access and error events written straight into the kernel's memory, and reads per-host
+ * figures back. In a browser, `await loadKernel()` before `FleetShard.create`.
+ */
 export class FleetShard {
   readonly vms: VmHandle[] = [];
   readonly signalLog: SignalRecord[] = [];
@@ -253,6 +262,7 @@ export class FleetShard {
     };
   }
 
+  /** Column views for up to REPLAY_BATCH error events (host, phys, flags); fresh on each call, as accessColumns(). */
   errorColumns(): { host: Uint32Array; phys: Float64Array; flags: Uint8Array } {
     const k = this.kernel;
     const buf = k.memory.buffer;
@@ -324,6 +334,7 @@ export class FleetShard {
     });
   }
 
+  /** Host `h`'s figures (h is the shard-local host number). */
   hostStats(h: number): HostStats {
     const c = (i: number) => this.kernel.host_counter(h, i);
     const byCode = {
@@ -378,7 +389,10 @@ export class FleetShard {
     return configureTlb(this.kernel, config);
   }
 
-  /** The kernel instance (benchmarks read its memory directly). */
+  /**
+   * The kernel instance (benchmarks read its memory directly).
+   * @internal
+   */
   get kernelExports(): KernelExports {
     return this.kernel;
   }

@@ -4,8 +4,10 @@
 import { streamRng, uniformInt } from '../errors/rng.js';
 import type { FleetShard, VmHandle } from './shard.js';
 
+/** Where a synthetic workload's accesses go. */
 export type AccessPattern = 'random' | 'sequential' | 'poisoned';
 
+/** A synthetic guest workload, replayed per host. */
 export interface WorkloadSpec {
   /** random: uniform over each VM; sequential: 64 B strides through guest memory;
    *  poisoned: only hugepages that hold a poisoned raw page. */
@@ -16,6 +18,7 @@ export interface WorkloadSpec {
   writeFraction?: number;
 }
 
+/** Seeded poisoning before the workload: patrol-scrub UEs on a share of the hugepages. */
 export interface PoisonSpec {
   /** Share of each VM's hugepages that get one poisoned raw page (patrol-scrub UEs). */
   fraction: number;

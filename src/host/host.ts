@@ -4,7 +4,8 @@
 // into signals and kernel log lines.
 import { EBADF, EINVAL, EIO, ESRCH, SIGBUS } from './constants.js';
 import { toAddr, toFlags } from './args.js';
-import { Counter, HostFlag, MAX_FRAMES_PER_KERNEL, Out, ProcFlag, instantiateKernel, type KernelExports } from '../kernel/kernel.js';
+import { compileKernel } from '../kernel/compile.js';
+import { Counter, HostFlag, MAX_FRAMES_PER_KERNEL, Out, ProcFlag, instantiateKernel, loadKernel, type KernelExports } from '../kernel/kernel.js';
 import { drainOutbox, formatLogLine, isLogRecord, type OutboxRecord } from '../kernel/outbox.js';
 import { sysError } from './syserror.js';
 import { KEEP_VERSIONS, keepVersionOf } from './kernel-behaviour.js';
@@ -34,6 +35,10 @@ function sizeClass(size: HugepageSize, what: string): number {
   return sc;
 }
 
+/**
+ * A simulated Linux host: HugeTLB pools and THP memory, processes making system calls, and
+ * hardware UEs, all in its own wasm kernel instance. Boot one with `Host.create`.
+ */
 export class Host implements SimHost {
   /** Kernel log records not yet formatted, and the lines formatted so far. */
   private readonly pendingLog: OutboxRecord[] = [];
@@ -70,10 +75,11 @@ export class Host implements SimHost {
     if (opts.policyCapable !== false) flags |= HostFlag.policyCapable;
     if (keepVersionOf(opts.keepVersion) === 'v3') flags |= HostFlag.keepV3;
     if (opts.hgm === true) flags |= HostFlag.hgm;
-    const kernel = instantiateKernel();
+    const kernel = instantiateKernel(await (opts.wasm === undefined ? loadKernel() : compileKernel(opts.wasm)));
     return new Host(kernel, kernel.host_create(n2M, n1G, nThp, flags, seed, splitFailure));
   }
 
+  /** True once a memory failure panicked the host (vm.memory_failure_recovery = 0). */
   get panicked(): boolean {
     return (this.kernel.host_counter(this.id, Counter.flags) & HostFlag.panicked) !== 0;
   }
@@ -246,6 +252,7 @@ function why(call: string) {
   return (errno: number) => WHY[call]?.[errno];
 }
 
+/** A process on a simulated host (`Host.spawn`): its system calls, and the signals delivered to it. */
 export class Process implements SimProcess {
   private readonly delivered: Signal[] = [];
 
@@ -257,10 +264,12 @@ export class Process implements SimProcess {
     readonly name: string,
   ) {}
 
+  /** False once it exited or a signal killed it. */
   get alive(): boolean {
     return this.host.kernel.proc_alive(this.kid) !== 0;
   }
 
+  /** Every signal delivered to this process, in order. */
   get signals(): readonly Signal[] {
     return this.delivered;
   }

@@ -15,10 +15,14 @@ import { isSystemError } from './syserror.js';
 import type { HugepageSize, SimHost, SimProcess } from './types.js';
 import { kernelBehaviour, type KernelBehaviour, type KeepVersionOption } from './kernel-behaviour.js';
 
+/** The memfd the selftest makes: with MFD_MF_KEEP_UE_MAPPED ('keep') or without ('default'). */
 export type SelftestPolicy = 'keep' | 'default';
 
+/** What `runSelftest` runs. */
 export interface SelftestOptions {
+  /** The hugepage size of the memfd. */
   size: HugepageSize;
+  /** With or without MFD_MF_KEEP_UE_MAPPED. */
   policy: SelftestPolicy;
   /** Raw pages poisoned by MADV_HWPOISON, 1..8. */
   pages: number;
@@ -26,8 +30,24 @@ export interface SelftestOptions {
   host?: SimHost;
   /** The KEEP version the host runs (default 'intended'); the report states it. */
   keepVersion?: KeepVersionOption;
+  /**
+   * Called after each step with the step and the state to look at; the selftest waits for a
+   * returned promise, so a caller can show the steps one at a time.
+   */
+  onStep?: (step: SelftestStep, state: SelftestState) => void | Promise<void>;
 }
 
+/** The selftest's host and process after a step, and its memfd and mapping while they exist. */
+export interface SelftestState {
+  host: SimHost;
+  process: SimProcess;
+  /** The memfd, until the release step closes it. */
+  fd?: number;
+  /** The 4-hugepage mapping, from mmap until the release step unmaps it. */
+  map?: bigint;
+}
+
+/** One step of the selftest and how it went. */
 export interface SelftestStep {
   /** kselftest number, from 1. */
   n: number;
@@ -38,6 +58,7 @@ export interface SelftestStep {
   actual: string;
 }
 
+/** A selftest run: its settings, its steps, and whether every step went as expected. */
 export interface SelftestReport {
   size: HugepageSize;
   policy: SelftestPolicy;
@@ -66,6 +87,7 @@ function sigText(s: { code: number; addr: bigint; addrLsb: number } | undefined)
   return `SIGBUS ${code} addr=0x${s.addr.toString(16)} lsb=${s.addrLsb}`;
 }
 
+/** Runs the upstream hugetlb-mfr selftest in the simulator, for one hugepage size and policy. */
 export async function runSelftest(opts: SelftestOptions): Promise<SelftestReport> {
   const { size, policy, pages } = opts;
   if (!Number.isInteger(pages) || pages < 1 || pages > 8) throw new RangeError(`pages must be 1..8, got ${pages}`);
@@ -75,9 +97,11 @@ export async function runSelftest(opts: SelftestOptions): Promise<SelftestReport
   const host = opts.host ?? (await Host.create({ hugepages: { [size]: 8 }, keepVersion: kernel.keepVersion }));
   const proc: SimProcess = host.spawn({ name: 'hugetlb-mfr', capSysAdmin: true });
   const steps: SelftestStep[] = [];
-  const check = (name: string, ok: boolean, expected: string, actual: string) => {
-    steps.push({ n: steps.length + 1, name, ok, expected, actual });
-    return ok;
+  const state: SelftestState = { host, process: proc };
+  const check = async (name: string, ok: boolean, expected: string, actual: string) => {
+    const step = { n: steps.length + 1, name, ok, expected, actual };
+    steps.push(step);
+    await opts.onStep?.(step, { ...state });
   };
   const before = host.hugepages(size).nr;
 
@@ -86,19 +110,21 @@ export async function runSelftest(opts: SelftestOptions): Promise<SelftestReport
   let fd: number;
   try {
     fd = proc.memfdCreate('hugetlb_tmp', flags);
-    check('memfd_create', true, 'an fd', `${flagText} -> fd ${fd}`);
+    state.fd = fd;
+    await check('memfd_create', true, 'an fd', `${flagText} -> fd ${fd}`);
   } catch (err) {
-    check('memfd_create', false, 'an fd', `${flagText} -> ${describeError(err)}`);
+    await check('memfd_create', false, 'an fd', `${flagText} -> ${describeError(err)}`);
     return { size, policy, pages, kernel, steps, passed: false };
   }
 
   proc.ftruncate(fd, 4 * H);
   const map = proc.mmap(0, 4 * H, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  state.map = map;
   const wrote = proc.write(map, 4 * H);
-  check('write every byte of 4 hugepages', wrote.ok, 'no signal', wrote.ok ? 'no signal' : sigText(wrote.signal));
+  await check('write every byte of 4 hugepages', wrote.ok, 'no signal', wrote.ok ? 'no signal' : sigText(wrote.signal));
 
   const offsets = SELFTEST_OFFSETS[size].slice(0, pages);
-  offsets.forEach((off, i) => {
+  for (const [i, off] of offsets.entries()) {
     const addr = map + BigInt(off);
     const name = `MADV_HWPOISON at map+0x${off.toString(16)}`;
     const seen = proc.signals.length;
@@ -114,29 +140,31 @@ export async function runSelftest(opts: SelftestOptions): Promise<SelftestReport
       const lsb = keep ? 12 : HUGE_SHIFT[size];
       const ok = ret === 'returned 0' && sig !== undefined
         && (sig.code === BUS_MCEERR_AR || sig.code === BUS_MCEERR_AO) && sig.addr === addr && sig.addrLsb === lsb;
-      check(name, ok, `returned 0, SIGBUS AR/AO addr=0x${addr.toString(16)} lsb=${lsb}`, actual);
+      await check(name, ok, `returned 0, SIGBUS AR/AO addr=0x${addr.toString(16)} lsb=${lsb}`, actual);
     } else {
-      check(name, ret === 'EFAULT' && sig === undefined, 'EFAULT (the hugepage is already offline), no signal', actual);
+      await check(name, ret === 'EFAULT' && sig === undefined, 'EFAULT (the hugepage is already offline), no signal', actual);
     }
-  });
+  }
 
   const read = proc.read(map, 4 * H);
   if (keep) {
-    check('read every byte of 4 hugepages', read.ok, 'no signal', read.ok ? 'no signal' : sigText(read.signal));
+    await check('read every byte of 4 hugepages', read.ok, 'no signal', read.ok ? 'no signal' : sigText(read.signal));
   } else {
     const ok = !read.ok && read.signal.code === BUS_MCEERR_AR && read.signal.addr === map && read.signal.addrLsb === HUGE_SHIFT[size];
-    check('read every byte of 4 hugepages', ok, `SIGBUS AR addr=0x${map.toString(16)} lsb=${HUGE_SHIFT[size]}`, read.ok ? 'no signal' : sigText(read.signal));
+    await check('read every byte of 4 hugepages', ok, `SIGBUS AR addr=0x${map.toString(16)} lsb=${HUGE_SHIFT[size]}`, read.ok ? 'no signal' : sigText(read.signal));
   }
 
   const mid = host.hugepages(size).nr;
-  check('HugePages_Total before release', mid === before, `nr ${before}`, `nr ${mid}`);
+  await check('HugePages_Total before release', mid === before, `nr ${before}`, `nr ${mid}`);
 
   proc.ftruncate(fd, 0);
   proc.munmap(map, 4 * H);
   proc.close(fd);
+  delete state.fd;
+  delete state.map;
   const after = host.hugepages(size).nr;
   const want = keep ? before - 1 : before;
-  check(
+  await check(
     'release: ftruncate(0), munmap, close',
     after === want, `nr ${want} (${keep ? 'the poisoned hugepage is dissolved' : 'the poisoned hugepage is leaked'})`,
     `nr ${after}${after === before - 1 ? ' (dissolved)' : after === before ? ' (leaked)' : ''}`,

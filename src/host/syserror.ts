@@ -24,6 +24,7 @@ export function errnoName(errno: number): string {
   return ERRNO_NAMES[Math.abs(errno)]?.[0] ?? 'UNKNOWN';
 }
 
+/** A failed simulated system call, shaped like Node's system errors. */
 export class SystemError extends Error {
   /** The errno's name, e.g. 'EINVAL'. */
   readonly code: string;
@@ -32,6 +33,11 @@ export class SystemError extends Error {
   /** The simulated system call that failed, e.g. 'mmap'. */
   readonly syscall: string;
 
+  /**
+   * @param errno the errno, positive or negative
+   * @param syscall the call that failed
+   * @param detail why, in words (added to the message)
+   */
   constructor(errno: number, syscall: string, detail?: string) {
     const positive = Math.abs(errno);
     const [code, description] = ERRNO_NAMES[positive] ?? ['UNKNOWN', `unknown error ${positive}`];

@@ -1,6 +1,8 @@
 // Loads the AssemblyScript kernel (build/kernel.wasm) and describes its exports. The module
-// is compiled once per process; every instance is an independent simulated kernel.
-import { readFileSync } from 'node:fs';
+// is compiled once per process (Node reads it from disk on first use; browsers fetch it in
+// loadKernel); every instance is an independent simulated kernel.
+import { bundledKernelSync, fetchKernel } from '#platform/kernel-wasm';
+import { compileKernel, type KernelWasm } from './compile.js';
 
 export interface KernelExports {
   memory: WebAssembly.Memory;
@@ -86,15 +88,33 @@ export const OUT_RECORD_BYTES = 32;
 export const MAX_FRAMES_PER_KERNEL = 64 << 20;
 
 let compiled: WebAssembly.Module | undefined;
+let loading: Promise<WebAssembly.Module> | undefined;
 
-function kernelModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(readFileSync(new URL('../../build/kernel.wasm', import.meta.url)));
-  return compiled;
+/**
+ * Compiles the kernel that later hosts and fleet shards run, once: the one given, or the
+ * package's own build/kernel.wasm. Node needs no call (the kernel is read on first use); in
+ * a browser, `Host.create`, `runFleet` and `runStudy` call it, and `FleetShard.create` needs
+ * it to have been called.
+ *
+ * @param wasm a compiled module, its bytes, a URL or a fetch() response (default: the package's own)
+ * @returns the compiled kernel
+ */
+export function loadKernel(wasm?: KernelWasm): Promise<WebAssembly.Module> {
+  if (wasm !== undefined) return compileKernel(wasm).then((m) => (compiled = m));
+  if (compiled) return Promise.resolve(compiled);
+  loading ??= fetchKernel().then(
+    (m) => (compiled ??= m),
+    (err: unknown) => {
+      loading = undefined;
+      throw err;
+    },
+  );
+  return loading;
 }
 
 /** A fresh, independent kernel instance. */
-export function instantiateKernel(): KernelExports {
-  const instance = new WebAssembly.Instance(kernelModule(), {
+export function instantiateKernel(module: WebAssembly.Module = (compiled ??= bundledKernelSync())): KernelExports {
+  const instance = new WebAssembly.Instance(module, {
     env: {
       abort(_msg: number, _file: number, line: number, col: number): never {
         throw new Error(`mfrsim kernel aborted at ${line}:${col}`);

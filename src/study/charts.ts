@@ -2,13 +2,27 @@
 // browser, no scripts in the report): memory lost over time, the loss-versus-translation
 // trade-off, recovery latency distributions, and what became of the poisoned hugepages.
 import type { TopLevelSpec } from 'vega-lite';
+import { importOptional } from '../platform/optional.js';
 import type { StudyReport } from './report.js';
 
+/**
+ * A vega-lite specification (vega-lite's TopLevelSpec), typed loosely so that mfrsim's types
+ * need no vega-lite installed.
+ */
+export type ChartSpec = object;
+
+/** One chart of the study report: its title, its caption, and what it draws. */
 export interface Chart {
+  /** The chart's heading. */
   title: string;
+  /** What it shows, in a sentence or two. */
   caption: string;
-  spec: TopLevelSpec;
+  /** The vega-lite specification, data included. */
+  spec: ChartSpec;
 }
+
+/** A chart as built here, where the specification is checked against vega-lite's types. */
+type VegaLiteChart = Chart & { spec: TopLevelSpec };
 
 const GiB = 2 ** 30;
 const WIDTH = 560;
@@ -25,7 +39,7 @@ function policyColor(r: StudyReport) {
   };
 }
 
-function memoryLostOverTime(r: StudyReport): Chart {
+function memoryLostOverTime(r: StudyReport): VegaLiteChart {
   // A log scale shows DEFAULT's GiB and KEEP's MiB on one chart; zero losses cannot be drawn.
   const values = r.policies.flatMap((p) =>
     r.stepYears.map((year, i) => ({ policy: p.label, year, gib: p.series.bytesLost[i]! / GiB })).filter((d) => d.gib > 0));
@@ -63,7 +77,7 @@ function sharedLabels(values: { policy: string; lossPercent: number; gib: number
   return labels;
 }
 
-function lossVersusTranslation(r: StudyReport): Chart {
+function lossVersusTranslation(r: StudyReport): VegaLiteChart {
   const values = r.policies
     .map((p) => ({ policy: p.label, lossPercent: p.translation.throughputLoss * 100, gib: p.memoryLostBytes / GiB }))
     .filter((d) => d.gib > 0);
@@ -83,7 +97,7 @@ function lossVersusTranslation(r: StudyReport): Chart {
   };
 }
 
-function latencyDistribution(r: StudyReport): Chart {
+function latencyDistribution(r: StudyReport): VegaLiteChart {
   const values = r.policies.flatMap((p) => p.recovery.percentiles.map((q) => ({ policy: p.label, micros: q.ns / 1000, percentile: q.percentile })));
   return {
     title: 'memory_failure latency distribution',
@@ -103,7 +117,7 @@ function latencyDistribution(r: StudyReport): Chart {
 
 const FATES = ['offlined whole', 'leaked after release', 'dissolved', 'THP folio out of THP memory'];
 
-function hugepageFates(r: StudyReport): Chart {
+function hugepageFates(r: StudyReport): VegaLiteChart {
   const values = r.policies.flatMap((p) => [
     { policy: p.label, fate: FATES[0], hugepages: p.hugepagesOfflined },
     { policy: p.label, fate: FATES[1], hugepages: p.hugepagesLeaked ?? 0 },
@@ -131,6 +145,7 @@ function hugepageFates(r: StudyReport): Chart {
 /** Long policy names stay whole in legends. */
 const CONFIG = { legend: { labelLimit: 320 } };
 
+/** The report's charts: memory lost over time, loss against translation cost, recovery latency, hugepage fates. */
 export function studyCharts(r: StudyReport): Chart[] {
   return [memoryLostOverTime(r), lossVersusTranslation(r), latencyDistribution(r), hugepageFates(r)].map((c) => ({ ...c, spec: { ...c.spec, config: CONFIG } as TopLevelSpec }));
 }
@@ -139,10 +154,14 @@ export function studyCharts(r: StudyReport): Chart[] {
  * Renders a chart to a standalone SVG string. `idPrefix` keeps element ids (clip paths)
  * unique when several charts share one HTML page.
  */
-export async function renderSvg(spec: TopLevelSpec, idPrefix: string): Promise<string> {
-  // Loaded on first use: the two libraries add about a third of a second to every start of the CLI.
-  const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
-  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
+export async function renderSvg(spec: ChartSpec, idPrefix: string): Promise<string> {
+  // Loaded on first use: the two libraries add about a third of a second to every start of the
+  // CLI, and a library install leaves them out (optional peer dependencies).
+  const [vega, vegaLite] = await Promise.all([
+    importOptional('vega', 'Drawing the study charts', () => import('vega')),
+    importOptional('vega-lite', 'Drawing the study charts', () => import('vega-lite')),
+  ]);
+  const view = new vega.View(vega.parse(vegaLite.compile(spec as TopLevelSpec).spec), { renderer: 'none' });
   try {
     const svg = await view.toSVG();
     return svg.replace(/id="([^"]+)"/g, `id="${idPrefix}$1"`).replace(/url\(#([^)]+)\)/g, `url(#${idPrefix}$1)`);

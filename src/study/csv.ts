@@ -8,6 +8,7 @@ function field(v: string | number | null): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** The side-by-side table as CSV: one row per policy, a column per figure. */
 export function formatCsv(r: StudyReport): string {
   const metrics = studyMetrics(r);
   const header = ['policy', 'label', ...metrics.map((m) => m.key)];

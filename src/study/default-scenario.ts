@@ -2,6 +2,7 @@
 // three years (docs/study.md says what it does and does not model).
 import type { ScenarioInput } from './scenario.js';
 
+/** The embedded default scenario: 1,000 hosts of 1 GiB-HugeTLB VMs over three years. */
 export const DEFAULT_SCENARIO: ScenarioInput = {
   name: 'cloud-region-1g',
   description:

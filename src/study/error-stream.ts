@@ -3,7 +3,8 @@
 // that hit the fleet within the study, ordered by host and time.
 import { ErrorBatchBuilder, FLAG_UE, type ErrorBatch } from '../errors/batch.js';
 import { parseGeneratorConfig, type GeneratorConfig } from '../errors/config.js';
-import { readErrorStream, readErrorStreamHeader, STREAM_WALL_CLOCK } from '../errors/format.js';
+import { STREAM_WALL_CLOCK } from '../errors/stream-flags.js';
+import { readErrorStream, readErrorStreamHeader } from '#platform/files';
 import { generateErrorBatches } from '../errors/generator.js';
 import type { Scenario } from './scenario.js';
 
@@ -20,6 +21,7 @@ export interface StudyUes {
   readonly flags: Uint8Array;
 }
 
+/** Where a study's error stream came from and what it held. */
 export interface StreamSummary {
   /** "generated (dram mode, seed 7)" or the stream file. */
   source: string;

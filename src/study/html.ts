@@ -44,6 +44,7 @@ function facts(r: StudyReport): string {
   return `<dl>\n${items.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('\n')}\n</dl>`;
 }
 
+/** The self-contained HTML report: table and charts inline, nothing fetched (needs vega and vega-lite). */
 export async function formatHtml(r: StudyReport): Promise<string> {
   const charts = studyCharts(r);
   const figures = await Promise.all(

@@ -2,12 +2,15 @@
 // shared by the terminal, CSV and HTML reports so that they always agree.
 import type { PolicyRow, StudyReport } from './report.js';
 
+/** One line of the side-by-side table. */
 export interface Metric {
   /** CSV column name. */
   key: string;
   /** Row label for people. */
   label: string;
+  /** The policy's figure (null where it does not apply). */
   value(row: PolicyRow): number | null;
+  /** A figure for people. */
   format(value: number): string;
 }
 

@@ -23,29 +23,34 @@ function withVmPolicy(spec: HostSpec, policy: Policy): HostSpec {
   return { ...spec, vms: spec.vms.map((vm) => ({ ...vm, policy })) };
 }
 
+/** The policies a study compares, by name: their report label, backing, summary and host. */
 export const POLICIES = {
   default: {
     label: 'DEFAULT (hard offline)',
     backing: 'hugetlb',
     summary: 'the whole hugepage is unmapped from every mapper and leaked at release',
+    /** The VMs' memfds without MFD_MF_KEEP_UE_MAPPED. */
     host: (spec) => withVmPolicy(spec, 'default'),
   },
   keep: {
     label: 'MFD_MF_KEEP_UE_MAPPED',
     backing: 'hugetlb',
     summary: 'only the poisoned 4 KiB pages are lost; the mapping stays huge; dissolved at release',
+    /** The VMs' memfds with MFD_MF_KEEP_UE_MAPPED. */
     host: (spec) => withVmPolicy(spec, 'keep'),
   },
   hgm: {
     label: 'HGM (split to 4 KiB)',
     backing: 'hugetlb',
     summary: 'every mapping is split to 4 KiB around the poisoned page, which alone is unmapped',
+    /** Plain memfds on a host that splits HugeTLB mappings (HGM). */
     host: (spec) => ({ ...withVmPolicy(spec, 'default'), hgm: true }),
   },
   thp: {
     label: 'THP (split to 4 KiB)',
     backing: 'thp',
     summary: 'guest memory is anonymous 2 MiB THP; the folio is split and only the poisoned 4 KiB page unmapped, unless the split fails',
+    /** The VMs' memory as anonymous THP. */
     host: (spec) => withThpBacking(spec),
   },
 } satisfies Record<string, StudyPolicy>;
@@ -53,6 +58,8 @@ export const POLICIES = {
 /** The policy whose error-free run is the baseline of a backing (no UE, so no policy acts). */
 export const BASELINE_POLICY: Record<Backing, keyof typeof POLICIES> = { hugetlb: 'default', thp: 'thp' };
 
+/** A policy's name in scenarios and on the command line. */
 export type PolicyName = keyof typeof POLICIES;
 
+/** Every policy name, in the report's default column order. */
 export const POLICY_NAMES = Object.keys(POLICIES) as [PolicyName, ...PolicyName[]];

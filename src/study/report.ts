@@ -13,6 +13,7 @@ import type { StepSeries } from './shard.js';
 import type { StreamSummary } from './error-stream.js';
 import { kernelBehaviour, type KernelBehaviour } from '../host/kernel-behaviour.js';
 
+/** One policy's figures in a study report. */
 export interface PolicyRow {
   policy: PolicyName;
   label: string;
@@ -58,6 +59,7 @@ export interface PolicyRow {
   uesHandled: number;
 }
 
+/** A study's results as data: what ran, the baselines, and one row per policy. */
 export interface StudyReport {
   scenario: Scenario;
   /** The kernel behaviour the study ran (KEEP version, log-line generation). */
@@ -79,6 +81,7 @@ export interface StudyReport {
   costTable: { settings: CostSettings; entries: CostEntry[] };
 }
 
+/** The report of a study's runs (the table, CSV, JSON and HTML are drawn from it). */
 export function buildReport(r: StudyRuns): StudyReport {
   const cyclesPerAccess = r.scenario.translation.cyclesPerAccess ?? DEFAULT_TLB.cyclesPerAccess;
   const first = r.policies[0];

@@ -1,12 +1,10 @@
 // Runs a study: the error stream is built once, then every policy (and an error-free
 // baseline per memory backing, for the translation cost) replays it with the same workload
 // seed. Hosts are split into shards run on worker threads; shards of all runs share one pool.
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import { defaultWorkerThreads, loadWorkerPool } from '#platform/workers';
 import { sumStats, type HostStats } from '../fleet/shard.js';
 import { RecoveryTally, type RecoverySummary } from '../costs/recovery-cost.js';
+import { loadKernel } from '../kernel/kernel.js';
 import { loadStudyErrors, NO_UES, uesOfHosts, type StreamSummary } from './error-stream.js';
 import { studyHost } from './host-spec.js';
 import { BASELINE_POLICY, POLICIES, type Backing, type PolicyName } from './policies.js';
@@ -15,8 +13,10 @@ import { Fnv1a, runStudyShard, SERIES_FIELDS, type StepSeries, type StudyShardRe
 
 /** The error-free runs, one per backing the study's policies use. */
 const BASELINES = { hugetlb: 'baseline', thp: 'baseline-thp' } as const satisfies Record<Backing, string>;
-type BaselineName = (typeof BASELINES)[Backing];
+/** The name of an error-free baseline run. */
+export type BaselineName = (typeof BASELINES)[Backing];
 
+/** How `runStudy` runs. */
 export interface StudyOptions {
   /** Worker threads (default: one per core); 0 runs inline on this thread. */
   workers?: number;
@@ -26,6 +26,7 @@ export interface StudyOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** One run of a study (a policy, or a baseline): per-host and total figures, series, recovery costs. */
 export interface RunOutcome {
   /** A policy, or an error-free baseline. */
   name: PolicyName | BaselineName;
@@ -44,6 +45,7 @@ export interface RunOutcome {
   ueDigest: string;
 }
 
+/** Every run of a study, with the scenario and the error stream they shared. */
 export interface StudyRuns {
   scenario: Scenario;
   stream: StreamSummary;
@@ -58,14 +60,19 @@ export interface StudyRuns {
 }
 
 // Workers load the compiled worker, also when this module runs from src/ under a loader.
-const WORKER = new URL('../../dist/study/worker.js', import.meta.url);
+const WORKER = 'dist/study/worker.js';
 
+/**
+ * Runs a study: the error stream once, then every policy and each backing's error-free
+ * baseline on it, sharded over worker threads in Node (on the calling thread with workers: 0,
+ * and in browsers). Figures do not depend on the sharding.
+ */
 export async function runStudy(scenario: Scenario, opts: StudyOptions = {}): Promise<StudyRuns> {
   const started = performance.now();
   const { steps, stepSeconds } = studySteps(scenario);
   const { ues, summary } = await loadStudyErrors(scenario, steps * stepSeconds);
   const { host, access } = studyHost(scenario);
-  const workers = opts.workers ?? availableParallelism();
+  const workers = opts.workers ?? defaultWorkerThreads();
   const hosts = scenario.fleet.hosts;
   const per = opts.hostsPerShard ?? Math.max(1, Math.ceil(hosts / (8 * Math.max(1, workers))));
   const backings = (['hugetlb', 'thp'] as const).filter((b) => scenario.policies.some((p) => POLICIES[p].backing === b));
@@ -97,12 +104,13 @@ export async function runStudy(scenario: Scenario, opts: StudyOptions = {}): Pro
   };
   let results: StudyShardResult[];
   if (workers === 0) {
+    await loadKernel(); // a browser compiles the kernel first; Node already has
     results = tasks.map((t) => finished(runStudyShard(t)));
   } else {
-    if (!existsSync(fileURLToPath(WORKER))) throw new Error(`${fileURLToPath(WORKER)} is missing: run npm run build first`);
+    const { Piscina, filename } = await loadWorkerPool(WORKER);
     // The workers run compiled JavaScript: a TypeScript loader inherited from the parent
     // (tsx, under tests and benchmarks) would only slow them down.
-    const pool = new Piscina({ filename: WORKER.href, minThreads: workers, maxThreads: workers, execArgv: [] });
+    const pool = new Piscina({ filename, minThreads: workers, maxThreads: workers, execArgv: [] });
     try {
       results = await Promise.all(tasks.map((t) => (pool.run(t) as Promise<StudyShardResult>).then(finished)));
     } finally {

@@ -1,8 +1,7 @@
 // A study scenario: the fleet, its workloads, the error stream, the duration and the policies
 // to compare (docs/study.md). Validated with zod; every problem is reported with its JSON
 // path and the reason, all at once.
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { readTextFile, resolveBeside } from '#platform/files';
 import { z } from 'zod';
 import { DEFAULT_COST_SETTINGS, type CostSettings } from '../costs/cost-table.js';
 import { GeneratorSettingsSchema, TopologySchema } from '../errors/config.js';
@@ -118,8 +117,11 @@ const ScenarioSchema = z
     });
   });
 
+/** A validated scenario, every default filled in (`parseScenario`, `loadScenario`). */
 export type Scenario = z.output<typeof ScenarioSchema>;
+/** A scenario as written: any field with a default may be left out (docs/study.md). */
 export type ScenarioInput = z.input<typeof ScenarioSchema>;
+/** How a workload's VMs touch their memory. */
 export type AccessModel = Scenario['workloads'][number]['access'];
 
 /** A scenario that failed validation: `problems` are "path: reason" lines. */
@@ -151,12 +153,12 @@ export function parseScenario(input: unknown, source = 'scenario'): Scenario {
 export async function loadScenario(path: string): Promise<Scenario> {
   let doc: unknown;
   try {
-    doc = JSON.parse(await readFile(path, 'utf8'));
+    doc = JSON.parse(await readTextFile(path));
   } catch (err) {
     throw new ScenarioError(path, [`(file): ${err instanceof Error ? err.message : String(err)}`]);
   }
   const scenario = parseScenario(doc, path);
-  if (scenario.errors.file !== undefined) scenario.errors.file = resolve(dirname(path), scenario.errors.file);
+  if (scenario.errors.file !== undefined) scenario.errors.file = resolveBeside(path, scenario.errors.file);
   return scenario;
 }
 

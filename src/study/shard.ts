@@ -32,6 +32,7 @@ export interface StudyShardTask {
 
 /** Fleet figures sampled at the end of every step (sums over the shard's hosts). */
 export const SERIES_FIELDS = ['bytesLost', 'hugepagesLost', 'rawPagesPoisoned', 'sigbus', 'killed'] as const;
+/** Per series field, the fleet's figure at the end of each step. */
 export type StepSeries = Record<(typeof SERIES_FIELDS)[number], number[]>;
 
 export interface StudyShardResult {

@@ -2,6 +2,7 @@
 import { formatMetric, shownMetrics } from './metrics.js';
 import { baselineText, type StudyReport } from './report.js';
 
+/** The study for the terminal: what ran, then the side-by-side table. */
 export function formatTable(r: StudyReport): string {
   const s = r.scenario;
   const head = ['', ...r.policies.map((p) => p.label)];

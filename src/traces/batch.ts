@@ -1,6 +1,7 @@
 // Allocating and filling access batches.
 import type { AccessBatch } from './types.js';
 
+/** Events per batch unless told otherwise. */
 export const DEFAULT_BATCH_SIZE = 65536;
 /** Readers append up to 6 events per record (a ChampSim instruction), so batches need room. */
 export const MIN_BATCH_SIZE = 64;

@@ -266,6 +266,7 @@ function copyEvents(
   batch.length = at + count;
 }
 
+/** What an mfrsim trace file holds: address kind, columns, events per block. */
 export interface TraceWriterOptions {
   physical: boolean;
   /** Columns to store; events must hold the defaults in the others (checked). */
@@ -317,6 +318,7 @@ export class TraceWriter {
     this.out = new Uint8Array(BLOCK_HEADER_SIZE + payloadSize(capacity, this.columns));
   }
 
+  /** Creates (or truncates) `path` and writes the header. */
   static async create(path: string, options: TraceWriterOptions): Promise<TraceWriter> {
     requireLittleEndianHost();
     const file = await open(path, 'w');
@@ -335,6 +337,7 @@ export class TraceWriter {
     return this.events + this.buffered;
   }
 
+  /** Appends a batch of events. */
   async write(batch: AccessBatch): Promise<void> {
     if (batch.physical !== this.physical) {
       throw new Error(`${this.path}: batch addresses are ${batch.physical ? 'physical' : 'virtual'}, the trace's are not`);
@@ -347,6 +350,7 @@ export class TraceWriter {
     }
   }
 
+  /** Writes the last block and the end marker, then closes the file. */
   async close(): Promise<void> {
     try {
       await this.flush();

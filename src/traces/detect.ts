@@ -14,6 +14,7 @@ const SAMPLE_BYTES = 64 << 10;
 const CHAMPSIM_NAME = /\.champsim(trace)?(\.xz)?$/i;
 const NEWLINE = 0x0a;
 
+/** A trace file's format, from its name and first bytes; fails naming the formats tried. */
 export async function detectTraceFormat(path: string): Promise<TraceFormat> {
   const { bytes, whole } = await readSample(path);
   if (isMfrsimTrace(bytes)) return 'mfrsim';

@@ -1,6 +1,7 @@
 // The one error every trace reader throws for malformed input, so that callers can report
 // file, position and reason the way compilers do.
 
+/** Malformed trace input: the file, the line (or record) and the reason. */
 export class TraceFormatError extends Error {
   /**
    * @param file the trace's path

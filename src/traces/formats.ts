@@ -35,6 +35,7 @@ export function isTextFormat(format: TraceFormat): format is TextTraceFormat {
   return format in TEXT_PARSERS;
 }
 
+/** True for the name of a trace format mfrsim reads. */
 export function isTraceFormat(name: string): name is TraceFormat {
   return (TRACE_FORMATS as readonly string[]).includes(name);
 }

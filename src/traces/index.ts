@@ -1,5 +1,9 @@
-// Access traces: streaming readers for the formats users have, mfrsim's binary format, and
-// the address-space layout that places virtual-address traces in HugeTLB memory.
+/**
+ * Access traces: streaming readers for the formats users have, mfrsim's binary format, and
+ * the address-space layout that places virtual-address traces in HugeTLB memory.
+ *
+ * @module mfrsim/traces
+ */
 export { ACCESS_IFETCH, ACCESS_READ, ACCESS_WRITE, TRACE_FORMATS } from './types.js';
 export type { AccessBatch, OpenTraceOptions, TraceColumns, TraceFormat, TraceReader } from './types.js';
 export { TraceFormatError } from './errors.js';
@@ -17,4 +21,5 @@ export {
   type AddressLayout,
   type HugetlbPolicy,
   type LayoutRegion,
+  type TouchedLayoutOptions,
 } from './layout.js';

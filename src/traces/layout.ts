@@ -9,7 +9,9 @@ import type { TraceReader } from './types.js';
 /** `keep`: the memfd is created with MFD_MF_KEEP_UE_MAPPED; `default`: hard-offline. */
 export type HugetlbPolicy = 'keep' | 'default';
 
+/** One region of an address layout: a hugepage-aligned range backed by one memfd. */
 export interface LayoutRegion {
+  /** Names the region in reports. */
   name: string;
   /** First byte address; a multiple of the hugepage size. */
   start: number;
@@ -25,8 +27,10 @@ export interface AddressLayout {
   regions: LayoutRegion[];
 }
 
+/** Bytes per hugepage size. */
 export const HUGEPAGE_BYTES: Record<HugepageSize, number> = { '2M': 2 << 20, '1G': 1 << 30 };
 
+/** An invalid layout file: the file, the JSON path of the bad value and the reason. */
 export class LayoutError extends Error {
   /**
    * @param file the layout file
@@ -108,6 +112,7 @@ export function parseLayout(document: unknown, file: string): AddressLayout {
   return { regions: regions.sort((a, b) => a.start - b.start) };
 }
 
+/** Reads and validates a layout file (docs/formats.md). */
 export async function loadLayout(path: string): Promise<AddressLayout> {
   let document: unknown;
   try {
@@ -123,6 +128,7 @@ function jsonPath(path: readonly PropertyKey[]): string {
   return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i > 0 ? '.' : ''}${String(key)}`)).join('');
 }
 
+/** How `touchedLayout` groups a trace's hugepages into regions. */
 export interface TouchedLayoutOptions {
   hugepageSize?: HugepageSize;
   policy?: HugetlbPolicy;

@@ -12,6 +12,7 @@ export type TraceFormat =
   | 'perf'
   | 'mfrsim';
 
+/** Every trace format, in the order `mfrsim convert --help` lists them. */
 export const TRACE_FORMATS: readonly TraceFormat[] = [
   'lackey',
   'ramulator1-dram',
@@ -25,7 +26,9 @@ export const TRACE_FORMATS: readonly TraceFormat[] = [
 
 /** Values of the `kind` column. */
 export const ACCESS_READ = 0;
+/** A store. */
 export const ACCESS_WRITE = 1;
+/** An instruction fetch. */
 export const ACCESS_IFETCH = 2;
 
 /**
@@ -85,7 +88,9 @@ export interface TraceReader extends AsyncIterable<AccessBatch> {
   readonly addressRange?: { min: number; max: number };
 }
 
+/** How `openTrace` opens a trace. */
 export interface OpenTraceOptions {
+  /** The format (default 'auto': detected from the name and the first bytes). */
   format?: TraceFormat | 'auto';
   /** Events per batch (default 65536, at least 64). */
   batchSize?: number;

@@ -5,6 +5,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ErrorBatchBuilder, type ErrorBatch } from '../batch.js';
 
+/** Options every log reader takes. */
 export interface ReaderOptions {
   /** Skip malformed records (counting them) instead of stopping at the first. */
   skipBad?: boolean;
@@ -12,6 +13,7 @@ export interface ReaderOptions {
   batchSize?: number;
 }
 
+/** What a log import produced, skipped and ignored. */
 export interface ImportStats {
   /** Records produced. */
   records: number;
@@ -36,6 +38,7 @@ export interface ErrorLogImport {
   readonly stats: ImportStats;
 }
 
+/** A log record that cannot be read: the file, where in it, and why. */
 export class MalformedRecordError extends Error {
   constructor(
     readonly file: string,

@@ -31,6 +31,7 @@ const EDAC_OFFSET = /\boffset:(0x[0-9a-fA-F]+|\d+)/;
 
 const PAGE_SHIFT = 12;
 
+/** Reads a kernel log (dmesg, journalctl -k): mce:, Memory failure: and EDAC lines. */
 export function readKmsg(file: string, opts: ReaderOptions = {}): ErrorLogImport {
   const out = new RecordCollector(file, opts);
   let sawBootTime = false;

@@ -44,6 +44,7 @@ function finish(rec: PendingRecord, out: RecordCollector): void {
   out.push(rec.time ?? 0, 0, addr, status.flags, CAUSE_UNKNOWN, UNKNOWN_DIMM, UNKNOWN_FAULT, 1);
 }
 
+/** Reads mcelog's text log. */
 export function readMcelog(file: string, opts: ReaderOptions = {}): ErrorLogImport {
   const out = new RecordCollector(file, opts);
   async function* batches() {

@@ -3,15 +3,19 @@
 // err_count), mce_record (raw MCi_STATUS and ADDR) or memory_failure_event (pfn). One
 // event usually appears in several tables; one table is read, by default the first of those
 // three that has rows.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { importOptional } from '../../platform/optional.js';
 import { FLAG_SCRUB, FLAG_SOURCE_UNKNOWN, FLAG_UE, UNKNOWN_DIMM, UNKNOWN_FAULT } from '../batch.js';
 import { CAUSE_UNKNOWN } from '../faults.js';
 import { parseDateTime, parseHex, RecordCollector, type ErrorLogImport, type ReaderOptions } from './common.js';
 import { decodeMciStatus } from './mci-status.js';
 
+/** The rasdaemon tables read, in the order 'auto' tries them. */
 export const RASDAEMON_TABLES = ['mc_event', 'mce_record', 'memory_failure_event'] as const;
+/** A rasdaemon table. */
 export type RasdaemonTable = (typeof RASDAEMON_TABLES)[number];
 
+/** How `readRasdaemon` reads a database. */
 export interface RasdaemonOptions extends ReaderOptions {
   /** Which table to read; 'auto' picks the first of RASDAEMON_TABLES with rows. */
   table?: RasdaemonTable | 'auto';
@@ -71,12 +75,15 @@ function decodeRow(table: RasdaemonTable, row: Row): { time: number; addr: numbe
   }
 }
 
+/** Reads rasdaemon's SQLite database (needs the optional package better-sqlite3). */
 export function readRasdaemon(file: string, opts: RasdaemonOptions = {}): ErrorLogImport {
   const out = new RecordCollector(file, opts);
   async function* batches() {
+    // Loaded on first use: a native module, an optional dependency of the library.
+    const { default: Sqlite } = await importOptional('better-sqlite3', 'Reading rasdaemon databases', () => import('better-sqlite3'));
     let db: Database.Database;
     try {
-      db = new Database(file, { readonly: true, fileMustExist: true });
+      db = new Sqlite(file, { readonly: true, fileMustExist: true });
     } catch (err) {
       throw new Error(`${file}: cannot open as an SQLite database: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -28,7 +28,9 @@ type Field = keyof typeof SMARTMEM_COLUMNS;
 const COORDINATES: readonly Field[] = ['rank', 'bank', 'row', 'column'];
 const BANKS_PER_GROUP = 4; // DDR4: 4 bank groups of 4 banks
 
+/** How SmartMem-style CSV rows are placed in the physical address space. */
 export interface SmartmemOptions extends ReaderOptions {
+  /** The machines' memory topology. */
   topology: Topology;
   /** A DRAM mapping, or 'logged' to use the logged physical address column. */
   mapping: DramMapping | 'logged';
@@ -73,6 +75,7 @@ function sourceFlags(type: string | undefined): number {
   return ue | source;
 }
 
+/** Reads SmartMem-style CSV (one error per row, DRAM coordinates or a logged address). */
 export function readSmartmem(file: string, opts: SmartmemOptions): ErrorLogImport {
   const out = new RecordCollector(file, opts);
   const t = opts.topology;

@@ -1,0 +1,19 @@
+/**
+ * Policy studies and their reports: a scenario, every policy on one error stream and
+ * workload, and the report as a table, CSV, JSON or self-contained HTML. Runs in browsers
+ * too (on the calling thread; scenarios and error streams as data, not files).
+ *
+ * @module mfrsim/study
+ */
+export { DEFAULT_SCENARIO } from './default-scenario.js';
+export { loadScenario, parseScenario, ScenarioError, studySteps, type AccessModel, type Scenario, type ScenarioInput } from './scenario.js';
+export { BASELINE_POLICY, POLICIES, POLICY_NAMES, type Backing, type PolicyName } from './policies.js';
+export { runStudy, type BaselineName, type RunOutcome, type StudyOptions, type StudyRuns } from './run.js';
+export { SERIES_FIELDS, type StepSeries } from './shard.js';
+export type { StreamSummary } from './error-stream.js';
+export { baselineText, buildReport, type PolicyRow, type StudyReport } from './report.js';
+export { formatMetric, shownMetrics, studyMetrics, type Metric } from './metrics.js';
+export { formatTable } from './table.js';
+export { formatCsv } from './csv.js';
+export { formatHtml } from './html.js';
+export { renderSvg, studyCharts, type Chart, type ChartSpec } from './charts.js';
