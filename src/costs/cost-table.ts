@@ -5,8 +5,10 @@
 // a dissolve re-allocate the hugepage's vmemmap first) and whether the kernel runs on bare
 // metal or in a VM (where broadcast TLB-flush IPIs trap to the hypervisor).
 
+/** Where the host kernel runs: on bare metal, or in a VM (IPIs for TLB flushes trap to the hypervisor). */
 export type Environment = 'bare-metal' | 'vm';
 
+/** The host settings the unit costs depend on. */
 export interface CostSettings {
   /** vm.hugetlb_optimize_vmemmap (HVO) on the hosts. */
   hvo: boolean;
@@ -38,8 +40,10 @@ export interface UnitCosts {
   dissolve1G: number;
 }
 
+/** The name of one unit cost. */
 export type UnitCostKey = keyof UnitCosts;
 
+/** One row of the cost table: a unit cost, its value under the settings, and its source. */
 export interface CostEntry {
   key: UnitCostKey;
   /** The kernel work, in words. */
@@ -174,6 +178,7 @@ export function costTable(s: CostSettings): CostEntry[] {
   return entries.map((e) => ({ ...e, ns: Math.round(e.ns) }));
 }
 
+/** The unit costs under the settings, by name. */
 export function unitCosts(s: CostSettings): UnitCosts {
   return Object.fromEntries(costTable(s).map((e) => [e.key, e.ns])) as unknown as UnitCosts;
 }

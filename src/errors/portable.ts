@@ -13,7 +13,7 @@ export {
   type ErrorBatch,
 } from './batch.js';
 export { computeCalibration, FleetTally, formatCalibration, type CalibrationCheck, type CalibrationFigures, type CalibrationReport } from './calibration.js';
-export { DEFAULT_PROFILE, ERROR_PROFILES, PROFILE_NAMES, type ErrorProfile, type ProfileName } from './profiles.js';
+export { DEFAULT_PROFILE, ERROR_PROFILES, PROFILE_NAMES, type CalibrationCheckSpec, type CalibrationFigure, type ErrorProfile, type ProfileName } from './profiles.js';
 export { parseGeneratorConfig, type GeneratorConfig, type GeneratorConfigInput } from './config.js';
 export { CAUSE_CHANNEL_EVENT, CAUSE_CHANNEL_FAULT, CAUSE_INCIDENT_BASE, CAUSE_OVERLAP, CAUSE_UNKNOWN, HOURS_PER_YEAR } from './faults.js';
 export { FAULT_MODES, FIT_PER_DEVICE, type ModeFit } from './fit.js';

@@ -5,8 +5,11 @@
 import type { DramModelConfig, IncidentConfig, ReportingConfig } from './config.js';
 import { FIT_MODE_SHARES, FIT_PER_DEVICE, FIT_PERMANENT_SHARE } from './fit.js';
 
+/** The names of the error-rate profiles. */
 export const PROFILE_NAMES = ['datacenter-2009', 'jaguar-ddr2'] as const;
+/** An error-rate profile's name. */
 export type ProfileName = (typeof PROFILE_NAMES)[number];
+/** The profile streams are generated from unless another is named. */
 export const DEFAULT_PROFILE: ProfileName = 'datacenter-2009';
 
 /** A figure the calibration report measures (calibration.ts). */
@@ -20,6 +23,7 @@ export type CalibrationFigure =
   | 'permanentShare'
   | `mode:${string}`;
 
+/** A published figure a profile is calibrated to: what is measured, its source and the target range. */
 export interface CalibrationCheckSpec {
   name: string;
   /** The publication and what it says. */
@@ -31,6 +35,7 @@ export interface CalibrationCheckSpec {
   ecc?: 'chipkill' | 'secded';
 }
 
+/** A named set of the error model's parameters, with the publications they come from and the checks they must pass. */
 export interface ErrorProfile {
   name: ProfileName;
   summary: string;
@@ -68,6 +73,7 @@ function sc12ModeChecks(): CalibrationCheckSpec[] {
   ];
 }
 
+/** Every error-rate profile, by name. */
 export const ERROR_PROFILES: Record<ProfileName, ErrorProfile> = {
   'datacenter-2009': {
     name: 'datacenter-2009',

@@ -11,6 +11,7 @@ export type KeepVersion = 'intended' | 'v3';
 /** What callers may pass: 'v4' is accepted as an alias of 'intended' (no v4 was posted). */
 export type KeepVersionOption = KeepVersion | 'v4';
 
+/** Every KEEP version option Host.create accepts. */
 export const KEEP_VERSIONS: readonly KeepVersionOption[] = ['intended', 'v3', 'v4'];
 
 const KEEP_VERSION_TEXT: Record<KeepVersion, string> = {
@@ -28,6 +29,7 @@ export const LOG_LINES = {
     '"MCE: Killing <comm>:<pid> due to hardware memory corruption fault at <addr>"',
 } as const;
 
+/** The kernel behaviour a run simulated, as reports state it. */
 export interface KernelBehaviour {
   keepVersion: KeepVersion;
   /** The KEEP version in words ("intended behaviour (not posted code)" for the default). */
@@ -40,6 +42,7 @@ export function keepVersionOf(option: KeepVersionOption | undefined): KeepVersio
   return option === 'v3' ? 'v3' : 'intended';
 }
 
+/** The kernel behaviour a KEEP version option selects, with its description for reports. */
 export function kernelBehaviour(option?: KeepVersionOption): KernelBehaviour {
   const keepVersion = keepVersionOf(option);
   return { keepVersion, keepVersionText: KEEP_VERSION_TEXT[keepVersion], logLines: LOG_LINES };
