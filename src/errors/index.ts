@@ -18,11 +18,15 @@ export { CAUSE_CHANNEL_EVENT, CAUSE_INCIDENT_BASE, CAUSE_OVERLAP, CAUSE_UNKNOWN,
 export { FAULT_MODES, FIT_PER_DEVICE } from './fit.js';
 export {
   ErrorStreamWriter,
+  inspectErrorStream,
   readErrorStream,
   readErrorStreamHeader,
   STREAM_GENERATED,
   STREAM_WALL_CLOCK,
+  StreamFormatError,
   writeErrorStream,
+  type ReadStreamOptions,
+  type StreamCheck,
   type StreamHeader,
 } from './format.js';
 export { calibrate, DEFAULT_BATCH_SIZE, generateErrorBatches, newFleetTally, tallyFleet, type GenerateOptions, type HostRange } from './generator.js';
