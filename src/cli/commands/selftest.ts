@@ -1,14 +1,9 @@
 // `mfrsim selftest`: the upstream hugetlb-mfr selftest inside the simulator, printed like a
 // kselftest (TAP), or both policies side by side.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { runSelftest, type SelftestPolicy, type SelftestReport } from '../../host/selftest.js';
 import type { HugepageSize } from '../../host/types.js';
-
-function parsePages(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 8) throw new InvalidArgumentError('must be an integer from 1 to 8.');
-  return n;
-}
+import { integerFlag } from '../flags.js';
 
 function policyTitle(r: SelftestReport): string {
   return r.policy === 'keep' ? 'MFD_MF_KEEP_UE_MAPPED' : 'DEFAULT (MFD_HUGETLB)';
@@ -57,7 +52,7 @@ export function registerSelftestCommand(program: Command): void {
     .command('selftest')
     .description('run the upstream hugetlb-mfr selftest (kernel-semantics spec §7) inside the simulator')
     .addOption(new Option('--size <size>', 'hugepage size (default: both)').choices(['2M', '1G']))
-    .option('--pages <n>', 'raw pages to poison with MADV_HWPOISON, 1..8', parsePages, 8)
+    .option('--pages <n>', 'raw pages to poison with MADV_HWPOISON, 1..8', integerFlag(1, 8), 8)
     .addOption(new Option('--policy <policy>', 'one policy as TAP output (default: both, side by side)').choices(['keep', 'default']))
     .option('--json', 'print the reports as JSON')
     .action(async (opts: { size?: HugepageSize; pages: number; policy?: SelftestPolicy; json?: boolean }) => {
