@@ -6,7 +6,7 @@ import { DEFAULT_BATCH_SIZE, MIN_BATCH_SIZE } from '../../traces/batch.js';
 import { openTrace } from '../../traces/open.js';
 import { TRACE_FORMATS, type TraceFormat } from '../../traces/types.js';
 import { integerFlag } from '../flags.js';
-import { checkOutputs } from '../output.js';
+import { checkInputs, checkOutputs } from '../output.js';
 import { fileProgress } from '../progress.js';
 
 const MIB = 1 << 20;
@@ -34,6 +34,7 @@ export function registerConvertCommand(program: Command): void {
 
 /** Converts `input` and returns a one-line summary. */
 async function convertTrace(input: string, options: ConvertOptions): Promise<string> {
+  await checkInputs([{ flag: 'the trace', path: input }]);
   await checkOutputs([{ flag: '--out', path: options.out, stdout: false }], [input]);
   const trace = await openTrace(input, { format: options.format, batchSize: options.batchSize, salvage: options.salvage });
   // The trace appears at --out only when complete; a failure leaves an old --out as it was.
