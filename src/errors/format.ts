@@ -334,6 +334,7 @@ function checkRecords(path: string, batch: ErrorBatch, before: number): void {
     const a = batch.physAddr[i]!;
     if (!Number.isFinite(t) || t < 0) throw new StreamFormatError(path, before + i + 1, `time ${t} is not a non-negative number of seconds`);
     if (a > MAX_PHYS_ADDR) throw new StreamFormatError(path, before + i + 1, `physical address 0x${a.toString(16)} is above 2^52-1`);
+    if (batch.count[i] === 0) throw new StreamFormatError(path, before + i + 1, 'error count 0 (a record stands for at least one error)');
   }
 }
 

@@ -1,0 +1,32 @@
+// `npm run fuzz`: every fuzz target for a time budget (FUZZ_SECONDS per target, default 60;
+// FUZZ_SEED, default random; FUZZ_ONLY, a substring of target names), reporting executions
+// per target. A failing input is shrunk and saved as corpus/<target>/crash-<hash>, so that
+// `npm test` replays it from then on; the run then exits 1.
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CORPUS, fuzzTarget } from './run.js';
+import { TARGETS } from './targets.js';
+
+const seconds = Number(process.env.FUZZ_SECONDS ?? 60);
+const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const only = process.env.FUZZ_ONLY ?? '';
+console.log(`fuzzing ${seconds} s per target, seed ${seed} (FUZZ_SEED=${seed} repeats this run)`);
+let failed = 0;
+for (const target of TARGETS.filter((t) => t.name.includes(only))) {
+  const r = await fuzzTarget(target, { seed, timeMs: seconds * 1000 });
+  const rate = Math.round(r.executions / r.seconds);
+  console.log(`${r.target.padEnd(24)} ${String(r.executions).padStart(9)} executions in ${r.seconds.toFixed(1)} s (${rate}/s), corpus ${r.corpus}${r.failure ? '  FAILED' : ''}`);
+  if (!r.failure) continue;
+  failed++;
+  console.log(r.failure.error);
+  if (typeof r.failure.input !== 'string') {
+    const bytes = target.encode(r.failure.input as never);
+    const dir = join(CORPUS, target.name);
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `crash-${createHash('sha1').update(bytes).digest('hex').slice(0, 12)}`);
+    writeFileSync(file, bytes);
+    console.log(`saved the failing input as ${file}`);
+  }
+}
+process.exit(failed > 0 ? 1 : 0);
