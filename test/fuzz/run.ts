@@ -1,10 +1,12 @@
 // Runs fuzz targets: the committed corpus first (every seed and every past crash is a
-// regression case), then inputs drawn by fast-check for a fixed number of runs (npm test:
-// deterministic) or for a time budget (npm run fuzz). The fuzzing is property-based, not
-// coverage-guided: see docs/formats.md, "Fuzzing".
+// regression case), then inputs drawn by fast-check: for a fixed number of runs from a fixed
+// seed (npm test: the same inputs every time, property-based), or for a time budget (npm run
+// fuzz), optionally guided by block coverage (coverage.ts): inputs that reach new code join
+// the seeds the next inputs are edited from.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import type { BlockCoverage } from './coverage.js';
 import type { FuzzTarget } from './targets.js';
 
 export const CORPUS = new URL('./corpus/', import.meta.url).pathname;
@@ -20,7 +22,10 @@ export interface FuzzReport {
   corpus: number;
   executions: number;
   seconds: number;
-  /** The failing input (shrunk) and why, when the property broke. */
+  /** With coverage: distinct blocks of src/ reached, and inputs that joined the seeds. */
+  blocks?: number;
+  promoted?: number;
+  /** The failing input (shrunk unless guided) and why, when the property broke. */
   failure: { input: unknown; error: string } | null;
 }
 
@@ -29,7 +34,13 @@ export interface FuzzBudget {
   /** Runs after the corpus (npm test), or a time budget in ms (npm run fuzz). */
   runs?: number;
   timeMs?: number;
+  /** Measure block coverage; with `guided`, inputs reaching new blocks become seeds. */
+  coverage?: BlockCoverage;
+  guided?: boolean;
 }
+
+/** Inputs drawn per round of guided fuzzing, before the seeds are refreshed. */
+const ROUND = 32;
 
 export async function fuzzTarget(target: FuzzTarget<never>, budget: FuzzBudget): Promise<FuzzReport> {
   const started = performance.now();
@@ -48,18 +59,42 @@ export async function fuzzTarget(target: FuzzTarget<never>, budget: FuzzBudget):
     }
   }
   const seeds = corpus.map((c) => c.bytes);
-  const result = await fc.check(fc.asyncProperty(target.input(seeds), run), {
+  const cov = budget.coverage;
+  if (cov) await cov.newBlocks();
+  let promoted = 0;
+  const report = (failure: FuzzReport['failure']): FuzzReport => ({
+    target: target.name, corpus: corpus.length, executions, seconds: (performance.now() - started) / 1000, failure,
+    ...(cov ? { blocks: cov.blocks, promoted } : {}),
+  });
+  if (cov && budget.guided) {
+    const deadline = performance.now() + (budget.timeMs ?? 0);
+    for (let round = 0; performance.now() < deadline && executions < (budget.runs ?? Infinity); round++) {
+      for (const input of fc.sample(target.input(seeds), { seed: budget.seed + round, numRuns: ROUND })) {
+        try {
+          await run(input as never);
+        } catch (err) {
+          return report({ input, error: String((err as Error).stack ?? err) });
+        }
+        if ((await cov.newBlocks()) > 0) {
+          seeds.push(target.encode(input as never));
+          promoted++;
+        }
+      }
+    }
+    return report(null);
+  }
+  const measured = cov
+    ? async (input: never) => {
+        await run(input);
+        await cov.newBlocks();
+      }
+    : run;
+  const result = await fc.check(fc.asyncProperty(target.input(seeds), measured), {
     seed: budget.seed,
     numRuns: budget.runs ?? Number.MAX_SAFE_INTEGER,
     interruptAfterTimeLimit: budget.timeMs,
     markInterruptAsFailure: false,
     examples: [],
   });
-  return {
-    target: target.name,
-    corpus: corpus.length,
-    executions,
-    seconds: (performance.now() - started) / 1000,
-    failure: result.failed ? { input: result.counterexample?.[0], error: String((result.errorInstance as Error | undefined)?.stack ?? result.errorInstance) } : null,
-  };
+  return report(result.failed ? { input: result.counterexample?.[0], error: String((result.errorInstance as Error | undefined)?.stack ?? result.errorInstance) } : null);
 }
