@@ -1,7 +1,6 @@
-// Coverage guidance for `npm run fuzz`: V8's precise block coverage (node:inspector's
-// Profiler.takePreciseCoverage, which also resets the counts) is taken after every input,
-// and an input that reaches a block of mfrsim's own code (src/) that no earlier input reached
-// joins the seeds later inputs are drawn from.
+// How much of mfrsim's own code (src/) a fuzz run reaches (`FUZZ_COVERAGE=1 npm run fuzz`):
+// V8's precise block coverage (node:inspector's Profiler.takePreciseCoverage, which also
+// resets the counts), taken after every input, accumulated as distinct blocks.
 import { Session } from 'node:inspector/promises';
 
 export class BlockCoverage {

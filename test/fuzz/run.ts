@@ -1,8 +1,12 @@
 // Runs fuzz targets: the committed corpus first (every seed and every past crash is a
-// regression case), then inputs drawn by fast-check: for a fixed number of runs from a fixed
-// seed (npm test: the same inputs every time, property-based), or for a time budget (npm run
-// fuzz), optionally guided by block coverage (coverage.ts): inputs that reach new code join
-// the seeds the next inputs are edited from.
+// regression case), then inputs drawn by fast-check, for a fixed number of runs from a fixed
+// seed (npm test: the same inputs every time) or for a time budget (npm run fuzz).
+//
+// The fuzzing is property-based, not coverage-guided. Guidance by V8 block coverage (inputs
+// reaching new blocks of src/ promoted to seeds) was built and measured against this plain
+// loop on the same seeds and budgets (20 s and 60 s per target): it reached 0-6% more blocks
+// on some targets and fewer on others, so it was not kept. Block coverage can still be
+// measured and reported (coverage.ts, FUZZ_COVERAGE=1).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -22,10 +26,9 @@ export interface FuzzReport {
   corpus: number;
   executions: number;
   seconds: number;
-  /** With coverage: distinct blocks of src/ reached, and inputs that joined the seeds. */
+  /** With coverage measured: distinct blocks of src/ reached. */
   blocks?: number;
-  promoted?: number;
-  /** The failing input (shrunk unless guided) and why, when the property broke. */
+  /** The failing input (shrunk) and why, when the property broke. */
   failure: { input: unknown; error: string } | null;
 }
 
@@ -34,13 +37,9 @@ export interface FuzzBudget {
   /** Runs after the corpus (npm test), or a time budget in ms (npm run fuzz). */
   runs?: number;
   timeMs?: number;
-  /** Measure block coverage; with `guided`, inputs reaching new blocks become seeds. */
+  /** Measure the block coverage the inputs reach. */
   coverage?: BlockCoverage;
-  guided?: boolean;
 }
-
-/** Inputs drawn per round of guided fuzzing, before the seeds are refreshed. */
-const ROUND = 32;
 
 export async function fuzzTarget(target: FuzzTarget<never>, budget: FuzzBudget): Promise<FuzzReport> {
   const started = performance.now();
@@ -61,28 +60,10 @@ export async function fuzzTarget(target: FuzzTarget<never>, budget: FuzzBudget):
   const seeds = corpus.map((c) => c.bytes);
   const cov = budget.coverage;
   if (cov) await cov.newBlocks();
-  let promoted = 0;
   const report = (failure: FuzzReport['failure']): FuzzReport => ({
     target: target.name, corpus: corpus.length, executions, seconds: (performance.now() - started) / 1000, failure,
-    ...(cov ? { blocks: cov.blocks, promoted } : {}),
+    ...(cov ? { blocks: cov.blocks } : {}),
   });
-  if (cov && budget.guided) {
-    const deadline = performance.now() + (budget.timeMs ?? 0);
-    for (let round = 0; performance.now() < deadline && executions < (budget.runs ?? Infinity); round++) {
-      for (const input of fc.sample(target.input(seeds), { seed: budget.seed + round, numRuns: ROUND })) {
-        try {
-          await run(input as never);
-        } catch (err) {
-          return report({ input, error: String((err as Error).stack ?? err) });
-        }
-        if ((await cov.newBlocks()) > 0) {
-          seeds.push(target.encode(input as never));
-          promoted++;
-        }
-      }
-    }
-    return report(null);
-  }
   const measured = cov
     ? async (input: never) => {
         await run(input);
