@@ -120,6 +120,7 @@ interface GenFlags extends MachineFlags {
 }
 
 async function runGen(o: GenFlags): Promise<void> {
+  await checkInputs([{ flag: '--params', path: o.params }]);
   await checkOutputs([{ flag: '--out', path: o.out }, { flag: '--json', path: o.json }], [o.params]);
   const flags: Json = {
     mode: o.mode,
