@@ -27,8 +27,8 @@ import {
 } from './pool';
 import {
   V_END, V_FLAGS, V_SHIFT, V_START, VM_READ, VM_SHARED, VM_THP, VM_WRITE, fd_clear, fd_install,
-  fdget, find_vma, insert_vma, mmapBase, procAlive, procHost, procPgd, procPid, range_mapped, setMmapBase,
-  vmaAt,
+  fdget, find_vma, first_vma_above, insert_vma, mmapBase, procAlive, procHost, procPgd, procPid, range_mapped, setMmapBase,
+  vmaAt, vmaCount,
 } from './procs';
 import { reap_killed, send_sigbus } from './signal';
 
@@ -219,18 +219,14 @@ export function sys_munmap(p: u32, addr: u64, length: u64): i32 {
   if ((addr & (PAGE_SIZE - 1)) != 0) return -EINVAL;
   const end = addr + ((length + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
   if (end > TASK_SIZE) return -EINVAL;
-  // hugetlb VMAs can only be cut at hugepage boundaries.
-  for (let va = addr; va < end; ) {
-    const vi = find_vma(p, va);
-    if (vi < 0) {
-      va += PAGE_SIZE;
-      continue;
-    }
-    const v = vmaAt(p, <u32>vi);
+  // hugetlb VMAs can only be cut at hugepage boundaries. Walk the VMAs in the range, as
+  // do_vmi_munmap() does, not its pages: a range of terabytes over holes costs nothing.
+  for (let i = first_vma_above(p, addr); i < vmaCount(p); i++) {
+    const v = vmaAt(p, i);
+    if (load<u64>(v + V_START) >= end) break;
     const mask = hugeMask(load<u32>(v + V_SHIFT));
     const vend = load<u64>(v + V_END);
     if ((addr > load<u64>(v + V_START) && (addr & mask) != 0) || (end < vend && (end & mask) != 0)) return -EINVAL;
-    va = vend;
   }
   do_munmap(p, addr, end);
   return 0;

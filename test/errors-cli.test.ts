@@ -98,7 +98,7 @@ test('gen explains bad topologies and parameters', async () => {
   const params = path('bad.json');
   writeFileSync(params, JSON.stringify({ dram: { frailtySigma: -1 } }));
   assert.match(await rejection(() => mfrsim('gen', '--params', params)), /dram\.frailtySigma/);
-  assert.match(await rejection(() => mfrsim('gen', '--hosts', 'many')), /positive integer/);
+  assert.match(await rejection(() => mfrsim('gen', '--hosts', 'many')), /must be an integer from 1 to 10,000,000/);
 });
 
 const KMSG = `[  10.0] mce: Uncorrected hardware memory error in user-access at 3710b3400

@@ -111,7 +111,7 @@ test('bad files give errors naming the file and the problem', async () => {
   const path = join(dir, 'cut.bin');
   await writeErrorStream(path, HEADER, batchesOf(Array.from({ length: 10 }, (_, i) => ({ time: i, host: 0, physAddr: 0, flags: 0, cause: 0, dimm: 0, faultId: 0, count: 1 })), 4));
   truncateSync(path, HEADER_BYTES + RECORD_BYTES * 7 + 5);
-  await rejects(() => readAll(path, 3), /cut\.bin: truncated record 7/);
+  await rejects(() => readAll(path, 3), /cut\.bin: truncated record 8 \(5 of 32 bytes at the end\)/);
   truncateSync(path, HEADER_BYTES + RECORD_BYTES * 7);
   await rejects(() => readAll(path), /announces 10 records but the file holds 7/);
 

@@ -48,7 +48,7 @@ test('a trace of a large first sample: the partial last line is ignored', async 
 
 test('undetectable and empty files are errors naming the file', async () => {
   for (const [name, text, reason] of [
-    ['prose.txt', 'hello world\nthis is not a trace\n', /cannot detect the trace format \(first line 'hello world'\)/],
+    ['prose.txt', 'hello world\nthis is not a trace\n', /cannot detect the trace format: no format reads line 1 \('hello world'\)/],
     ['empty.txt', '', /cannot detect the format of an empty file/],
   ] as const) {
     const path = writeFile(dir, name, text);

@@ -43,7 +43,8 @@ test('a layout file: hex, decimal and suffixed sizes, defaults, sorted regions',
 
 const BAD_LAYOUTS: [string, unknown, string, RegExp][] = [
   ['no regions', { regions: [] }, 'regions', /needs at least one region/],
-  ['unknown key', { regions: [{ start: 0, length: '2M', hugepageSize: '2M', polcy: 'keep' }] }, 'regions[0]', /polcy/],
+  ['unknown key', { regions: [{ start: 0, length: '2M', hugepageSize: '2M', polcy: 'keep' }] }, 'regions[0].polcy', /unknown key/],
+  ['unknown top-level key', { regions: [{ start: 0, length: '2M', hugepageSize: '2M' }], regoins: [] }, 'regoins', /unknown key/],
   ['bad hugepage size', { regions: [{ start: 0, length: '2M', hugepageSize: '4K' }] }, 'regions[0].hugepageSize', /2M|1G/],
   ['bad policy', { regions: [{ start: 0, length: '2M', hugepageSize: '2M', policy: 'early' }] }, 'regions[0].policy', /keep|default/],
   ['unaligned start', { regions: [{ start: '0x1000', length: '2M', hugepageSize: '2M' }] }, 'regions[0].start', /multiple of the hugepage size \(2M\)/],

@@ -1,7 +1,7 @@
 // Opens an error log of any supported format as a stream of record batches.
 import { detectFormat, type LogFormat } from './detect.js';
 import type { DramMapping } from './mapping.js';
-import type { ErrorLogImport, ReaderOptions } from './readers/common.js';
+import { MalformedRecordError, type ErrorLogImport, type ReaderOptions } from './readers/common.js';
 import { readKmsg } from './readers/kmsg.js';
 import { readMcelog } from './readers/mcelog.js';
 import { readRasdaemon, type RasdaemonTable } from './readers/rasdaemon.js';
@@ -25,7 +25,7 @@ export async function openErrorLog(file: string, opts: OpenLogOptions): Promise<
   let format = opts.format ?? 'auto';
   if (format === 'auto') {
     const detected = await detectFormat(file);
-    if (detected === 'mfrsim') throw new Error(`${file}: already an mfrsim error stream; nothing to import`);
+    if (detected === 'mfrsim') throw new MalformedRecordError(file, '', 'already an mfrsim error stream; nothing to import');
     format = detected;
   }
   switch (format) {

@@ -8,9 +8,15 @@ export * from './portable.js';
 export { detectFormat, LOG_FORMATS, type DetectedFormat, type LogFormat } from './detect.js';
 export {
   ErrorStreamWriter,
+  inspectErrorStream,
   readErrorStream,
   readErrorStreamHeader,
+  STREAM_GENERATED,
+  STREAM_WALL_CLOCK,
+  StreamFormatError,
   writeErrorStream,
+  type ReadStreamOptions,
+  type StreamCheck,
   type StreamHeader,
 } from './format.js';
 export { openErrorLog, type OpenLogOptions } from './import-log.js';

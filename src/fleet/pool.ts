@@ -15,6 +15,8 @@ export interface FleetRun {
   poison?: PoisonSpec;
   /** An mfrsim error stream whose host h's UEs hit fleet host h before the workload. */
   errors?: string;
+  /** Read what an unfinished error stream holds instead of refusing it. */
+  salvage?: boolean;
   workload?: WorkloadSpec;
   /** Run the translation cost model on the workload's accesses. */
   translation?: TlbConfig;
@@ -39,6 +41,22 @@ export interface FleetResult {
   wallSeconds: number;
   /** Latencies and work of every recovery event in the fleet (the recovery cost model). */
   recovery: RecoverySummary;
+  /** What became of the error stream's records, each in one category (all 0 without one). */
+  errors: FleetErrorOutcomes;
+}
+
+/** What became of a fleet's error-stream records: the categories sum to `records`. */
+export interface FleetErrorOutcomes {
+  /** Records in the stream. */
+  records: number;
+  /** UEs inside their host's pools, applied. */
+  applied: number;
+  /** CEs, skipped. */
+  corrected: number;
+  /** UEs outside their host's pools. */
+  outsidePools: number;
+  /** Records of stream hosts the fleet does not have. */
+  outsideFleet: number;
 }
 
 const DEFAULT_SIGNAL_LOG = 10_000;
@@ -57,7 +75,7 @@ export async function runFleet(run: FleetRun): Promise<FleetResult> {
   for (let first = 0; first < run.hosts.length; first += per) {
     tasks.push({
       hosts: run.hosts.slice(first, first + per), firstHost: first, seed: run.seed,
-      poison: run.poison, errors: run.errors, workload: run.workload, translation: run.translation, batch: run.batch,
+      poison: run.poison, errors: run.errors, salvage: run.salvage, workload: run.workload, translation: run.translation, batch: run.batch,
       signalLogCapacity: run.signalLogCapacity ?? DEFAULT_SIGNAL_LOG,
     });
   }
@@ -89,7 +107,17 @@ export async function runFleet(run: FleetRun): Promise<FleetResult> {
   const merged = results.flatMap((r) => r.signalLog);
   const recovery = new RecoveryTally();
   for (const r of results) recovery.merge(r.recovery);
+  const sum = (f: (r: ShardResult) => number) => results.reduce((n, r) => n + f(r), 0);
+  const records = results[0]?.errors.streamRecords ?? 0;
+  const errors: FleetErrorOutcomes = {
+    records,
+    applied: sum((r) => r.errors.applied),
+    corrected: sum((r) => r.errors.corrected),
+    outsidePools: sum((r) => r.errors.outsidePools),
+    outsideFleet: records - sum((r) => r.errors.applied + r.errors.corrected + r.errors.outsidePools),
+  };
   return {
+    errors,
     recovery: recovery.summary(),
     perHost,
     total: sumStats(perHost),

@@ -16,8 +16,8 @@ export {
   type VmSpec,
 } from './shard.js';
 export { poisonedOffsets, poisonHost, replayHostWorkload, type AccessPattern, type PoisonSpec, type WorkloadSpec } from './workload.js';
-export { runShard, type ShardResult, type ShardTask } from './run.js';
-export { runFleet, type FleetResult, type FleetRun } from './pool.js';
+export { runShard, type ShardErrorOutcomes, type ShardResult, type ShardTask } from './run.js';
+export { runFleet, type FleetErrorOutcomes, type FleetResult, type FleetRun } from './pool.js';
 export { DEFAULT_TLB, throughputLoss, translationFigures, type TlbConfig, type TranslationFigures, type TranslationStats } from '../costs/translation.js';
 export {
   eventLatency,

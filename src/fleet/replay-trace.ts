@@ -5,9 +5,10 @@
 import { FLAG_SCRUB, FLAG_UE } from '../errors/batch.js';
 import { readErrorStream } from '../errors/format.js';
 import { streamRng, uniformInt } from '../errors/rng.js';
+import { sampleWithoutReplacement } from './workload.js';
 import { ErrFlag } from '../kernel/kernel.js';
 import { FleetShard, REPLAY_BATCH, withThpBacking, type HostSpec, type HostStats, type RegionSpec, type SignalRecord } from './shard.js';
-import { ACCESS_WRITE, openTrace, type TraceFormat } from '../traces/index.js';
+import { ACCESS_WRITE, openTrace, type TraceFormat, type TraceReader } from '../traces/index.js';
 import { HUGEPAGE_BYTES, loadLayout, touchedLayout, type AddressLayout } from '../traces/layout.js';
 import type { RecoverySummary } from '../costs/recovery-cost.js';
 import type { Environment } from '../costs/cost-table.js';
@@ -55,6 +56,8 @@ export interface TraceReplayOptions {
   hvo?: boolean;
   /** The recovery cost model: bare metal or a VM (HostSpec.environment). */
   environment?: Environment;
+  /** Read what an unfinished mfrsim trace or error stream holds instead of refusing it. */
+  salvage?: boolean;
   /** Called as the trace is read. */
   onProgress?: (p: { bytesRead: number; fileSize: number; events: number }) => void;
 }
@@ -74,7 +77,13 @@ export interface TraceReplayResult {
   hugepagesLost: number;
   rawPagesPoisoned: number;
   processKilled: boolean;
-  errors: { host: number; applied: number; corrected: number; outsideHost: number };
+  /**
+   * What became of the error stream's records (each in one category): UEs applied, CEs
+   * skipped, UEs outside the host's pools, records of other stream hosts.
+   */
+  errors: { host: number; records: number; applied: number; corrected: number; outsideHost: number; otherHosts: number };
+  /** With `salvage`, what an unfinished mfrsim trace gave; else null. */
+  salvaged: TraceReader['salvaged'];
   host: HostStats;
   signalLog: SignalRecord[];
   signalsDropped: number;
@@ -87,10 +96,10 @@ export interface TraceReplayResult {
  * The host whose UEs to apply ('auto': the first host with one, else 0) and the highest
  * physical address among its UEs (0 when it has none).
  */
-async function scanUEs(path: string, want: number | 'auto'): Promise<{ host: number; maxAddress: number }> {
+async function scanUEs(path: string, want: number | 'auto', salvage: boolean): Promise<{ host: number; maxAddress: number }> {
   let host = want === 'auto' ? -1 : want;
   let max = 0;
-  for await (const b of readErrorStream(path)) {
+  for await (const b of readErrorStream(path, { salvage })) {
     for (let i = 0; i < b.length; i++) {
       if ((b.flags[i]! & FLAG_UE) === 0) continue;
       if (host < 0) host = b.host[i]!;
@@ -105,7 +114,7 @@ async function scanUEs(path: string, want: number | 'auto'): Promise<{ host: num
  * layout file) backed per the policy, after the UEs of an error stream or a seeded poisoning.
  */
 export async function replayTrace(opts: TraceReplayOptions): Promise<TraceReplayResult> {
-  const trace = await openTrace(opts.trace, { format: opts.format ?? 'auto', batchSize: REPLAY_BATCH });
+  const trace = await openTrace(opts.trace, { format: opts.format ?? 'auto', batchSize: REPLAY_BATCH, salvage: opts.salvage });
   if (trace.physical) {
     throw new Error(`${opts.trace}: the trace carries physical addresses; replay needs the virtual ones (perf script -F addr)`);
   }
@@ -118,7 +127,7 @@ export async function replayTrace(opts: TraceReplayOptions): Promise<TraceReplay
   for (const r of layout.regions) need[r.hugepageSize] += r.length / HUGEPAGE_BYTES[r.hugepageSize];
   let errorsHost = 0;
   if (opts.errors) {
-    const scan = await scanUEs(opts.errors, opts.errorsHost ?? 0);
+    const scan = await scanUEs(opts.errors, opts.errorsHost ?? 0, opts.salvage ?? false);
     errorsHost = scan.host;
     const top = scan.maxAddress;
     // 1 GiB pages sit at the bottom of a host's pool space, 2 MiB pages after them.
@@ -135,7 +144,9 @@ export async function replayTrace(opts: TraceReplayOptions): Promise<TraceReplay
   const shard = FleetShard.create([opts.policy === 'thp' ? { ...withThpBacking(spec), thpSplitFailure: opts.thpSplitFailure, seed: opts.seed } : spec]);
   const vm = shard.vms[0]!;
 
-  const errors = opts.errors ? await applyErrorStream(shard, opts.errors, errorsHost) : { host: 0, applied: 0, corrected: 0, outsideHost: 0 };
+  const errors = opts.errors
+    ? await applyErrorStream(shard, opts.errors, errorsHost, opts.salvage ?? false)
+    : { host: 0, records: 0, applied: 0, corrected: 0, outsideHost: 0, otherHosts: 0 };
   if (opts.poisonFraction) errors.applied += poisonLayout(shard, layout, relocation, opts.poisonFraction, opts.seed ?? 1);
 
   if (opts.translation) shard.enableTranslationModel(opts.translation);
@@ -171,6 +182,7 @@ export async function replayTrace(opts: TraceReplayOptions): Promise<TraceReplay
     rawPagesPoisoned: host.rawPagesPoisoned,
     processKilled: host.killed > 0,
     errors,
+    salvaged: trace.salvaged,
     host,
     signalLog: shard.signalLog,
     signalsDropped: shard.signalsDropped,
@@ -181,13 +193,17 @@ export async function replayTrace(opts: TraceReplayOptions): Promise<TraceReplay
 }
 
 /** Applies the UEs of one host of an error stream, in stream order. */
-async function applyErrorStream(shard: FleetShard, path: string, host: number): Promise<TraceReplayResult['errors']> {
-  const out = { host, applied: 0, corrected: 0, outsideHost: 0 };
-  for await (const b of readErrorStream(path)) {
+async function applyErrorStream(shard: FleetShard, path: string, host: number, salvage: boolean): Promise<TraceReplayResult['errors']> {
+  const out = { host, records: 0, applied: 0, corrected: 0, outsideHost: 0, otherHosts: 0 };
+  for await (const b of readErrorStream(path, { salvage })) {
     const cols = shard.errorColumns();
     let n = 0;
+    out.records += b.length;
     for (let i = 0; i < b.length; i++) {
-      if (b.host[i] !== host) continue;
+      if (b.host[i] !== host) {
+        out.otherHosts++;
+        continue;
+      }
       if ((b.flags[i]! & FLAG_UE) === 0) {
         out.corrected++;
         continue;
@@ -204,7 +220,7 @@ async function applyErrorStream(shard: FleetShard, path: string, host: number): 
   return out;
 }
 
-/** Poisons one random raw page in `fraction` of the layout's hugepages (scrub UEs). */
+/** Poisons one random raw page in `fraction` of the layout's hugepages, each once (scrub UEs). */
 function poisonLayout(shard: FleetShard, layout: AddressLayout, relocation: number, fraction: number, seed: number): number {
   const rng = streamRng(seed, 3);
   const vm = shard.vms[0]!;
@@ -212,8 +228,8 @@ function poisonLayout(shard: FleetShard, layout: AddressLayout, relocation: numb
   for (const r of layout.regions) {
     const H = HUGEPAGE_BYTES[r.hugepageSize];
     const pages = r.length / H;
-    for (let i = 0; i < Math.round(pages * fraction); i++) {
-      const va = relocation + r.start + uniformInt(rng, pages) * H + uniformInt(rng, H / 4096) * 4096;
+    for (const page of sampleWithoutReplacement(rng, pages, Math.round(pages * fraction))) {
+      const va = relocation + r.start + page * H + uniformInt(rng, H / 4096) * 4096;
       const pa = shard.physOf({ ...vm, base: 0 }, va);
       if (pa !== null) phys.push(pa);
     }

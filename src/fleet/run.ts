@@ -17,6 +17,8 @@ export interface ShardTask {
   poison?: PoisonSpec;
   /** An mfrsim error stream: fleet host h takes the stream's UEs of host h, in order. */
   errors?: string;
+  /** Read what an unfinished error stream holds instead of refusing it. */
+  salvage?: boolean;
   workload?: WorkloadSpec;
   /** Run the translation cost model on the workload's accesses. */
   translation?: TlbConfig;
@@ -34,6 +36,20 @@ export interface ShardResult {
   heapBytes: number;
   replaySeconds: number;
   recovery: ReturnType<RecoveryTally['encode']>;
+  /** The error stream's records: all of them, and what became of those of the shard's hosts. */
+  errors: ShardErrorOutcomes;
+}
+
+/** What became of a shard's error-stream records, each in one category. */
+export interface ShardErrorOutcomes {
+  /** Records in the stream (every shard reads all of it). */
+  streamRecords: number;
+  /** UEs of the shard's hosts inside their pools, applied. */
+  applied: number;
+  /** CEs of the shard's hosts, skipped. */
+  corrected: number;
+  /** UEs of the shard's hosts outside their pools. */
+  outsidePools: number;
 }
 
 /** Runs one shard (on the calling thread): boots its hosts, applies the UEs, poisoning and workload. */
@@ -42,7 +58,7 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
   const shard = FleetShard.create(task.hosts, { signalLogCapacity: task.signalLogCapacity });
   const batch = Math.min(task.batch ?? REPLAY_BATCH, REPLAY_BATCH);
   const start = performance.now();
-  if (task.errors) await applyErrors(shard, task);
+  const errors = task.errors ? await applyErrors(shard, task) : { streamRecords: 0, applied: 0, corrected: 0, outsidePools: 0 };
   if (task.translation) shard.enableTranslationModel(task.translation);
   for (let local = 0; local < task.hosts.length; local++) {
     // Streams are keyed by the fleet-wide host index, never the shard-local one.
@@ -63,23 +79,33 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
     heapBytes: shard.heapBytes(),
     replaySeconds,
     recovery: shard.recovery.encode(),
+    errors,
   };
 }
 
 /** The shard's hosts take their UEs from the error stream (consumed ones by the first mapper). */
-async function applyErrors(shard: FleetShard, task: ShardTask): Promise<void> {
+async function applyErrors(shard: FleetShard, task: ShardTask): Promise<ShardErrorOutcomes> {
   const last = task.firstHost + task.hosts.length;
-  for await (const b of readErrorStream(task.errors!)) {
+  const out: ShardErrorOutcomes = { streamRecords: 0, applied: 0, corrected: 0, outsidePools: 0 };
+  for await (const b of readErrorStream(task.errors!, { salvage: task.salvage })) {
     const cols = shard.errorColumns();
     let n = 0;
+    out.streamRecords += b.length;
     for (let i = 0; i < b.length; i++) {
       const host = b.host[i]!;
-      if (host < task.firstHost || host >= last || (b.flags[i]! & FLAG_UE) === 0) continue;
+      if (host < task.firstHost || host >= last) continue;
+      if ((b.flags[i]! & FLAG_UE) === 0) {
+        out.corrected++;
+        continue;
+      }
       cols.host[n] = host - task.firstHost;
       cols.phys[n] = b.physAddr[i]!;
       cols.flags[n] = ErrFlag.ue | ((b.flags[i]! & FLAG_SCRUB) === 0 ? ErrFlag.consumed : 0);
       n++;
     }
-    shard.replayErrors(n);
+    const handled = shard.replayErrors(n);
+    out.applied += handled;
+    out.outsidePools += n - handled;
   }
+  return out;
 }

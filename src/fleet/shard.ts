@@ -167,11 +167,17 @@ export interface ShardOptions {
  */
 export class FleetShard {
   readonly vms: VmHandle[] = [];
-  readonly signalLog: SignalRecord[] = [];
   /** Latency and work of every recovery event the shard's hosts ran. */
   readonly recovery: RecoveryTally;
-  signalsDropped = 0;
   kernelLogLines = 0;
+  /**
+   * Signals kept per host, each host's in delivery order. The log is these in host order,
+   * cut at its capacity: a shard applies all its hosts' error-stream UEs before any host's
+   * workload, so delivery order depends on the sharding and host order does not.
+   */
+  private readonly kept: SignalRecord[][] = [];
+  private keptTotal = 0;
+  private dropped = 0;
   private readonly kernel: KernelExports;
   private readonly signalLogCapacity: number;
   /** Each host's recovery unit costs and HVO setting (from its spec). */
@@ -315,22 +321,55 @@ export class FleetShard {
   }
 
   private outboxRoom(): number {
-    // Room for every signal the log can still keep plus the log records around them.
-    return Math.max(64, (this.signalLogCapacity - this.signalLog.length) * 8);
+    // A log that keeps signals must see every one (which it keeps depends on the host, not
+    // on the call); one that keeps none lets the kernel count them.
+    return this.signalLogCapacity === 0 ? 64 : 0xffff_ffff;
+  }
+
+  /** The first `signalLogCapacity` signals in host order (each host's in delivery order). */
+  get signalLog(): SignalRecord[] {
+    return this.kept.flat().slice(0, this.signalLogCapacity);
+  }
+
+  /** Signals delivered but not in the log. */
+  get signalsDropped(): number {
+    return this.dropped + Math.max(0, this.keptTotal - this.signalLogCapacity);
+  }
+
+  private keepSignal(signal: SignalRecord): void {
+    // Drop it once the hosts up to its own hold a full log: nothing can come before them.
+    let before = 0;
+    if (this.keptTotal >= this.signalLogCapacity) {
+      for (let h = 0; h <= signal.host && before < this.signalLogCapacity; h++) before += this.kept[h]?.length ?? 0;
+    }
+    if (before >= this.signalLogCapacity) {
+      this.dropped++;
+      return;
+    }
+    (this.kept[signal.host] ??= []).push(signal);
+    this.keptTotal++;
+    // Bound memory: past twice the capacity, cut the log back to the signals it will keep.
+    if (this.keptTotal > 2 * this.signalLogCapacity) {
+      let room = this.signalLogCapacity;
+      for (const list of this.kept) {
+        if (!list) continue;
+        const keep = Math.min(room, list.length);
+        this.dropped += list.length - keep;
+        list.length = keep;
+        room -= keep;
+      }
+      this.keptTotal = this.signalLogCapacity;
+    }
   }
 
   private drain(): void {
-    this.signalsDropped += this.kernel.outbox_dropped_signals();
+    this.dropped += this.kernel.outbox_dropped_signals();
     this.kernelLogLines += this.kernel.outbox_dropped_log();
     drainOutbox(this.kernel, (r) => {
       if (isLogRecord(r.type)) this.kernelLogLines++;
       if (r.type === Out.work) this.recovery.record(decodeWork(r), this.hostCosts[r.host]!.costs, this.hostCosts[r.host]!.hvo);
       if (r.type !== Out.signal) return;
-      if (this.signalLog.length < this.signalLogCapacity) {
-        this.signalLog.push({ host: r.host, pid: r.pid, code: r.arg & 0xffff, addr: BigInt(r.a), addrLsb: r.arg >>> 16 });
-      } else {
-        this.signalsDropped++;
-      }
+      this.keepSignal({ host: r.host, pid: r.pid, code: r.arg & 0xffff, addr: BigInt(r.a), addrLsb: r.arg >>> 16 });
     });
   }
 

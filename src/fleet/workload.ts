@@ -1,7 +1,7 @@
 // Synthetic workloads for fleet replay: which raw pages get poisoned, and the stream of
 // guest accesses. Every stream is keyed by (seed, host), so a host's events never depend on
 // the shard or worker that replays it, nor on the batch size.
-import { streamRng, uniformInt } from '../errors/rng.js';
+import { streamRng, uniformInt, type Rng } from '../errors/rng.js';
 import type { FleetShard, VmHandle } from './shard.js';
 
 /** Where a synthetic workload's accesses go. */
@@ -20,23 +20,40 @@ export interface WorkloadSpec {
 
 /** Seeded poisoning before the workload: patrol-scrub UEs on a share of the hugepages. */
 export interface PoisonSpec {
-  /** Share of each VM's hugepages that get one poisoned raw page (patrol-scrub UEs). */
+  /**
+   * Share of each VM's hugepages that get one poisoned raw page (patrol-scrub UEs): exactly
+   * round(fraction x hugepages) distinct hugepages.
+   */
   fraction: number;
 }
 
 const STREAM_POISON = 1;
 const STREAM_ACCESS = 2;
 
-/** Guest offsets (hugepage-aligned + raw page) poisoned in one VM, in draw order. */
+/**
+ * `k` distinct integers of [0, n), in draw order: the first k steps of a Fisher-Yates
+ * shuffle, with the moved entries in a map so that memory is O(k) whatever n.
+ */
+export function sampleWithoutReplacement(rng: Rng, n: number, k: number): number[] {
+  if (k > n) throw new RangeError(`cannot draw ${k} distinct values from ${n}`);
+  const moved = new Map<number, number>();
+  const out: number[] = [];
+  for (let i = 0; i < k; i++) {
+    const j = i + uniformInt(rng, n - i);
+    const picked = moved.get(j) ?? j;
+    moved.set(j, moved.get(i) ?? i);
+    out.push(picked);
+  }
+  return out;
+}
+
+/** Guest offsets (hugepage-aligned + raw page) poisoned in one VM, in draw order; one per hugepage. */
 export function poisonedOffsets(seed: number, host: number, vmIndex: number, vm: VmHandle, spec: PoisonSpec): number[] {
   const rng = streamRng(seed, STREAM_POISON, host, vmIndex);
   const H = 2 ** vm.hugepageShift;
   const pages = vm.size / H;
-  const count = Math.round(pages * spec.fraction);
   const raw = H / 4096;
-  const out: number[] = [];
-  for (let i = 0; i < count; i++) out.push(uniformInt(rng, pages) * H + uniformInt(rng, raw) * 4096);
-  return out;
+  return sampleWithoutReplacement(rng, pages, Math.round(pages * spec.fraction)).map((page) => page * H + uniformInt(rng, raw) * 4096);
 }
 
 /**

@@ -2,7 +2,7 @@
 // end-of-trace block; little-endian throughout. Columns a trace lacks are not stored. Every
 // column starts on an 8-byte boundary, so a block read into an aligned buffer is viewed in
 // place through typed arrays. docs/formats.md specifies the layout.
-import { open, rm, type FileHandle } from 'node:fs/promises';
+import { AtomicFile } from '../io/atomic-file.js';
 import { requireLittleEndianHost } from './endian.js';
 import { CompressedDataError, TraceFormatError } from './errors.js';
 import { readFully, type ByteSource } from './source.js';
@@ -26,11 +26,14 @@ const MAX_KIND = 2;
 const TWO_POW_32 = 0x100000000;
 /** A high word above this makes a u64 exceed 2^53-1. */
 const MAX_HIGH_WORD = 0x1fffff;
+/** The event count a writer puts in the header until close() fills in the real one. */
+const UNFINISHED_HIGH_WORD = 0xffffffff;
 
 export interface MfrsimHeader {
   physical: boolean;
   columns: TraceColumns;
-  eventCount: number;
+  /** Events in the trace; null while the writer has not finished it. */
+  eventCount: number | null;
   /** Lowest and highest address (both 0 for an empty trace). */
   minAddr: number;
   maxAddr: number;
@@ -58,7 +61,12 @@ function encodeHeader(header: MfrsimHeader): Uint8Array {
     (columns.weight ? FLAG_WEIGHT : 0) |
     (columns.pageSize ? FLAG_PAGE_SIZE : 0);
   view.setUint32(12, flags, true);
-  setUint64(view, 16, header.eventCount);
+  if (header.eventCount === null) {
+    view.setUint32(16, UNFINISHED_HIGH_WORD, true);
+    view.setUint32(20, UNFINISHED_HIGH_WORD, true);
+  } else {
+    setUint64(view, 16, header.eventCount);
+  }
   setUint64(view, 24, header.minAddr);
   setUint64(view, 32, header.maxAddr);
   view.setUint32(40, header.maxBlockEvents, true);
@@ -87,7 +95,10 @@ function decodeHeader(bytes: Uint8Array, file: string): { header: MfrsimHeader; 
       weight: (flags & FLAG_WEIGHT) !== 0,
       pageSize: (flags & FLAG_PAGE_SIZE) !== 0,
     },
-    eventCount: getUint64(view, 16, 'event count', fail),
+    eventCount:
+      view.getUint32(16, true) === UNFINISHED_HIGH_WORD && view.getUint32(20, true) === UNFINISHED_HIGH_WORD
+        ? null
+        : getUint64(view, 16, 'event count', fail),
     minAddr: getUint64(view, 24, 'minimum address', fail),
     maxAddr: getUint64(view, 32, 'maximum address', fail),
     maxBlockEvents,
@@ -149,11 +160,13 @@ function blockColumns(buffer: ArrayBuffer, n: number, columns: TraceColumns): Bl
   };
 }
 
-/** Reads the header of an mfrsim trace (for its metadata). */
-export async function readMfrsimHeader(source: ByteSource, file: string): Promise<MfrsimHeader> {
+/** Reads the header of an mfrsim trace (for its metadata); an unfinished one needs `salvage`. */
+export async function readMfrsimHeader(source: ByteSource, file: string, salvage = false): Promise<MfrsimHeader> {
   const bytes = new Uint8Array(MFRSIM_HEADER_SIZE);
   const got = await readOrFail(source, bytes, MFRSIM_HEADER_SIZE, file, 0);
-  return decodeHeader(bytes.subarray(0, got), file).header;
+  const { header } = decodeHeader(bytes.subarray(0, got), file);
+  if (header.eventCount === null && !salvage) throw unfinished(file);
+  return header;
 }
 
 async function readOrFail(source: ByteSource, into: Uint8Array, length: number, file: string, event: number) {
@@ -165,11 +178,29 @@ async function readOrFail(source: ByteSource, into: Uint8Array, length: number, 
   }
 }
 
+/** What --salvage recovered from a trace that was never finished or is cut short. */
+export interface SalvageReport {
+  /** Events read from the complete blocks. */
+  events: number;
+  /** Why reading stopped (the first block that is missing, cut short or malformed). */
+  stoppedAt: string;
+}
+
+export interface MfrsimReadOptions {
+  /**
+   * Read the complete blocks of a trace whose writer never finished (or that is cut short or
+   * damaged after them), and report through `onSalvage`; without it such a trace is an error.
+   */
+  salvage?: boolean;
+  onSalvage?: (report: SalvageReport) => void;
+}
+
 /** Streams the events of an mfrsim trace into `batch` (reused), yielding it when full. */
 export async function* mfrsimBatches(
   source: ByteSource,
   file: string,
   batch: AccessBatch,
+  options: MfrsimReadOptions = {},
 ): AsyncGenerator<AccessBatch, void, undefined> {
   requireLittleEndianHost();
   const headerBytes = new Uint8Array(MFRSIM_HEADER_SIZE);
@@ -177,6 +208,7 @@ export async function* mfrsimBatches(
     headerBytes.subarray(0, await readOrFail(source, headerBytes, MFRSIM_HEADER_SIZE, file, 0)),
     file,
   );
+  if (header.eventCount === null && !options.salvage) throw unfinished(file);
   // Later versions may append header fields; skip what this reader does not know.
   const extra = headerSize - MFRSIM_HEADER_SIZE;
   if (extra > 0 && (await readOrFail(source, new Uint8Array(extra), extra, file, 0)) < extra) {
@@ -184,7 +216,9 @@ export async function* mfrsimBatches(
   }
 
   const { columns } = header;
-  const payload = new Uint8Array(payloadSize(header.maxBlockEvents, columns));
+  // An unfinished header does not know its largest block yet: allow the format's largest.
+  const maxBlockEvents = options.salvage ? MAX_BLOCK_EVENTS : header.maxBlockEvents;
+  const payload = new Uint8Array(payloadSize(maxBlockEvents, columns));
   const blockHeader = new Uint8Array(BLOCK_HEADER_SIZE);
   const blockWords = new Uint32Array(blockHeader.buffer);
   const capacity = batch.addr.length;
@@ -192,28 +226,41 @@ export async function* mfrsimBatches(
   batch.length = 0;
   for (;;) {
     const next = events + 1;
-    if ((await readOrFail(source, blockHeader, BLOCK_HEADER_SIZE, file, next)) < BLOCK_HEADER_SIZE) {
-      throw new TraceFormatError(file, next, 'truncated file: block header or end-of-trace block missing');
+    let problem: string | null = null;
+    let n = 0;
+    let bytes = 0;
+    try {
+      if ((await readOrFail(source, blockHeader, BLOCK_HEADER_SIZE, file, next)) < BLOCK_HEADER_SIZE) {
+        problem = 'truncated file: block header or end-of-trace block missing';
+      } else {
+        n = blockWords[0];
+        bytes = blockWords[1];
+        if (n === 0) {
+          if (bytes !== 0) problem = `end-of-trace block with ${bytes} payload bytes`;
+        } else if (n > maxBlockEvents) {
+          problem = `block of ${n} events exceeds the header's maximum of ${maxBlockEvents}`;
+        } else if (bytes !== payloadSize(n, columns)) {
+          problem = `block payload is ${bytes} bytes, expected ${payloadSize(n, columns)} for ${n} events`;
+        } else {
+          const got = await readOrFail(source, payload, bytes, file, next);
+          if (got < bytes) problem = `truncated block (${got} of ${bytes} bytes)`;
+        }
+      }
+    } catch (err) {
+      if (!(options.salvage && err instanceof TraceFormatError)) throw err;
+      problem = err.reason;
     }
-    const n = blockWords[0];
-    const bytes = blockWords[1];
-    if (n === 0) {
-      if (bytes !== 0) throw new TraceFormatError(file, next, `end-of-trace block with ${bytes} payload bytes`);
+    if (problem !== null) {
+      if (!options.salvage) throw new TraceFormatError(file, next, problem);
+      options.onSalvage?.({ events, stoppedAt: `event ${next}: ${problem}` });
       break;
     }
-    if (n > header.maxBlockEvents) {
-      throw new TraceFormatError(
-        file,
-        next,
-        `block of ${n} events exceeds the header's maximum of ${header.maxBlockEvents} (a file never closed?)`,
-      );
+    if (n === 0) {
+      if (options.salvage && header.eventCount !== events) {
+        options.onSalvage?.({ events, stoppedAt: `the end-of-trace block (the header counts ${header.eventCount ?? 'no'} events)` });
+      }
+      break;
     }
-    const expectedBytes = payloadSize(n, columns);
-    if (bytes !== expectedBytes) {
-      throw new TraceFormatError(file, next, `block payload is ${bytes} bytes, expected ${expectedBytes} for ${n} events`);
-    }
-    const got = await readOrFail(source, payload, bytes, file, next);
-    if (got < bytes) throw new TraceFormatError(file, next, `truncated block (${got} of ${bytes} bytes)`);
 
     const block = blockColumns(payload.buffer, n, columns);
     for (let done = 0; done < n; ) {
@@ -227,13 +274,21 @@ export async function* mfrsimBatches(
     }
     events += n;
   }
-  if (events !== header.eventCount) {
+  if (!options.salvage && events !== header.eventCount) {
     throw new TraceFormatError(file, 0, `header says ${header.eventCount} events but the blocks hold ${events}`);
   }
-  if ((await readOrFail(source, blockHeader, 1, file, events)) > 0) {
+  if (!options.salvage && (await readOrFail(source, blockHeader, 1, file, events)) > 0) {
     throw new TraceFormatError(file, 0, 'data after the end-of-trace block');
   }
   if (batch.length > 0) yield batch;
+}
+
+function unfinished(file: string): TraceFormatError {
+  return new TraceFormatError(
+    file,
+    0,
+    'the trace was never finished (event count unknown: its writer stopped before closing it); --salvage reads its complete blocks',
+  );
 }
 
 /** Appends block events [from, from + count) to the batch; `firstEvent` is from's index. */
@@ -298,7 +353,7 @@ export class TraceWriter {
   private bytesWritten = MFRSIM_HEADER_SIZE;
 
   private constructor(
-    private readonly file: FileHandle,
+    private readonly file: AtomicFile,
     readonly path: string,
     options: TraceWriterOptions,
   ) {
@@ -318,16 +373,19 @@ export class TraceWriter {
     this.out = new Uint8Array(BLOCK_HEADER_SIZE + payloadSize(capacity, this.columns));
   }
 
-  /** Creates (or truncates) `path` and writes the header. */
+  /**
+   * Starts a trace at `path`. It is written under a temporary name in the same directory and
+   * only appears at `path` when close() finishes it; until then its header says "unfinished".
+   */
   static async create(path: string, options: TraceWriterOptions): Promise<TraceWriter> {
     requireLittleEndianHost();
-    const file = await open(path, 'w');
+    const file = await AtomicFile.create(path);
     try {
       const writer = new TraceWriter(file, path, options);
-      await file.write(encodeHeader(writer.header()), 0, MFRSIM_HEADER_SIZE, 0);
+      await file.handle.write(encodeHeader({ ...writer.header(), eventCount: null }), 0, MFRSIM_HEADER_SIZE, 0);
       return writer;
     } catch (err) {
-      await file.close();
+      await file.discard();
       throw err;
     }
   }
@@ -350,23 +408,24 @@ export class TraceWriter {
     }
   }
 
-  /** Writes the last block and the end marker, then closes the file. */
+  /** Writes the end-of-trace block and the final header, and puts the trace at its path. */
   async close(): Promise<void> {
     try {
       await this.flush();
       const end = new Uint8Array(BLOCK_HEADER_SIZE);
-      await this.file.write(end, 0, end.length, this.bytesWritten);
+      await this.file.handle.write(end, 0, end.length, this.bytesWritten);
       this.bytesWritten += end.length;
-      await this.file.write(encodeHeader(this.header()), 0, MFRSIM_HEADER_SIZE, 0);
-    } finally {
-      await this.file.close();
+      await this.file.handle.write(encodeHeader(this.header()), 0, MFRSIM_HEADER_SIZE, 0);
+      await this.file.commit();
+    } catch (err) {
+      await this.file.discard();
+      throw err;
     }
   }
 
-  /** Gives up: closes and deletes the file, so no complete-looking partial trace remains. */
+  /** Gives up: removes the unfinished trace; whatever was at the path before stays. */
   async abort(): Promise<void> {
-    await this.file.close();
-    await rm(this.path, { force: true });
+    await this.file.discard();
   }
 
   private header(): MfrsimHeader {
@@ -451,7 +510,7 @@ export class TraceWriter {
     if (columns.pageSize) put(this.pageSize, n * 4);
     if (columns.size) put(this.size, n * 2);
     put(this.kind, n);
-    await this.file.write(out, 0, offset, this.bytesWritten);
+    await this.file.handle.write(out, 0, offset, this.bytesWritten);
     this.bytesWritten += offset;
     this.events += n;
     this.maxBlockEvents = Math.max(this.maxBlockEvents, n);

@@ -106,6 +106,9 @@ export function parseLayout(document: unknown, file: string): AddressLayout {
   const result = layoutSchema.safeParse(document);
   if (!result.success) {
     const issue = result.error.issues[0];
+    // An unknown key: name it, at the path of the object that holds it.
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+    if (keys.length > 0) throw new LayoutError(file, jsonPath([...issue.path, keys[0]]), 'unknown key (not part of a layout)');
     throw new LayoutError(file, jsonPath(issue.path), issue.message);
   }
   const regions = result.data.regions.map((r, i) => ({ ...r, name: r.name ?? `region${i}` }));

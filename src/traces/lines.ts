@@ -17,6 +17,7 @@ const NEWLINE = 0x0a;
 const RETURN = 0x0d;
 const SPACE = 0x20;
 const TAB = 0x09;
+const HASH = 0x23;
 
 /** Value of each byte as a hex digit, -1 when it is not one. */
 const HEX_DIGIT = new Int8Array(256).fill(-1);
@@ -320,8 +321,8 @@ function parseLines(scanner: LineScanner, parser: LineParser, batch: AccessBatch
   try {
     while (p < limit) {
       line++;
-      // Only a line starting with a space or a control byte can be blank.
-      const blankEnd = buf[p] <= SPACE ? blankRest(buf, p, limit) : -1;
+      // Only a line starting with a space or a control byte can be blank; '#' starts a comment.
+      const blankEnd = buf[p] <= SPACE ? blankRest(buf, p, limit) : buf[p] === HASH ? nextLineStart(findNewline(buf, p, limit), limit) : -1;
       p = blankEnd >= 0 ? blankEnd : parser.parseLine(buf, p, limit, batch);
       if (batch.length > flushAbove) {
         scanner.pos = p;

@@ -1,9 +1,10 @@
 // openTrace: picks the reader for a file's format and streams it as batches.
 import { stat } from 'node:fs/promises';
 import { DEFAULT_BATCH_SIZE, checkBatchSize, createAccessBatch } from './batch.js';
-import { mfrsimBatches, readMfrsimHeader, type MfrsimHeader } from './binary.js';
+import { mfrsimBatches, readMfrsimHeader, type MfrsimHeader, type SalvageReport } from './binary.js';
 import { champsimBatches } from './champsim.js';
-import { detectTraceFormat } from './detect.js';
+import { detectTrace } from './detect.js';
+import { TraceFormatError } from './errors.js';
 import { FORMAT_COLUMNS, TEXT_PARSERS, isTextFormat, isTraceFormat } from './formats.js';
 import { LineScanner, lineBatches, type LineParser } from './lines.js';
 import { openByteSource, type ByteSource } from './source.js';
@@ -18,17 +19,18 @@ export async function openTrace(path: string, options: OpenTraceOptions = {}): P
   if (requested !== 'auto' && !isTraceFormat(requested)) throw new Error(`unknown trace format '${requested}'`);
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   checkBatchSize(batchSize);
-  const format = requested === 'auto' ? await detectTraceFormat(path) : requested;
+  const detection = requested === 'auto' ? await detectTrace(path) : null;
+  const format = detection?.format ?? (requested as TraceFormat);
   const { size } = await stat(path);
 
   const probe = await openByteSource(path);
   let header: MfrsimHeader | undefined;
   try {
-    if (format === 'mfrsim') header = await readMfrsimHeader(probe, path);
+    if (format === 'mfrsim') header = await readMfrsimHeader(probe, path, options.salvage);
   } finally {
     await probe.close();
   }
-  return new FileTrace(path, format, probe.compressed, size, batchSize, header);
+  return new FileTrace(path, format, probe.compressed, size, batchSize, header, detection?.basis ?? null, options.salvage ?? false);
 }
 
 class FileTrace implements TraceReader {
@@ -36,6 +38,7 @@ class FileTrace implements TraceReader {
   readonly columns: TraceColumns;
   readonly eventCount?: number;
   readonly addressRange?: { min: number; max: number };
+  salvaged: SalvageReport | null = null;
   private source: ByteSource | undefined;
   private parser: LineParser | undefined;
 
@@ -46,12 +49,17 @@ class FileTrace implements TraceReader {
     readonly fileSize: number,
     private readonly batchSize: number,
     header: MfrsimHeader | undefined,
+    /** How --format auto chose the format (null when it was given). */
+    readonly detectedBy: string | null,
+    private readonly salvage: boolean,
   ) {
     if (header) {
       this.physical = header.physical;
       this.columns = header.columns;
-      this.eventCount = header.eventCount;
-      this.addressRange = { min: header.minAddr, max: header.maxAddr };
+      if (header.eventCount !== null) {
+        this.eventCount = header.eventCount;
+        this.addressRange = { min: header.minAddr, max: header.maxAddr };
+      }
     } else {
       this.physical = format === 'perf';
       this.columns = { ...FORMAT_COLUMNS[format as Exclude<TraceFormat, 'mfrsim'>] };
@@ -74,11 +82,18 @@ class FileTrace implements TraceReader {
       if (this.format === 'champsim') {
         yield* champsimBatches(source, this.path, batch);
       } else if (this.format === 'mfrsim') {
-        yield* mfrsimBatches(source, this.path, batch);
+        this.salvaged = null;
+        yield* mfrsimBatches(source, this.path, batch, { salvage: this.salvage, onSalvage: (r) => (this.salvaged = r) });
       } else if (isTextFormat(this.format)) {
         this.parser = TEXT_PARSERS[this.format]();
         yield* lineBatches(new LineScanner(source, this.path), this.parser, batch);
       }
+    } catch (err) {
+      // A later line that fails a detected format: say which format and why it was chosen.
+      if (err instanceof TraceFormatError && this.detectedBy !== null && err.line > 0) {
+        throw new TraceFormatError(err.file, err.line, `${err.reason} (read as ${this.format}, detected from ${this.detectedBy}; pass --format if it is another format)`);
+      }
+      throw err;
     } finally {
       await source.close();
     }

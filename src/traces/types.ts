@@ -86,6 +86,11 @@ export interface TraceReader extends AsyncIterable<AccessBatch> {
   readonly eventCount?: number;
   /** Lowest and highest address, when the file says so up front (mfrsim binary traces). */
   readonly addressRange?: { min: number; max: number };
+  /**
+   * After an iteration with `salvage`: how many events an unfinished or damaged mfrsim trace
+   * gave and where reading stopped; null when the trace was complete.
+   */
+  readonly salvaged: { events: number; stoppedAt: string } | null;
 }
 
 /** How `openTrace` opens a trace. */
@@ -94,4 +99,9 @@ export interface OpenTraceOptions {
   format?: TraceFormat | 'auto';
   /** Events per batch (default 65536, at least 64). */
   batchSize?: number;
+  /**
+   * Read the complete blocks of an mfrsim trace whose writer never finished, or that is cut
+   * short; without it such a trace is an error. The reader's `salvaged` says what it got.
+   */
+  salvage?: boolean;
 }

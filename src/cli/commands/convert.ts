@@ -1,11 +1,12 @@
 // `mfrsim convert`: an access trace in any supported format -> mfrsim's binary trace format
 // (docs/formats.md), which later runs read many times faster than text.
-import { resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { TraceWriter } from '../../traces/binary.js';
 import { DEFAULT_BATCH_SIZE, MIN_BATCH_SIZE } from '../../traces/batch.js';
 import { openTrace } from '../../traces/open.js';
 import { TRACE_FORMATS, type TraceFormat } from '../../traces/types.js';
+import { integerFlag } from '../flags.js';
+import { checkInputs, checkOutputs } from '../output.js';
 import { fileProgress } from '../progress.js';
 
 const MIB = 1 << 20;
@@ -14,12 +15,7 @@ interface ConvertOptions {
   format: TraceFormat | 'auto';
   out: string;
   batchSize: number;
-}
-
-function batchSize(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < MIN_BATCH_SIZE) throw new InvalidArgumentError(`must be an integer >= ${MIN_BATCH_SIZE}.`);
-  return n;
+  salvage?: boolean;
 }
 
 export function registerConvertCommand(program: Command): void {
@@ -29,7 +25,8 @@ export function registerConvertCommand(program: Command): void {
     .argument('<input>', 'trace file')
     .addOption(new Option('-f, --format <format>', 'input format').choices(['auto', ...TRACE_FORMATS]).default('auto'))
     .requiredOption('-o, --out <file>', 'output file')
-    .option('--batch-size <n>', 'events per batch', batchSize, DEFAULT_BATCH_SIZE)
+    .option('--batch-size <n>', 'events per batch', integerFlag(MIN_BATCH_SIZE, 1 << 24), DEFAULT_BATCH_SIZE)
+    .option('--salvage', 'read what an mfrsim trace that was never finished (or is cut short) holds: its complete blocks')
     .action(async (input: string, options: ConvertOptions) => {
       process.stdout.write(`${await convertTrace(input, options)}\n`);
     });
@@ -37,8 +34,10 @@ export function registerConvertCommand(program: Command): void {
 
 /** Converts `input` and returns a one-line summary. */
 async function convertTrace(input: string, options: ConvertOptions): Promise<string> {
-  if (resolve(input) === resolve(options.out)) throw new Error('--out must differ from the input file');
-  const trace = await openTrace(input, { format: options.format, batchSize: options.batchSize });
+  await checkInputs([{ flag: 'the trace', path: input }]);
+  await checkOutputs([{ flag: '--out', path: options.out, stdout: false }], [input]);
+  const trace = await openTrace(input, { format: options.format, batchSize: options.batchSize, salvage: options.salvage });
+  // The trace appears at --out only when complete; a failure leaves an old --out as it was.
   const writer = await TraceWriter.create(options.out, { physical: trace.physical, columns: trace.columns });
   const progress = fileProgress('converting', trace.fileSize);
   const started = performance.now();
@@ -56,7 +55,9 @@ async function convertTrace(input: string, options: ConvertOptions): Promise<str
   await writer.close();
   const seconds = (performance.now() - started) / 1000;
   const skipped = trace.skippedRecords > 0 ? `, ${trace.skippedRecords} records skipped (no physical address)` : '';
+  const salvaged = trace.salvaged ? `salvaged ${trace.salvaged.events.toLocaleString('en-US')} events of an unfinished trace (reading stopped at ${trace.salvaged.stoppedAt})\n` : '';
   return (
+    salvaged +
     `${writer.eventCount} events (${trace.format}${trace.compressed ? ', xz' : ''}, ` +
     `${trace.physical ? 'physical' : 'virtual'} addresses${skipped}) -> ${options.out} ` +
     `in ${seconds.toFixed(1)} s (${(trace.fileSize / MIB / Math.max(seconds, 1e-3)).toFixed(0)} MiB/s)`

@@ -1,9 +1,9 @@
 // `mfrsim errors gen` and `mfrsim errors import`: memory-error streams in mfrsim's binary
 // format (docs/error-streams.md), generated from the DRAM fault model or the incident
 // shortcut, or imported from rasdaemon, mcelog, kernel logs and SmartMem-style CSV.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { computeCalibration, formatCalibration, type CalibrationReport, type FleetTally } from '../../errors/calibration.js';
 import { deepMerge, parseGeneratorConfig, type GeneratorConfig, type GeneratorConfigInput } from '../../errors/config.js';
 import { DEFAULT_PROFILE, PROFILE_NAMES, type ProfileName } from '../../errors/profiles.js';
@@ -15,48 +15,20 @@ import { openErrorLog } from '../../errors/import-log.js';
 import { makeMapping } from '../../errors/mapping.js';
 import { RASDAEMON_TABLES, type RasdaemonTable } from '../../errors/readers/rasdaemon.js';
 import { dimmsPerChannelFor, makeTopology } from '../../errors/topology.js';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer.');
-  return n;
-}
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number.');
-  return n;
-}
-
-function seedValue(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError('must be an integer from 0 to 2^32-1.');
-  return n;
-}
-
-function shareValue(value: string): number {
-  const n = Number(value);
-  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be a number from 0 to 1.');
-  return n;
-}
-
-function address(value: string): number {
-  const n = Number(value.replace(/_/g, ''));
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('must be a byte address (decimal or 0x hex).');
-  return n;
-}
+import { fractionFlag, integerFlag, numberFlag, seedFlag } from '../flags.js';
+import { checkInputs, checkOutputs, writeOutputs } from '../output.js';
 
 /** Options shared by both subcommands: the machines' shape and the DRAM -> physical mapping. */
 function addMachineOptions(cmd: Command, mappings: string[]): Command {
   return cmd
-    .option('--dimms-per-host <n>', 'DIMMs per host (sockets x channels x DIMMs per channel)', positiveInt, 16)
-    .option('--sockets <n>', 'sockets per host', positiveInt, 2)
-    .option('--channels <n>', 'memory channels per socket', positiveInt, 4)
-    .option('--dimm-gib <n>', 'GiB per DIMM', positiveNumber, 32)
+    .option('--dimms-per-host <n>', 'DIMMs per host (sockets x channels x DIMMs per channel), 1..1024', integerFlag(1, 1024), 16)
+    .option('--sockets <n>', 'sockets per host, 1..16', integerFlag(1, 16), 2)
+    .option('--channels <n>', 'memory channels per socket, 1..16', integerFlag(1, 16), 4)
+    .option('--dimm-gib <n>', 'GiB per DIMM, up to 4096', numberFlag(0, 4096, { above: true }), 32)
     .addOption(new Option('--ecc <scheme>', 'ECC: chipkill (18 x4 devices per rank) or secded (9 x8)').choices(['chipkill', 'secded']).default('chipkill'))
     .addOption(new Option('--mapping <kind>', 'DRAM -> physical address mapping').choices(mappings).default('linear'))
-    .option('--channel-interleave <bytes>', 'channel interleave granularity (64, 256, 4096, ...)', positiveInt, 256)
-    .option('--phys-base <addr>', "start of each host's physical address space", address, 2 ** 32);
+    .option('--channel-interleave <bytes>', 'channel interleave granularity (64, 256, 4096, ...)', integerFlag(64, 8192), 256)
+    .option('--phys-base <addr>', "start of each host's physical address space (below 2^52)", integerFlag(0, 2 ** 52 - 1), 2 ** 32);
 }
 
 interface MachineFlags {
@@ -104,9 +76,7 @@ async function readParams(file: string | undefined): Promise<Json> {
 }
 
 async function writeJson(target: string, value: unknown): Promise<void> {
-  const text = JSON.stringify(value, null, 2) + '\n';
-  if (target === '-') process.stdout.write(text);
-  else await writeFile(target, text);
+  await writeOutputs([{ path: target, text: JSON.stringify(value, null, 2) + '\n' }]);
 }
 
 /** A progress bar on stderr for long runs, only when stderr is a terminal. */
@@ -143,6 +113,8 @@ interface GenFlags extends MachineFlags {
 }
 
 async function runGen(o: GenFlags): Promise<void> {
+  await checkInputs([{ flag: '--params', path: o.params }]);
+  await checkOutputs([{ flag: '--out', path: o.out }, { flag: '--json', path: o.json }], [o.params]);
   const flags: Json = {
     mode: o.mode,
     ...(o.profile !== undefined ? { profile: o.profile } : {}),
@@ -197,6 +169,8 @@ interface ImportFlags extends MachineFlags {
 }
 
 async function runImport(file: string, o: ImportFlags): Promise<void> {
+  await checkInputs([{ flag: 'the log', path: file }]);
+  await checkOutputs([{ flag: '--out', path: o.out }, { flag: '--json', path: o.json }], [file]);
   const machine = parseGeneratorConfig(machineConfig(o));
   const topology = makeTopology(machine.topology);
   const mapping = o.mapping === 'logged' ? 'logged' : makeMapping(machine.mapping, topology, machine.physBase);
@@ -205,17 +179,20 @@ async function runImport(file: string, o: ImportFlags): Promise<void> {
   const header = { flags: 0, hostCount: 1, seed: 0, physBase: mapped ? machine.physBase : 0, spanSeconds: 0 };
   let records = 0;
   if (o.out) {
+    // A failed import leaves no stream (and an old --out as it was).
     const writer = await ErrorStreamWriter.create(o.out === '-' ? process.stdout : o.out, header);
     try {
       for await (const batch of log.batches) await writer.write(batch);
-    } finally {
-      const s = log.stats;
-      await writer.close({
-        flags: s.wallClock ? STREAM_WALL_CLOCK : 0,
-        hostCount: s.hostCount,
-        spanSeconds: s.records > 0 ? s.lastTime - s.firstTime : 0,
-      });
+    } catch (err) {
+      await writer.abort();
+      throw err;
     }
+    const s = log.stats;
+    await writer.close({
+      flags: s.wallClock ? STREAM_WALL_CLOCK : 0,
+      hostCount: s.hostCount,
+      spanSeconds: s.records > 0 ? s.lastTime - s.firstTime : 0,
+    });
     records = writer.recordsWritten;
   } else {
     for await (const batch of log.batches) records += batch.length;
@@ -226,7 +203,8 @@ async function runImport(file: string, o: ImportFlags): Promise<void> {
   report.write(
     `${file} (${log.format}): ${records.toLocaleString('en-US')} records` +
       `${o.out ? ` -> ${o.out === '-' ? 'stdout' : o.out}` : ' (no --out: not written)'}; ` +
-      `${s.skipped} malformed skipped${s.firstSkipped ? ` (first: ${s.firstSkipped})` : ''}; ${s.ignored} without a usable address ignored\n`,
+      `${s.skipped} malformed skipped${s.firstSkipped ? ` (first: ${s.firstSkipped})` : ''}; ${s.ignored} without a usable address ignored` +
+      ` (${(s.records + s.skipped + s.ignored).toLocaleString('en-US')} error records read)\n`,
   );
   if (o.json) await writeJson(o.json, { file, format: log.format, records, stats: s });
 }
@@ -238,19 +216,19 @@ export function registerErrorsCommand(program: Command): void {
     errors
       .command('gen')
       .description('generate an error stream for a fleet and print its calibration report')
-      .option('--hosts <n>', 'hosts in the fleet', positiveInt, 1000)
-      .option('--years <y>', 'years of operation to simulate', positiveNumber, 1)
+      .option('--hosts <n>', 'hosts in the fleet, 1..10,000,000', integerFlag(1, 10_000_000), 1000)
+      .option('--years <y>', 'years of operation to simulate, up to 100', numberFlag(0, 100, { above: true }), 1)
       .addOption(new Option('--mode <mode>', 'DRAM fault model or the incident shortcut').choices(['dram', 'incident']).default('dram'))
       .addOption(new Option('--profile <name>', `error-rate profile: its publications set the model's rates and the calibration checks (default ${DEFAULT_PROFILE})`).choices([...PROFILE_NAMES]))
-      .option('--weakened-ecc <share>', 'weakened chipkill: this share of the single-device faults spanning several DQ pins is uncorrectable (Li et al. SC 2022)', shareValue)
-      .option('--seed <s>', 'random seed', seedValue, 1)
+      .option('--weakened-ecc <share>', 'weakened chipkill: this share of the single-device faults spanning several DQ pins is uncorrectable (Li et al. SC 2022), 0..1', fractionFlag)
+      .option('--seed <s>', 'random seed, 0..2^32-1', seedFlag, 1)
       .option('--out <file>', 'write the binary stream to this file ("-": stdout)')
       .option('--json <file>', 'write config, record count and calibration as JSON ("-": stdout)')
-      .option('--fit-scale <x>', 'multiplier on the FIT table', positiveNumber)
-      .option('--incident-rate <r>', 'UE incidents per host-year (incident mode)', positiveNumber)
-      .option('--scrub-hours <h>', 'patrol scrub period', positiveNumber)
+      .option('--fit-scale <x>', 'multiplier on the FIT table, 0..10,000', numberFlag(0, 10_000))
+      .option('--incident-rate <r>', 'UE incidents per host-year (incident mode), 0..1,000', numberFlag(0, 1000))
+      .option('--scrub-hours <h>', 'patrol scrub period, up to 8,760 (a year)', numberFlag(0, 8760, { above: true }))
       .option('--params <file>', 'JSON object overriding any model parameter')
-      .option('--batch-size <n>', 'records per batch (the output does not depend on it)', positiveInt),
+      .option('--batch-size <n>', 'records per batch (the output does not depend on it)', integerFlag(1, 1 << 24)),
     ['linear', 'xor'],
   ).action((o: GenFlags) => runGen(o));
 

@@ -1,17 +1,21 @@
 // `mfrsim replay`: a recorded access trace against one simulated host, or a fleet
 // description with synthetic workloads across worker threads. Prints a summary table and,
 // with --json, writes the figures.
-import { readFile, writeFile } from 'node:fs/promises';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { z } from 'zod';
+import { Command, Option } from 'commander';
+import { inspectErrorStream } from '../../errors/format.js';
+import { loadFleet } from '../../fleet/description.js';
 import { hostSeed, withThpBacking, type HostSpec, type HostStats } from '../../fleet/shard.js';
 import { runFleet } from '../../fleet/pool.js';
+import { fractionFlag, integerFlag, seedFlag } from '../flags.js';
+import { accessOutcomes } from '../outcomes.js';
+import { checkInputs, checkOutputs, writeOutputs } from '../output.js';
 import { fileProgress } from '../progress.js';
 import type { RecoverySummary } from '../../costs/recovery-cost.js';
 import type { Environment } from '../../costs/cost-table.js';
 import { replayTrace } from '../../fleet/replay-trace.js';
 import { DEFAULT_TLB, translationFigures } from '../../costs/translation.js';
 import { TRACE_FORMATS, type TraceFormat } from '../../traces/index.js';
+import { UsageError } from '../usage-error.js';
 import type { HugepageSize } from '../../host/types.js';
 import { kernelBehaviour } from '../../host/kernel-behaviour.js';
 
@@ -34,73 +38,7 @@ interface ReplayOptions {
   json?: string;
   hvo?: 'on' | 'off';
   environment?: Environment;
-}
-
-function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer.');
-  return n;
-}
-
-function fraction(value: string): number {
-  const n = Number(value);
-  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be a number from 0 to 1.');
-  return n;
-}
-
-const region = z.object({
-  address: z.number().int().nonnegative().optional(),
-  length: z.number().int().positive(),
-  hugepage: z.enum(['2M', '1G']),
-  policy: z.enum(['default', 'keep', 'thp']),
-  shared: z.boolean().optional(),
-});
-const vm = z.object({
-  memory: z.number().int().positive().optional(),
-  hugepage: z.enum(['2M', '1G']).optional(),
-  policy: z.enum(['default', 'keep', 'thp']).optional(),
-  regions: z.array(region).optional(),
-  handlesSigbus: z.boolean().optional(),
-  mceKill: z.enum(['default', 'early', 'late']).optional(),
-  kvmGuest: z.boolean().optional(),
-}).refine((v) => v.regions !== undefined || v.memory !== undefined, 'a VM needs memory or regions');
-const host = z.object({
-  hugepages: z.object({ '2M': z.number().int().nonnegative().optional(), '1G': z.number().int().nonnegative().optional() }),
-  vms: z.array(vm),
-  keepVersion: z.enum(['intended', 'v3', 'v4']).optional(),
-  earlyKill: z.boolean().optional(),
-  hgm: z.boolean().optional(),
-  thpPages: z.number().int().nonnegative().optional(),
-  thpSplitFailure: z.number().min(0).max(1).optional(),
-  hvo: z.boolean().optional(),
-  environment: z.enum(['bare-metal', 'vm']).optional(),
-});
-/** A fleet description: `hosts` copies of `host`, poisoned and driven by a workload. */
-const fleetSchema = z.object({
-  hosts: z.number().int().positive(),
-  host,
-  seed: z.number().int().optional(),
-  poison: z.object({ fraction: z.number().min(0).max(1) }).optional(),
-  workload: z.object({
-    pattern: z.enum(['random', 'sequential', 'poisoned']),
-    accessesPerHost: z.number().int().nonnegative(),
-    writeFraction: z.number().min(0).max(1).optional(),
-  }).optional(),
-});
-
-async function loadFleet(path: string): Promise<z.infer<typeof fleetSchema>> {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(await readFile(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  const parsed = fleetSchema.safeParse(doc);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`${path}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
-  return parsed.data;
+  salvage?: boolean;
 }
 
 const GiB = 2 ** 30;
@@ -133,9 +71,13 @@ function costFlags(o: ReplayOptions): { hvo?: boolean; environment?: Environment
 
 /** The summary printed for people: one figure per line. */
 function summary(title: string, s: HostStats, extra: [string, string][]): string {
+  const o = accessOutcomes(s);
   const rows: [string, string][] = [
     ['accesses', s.accesses.toLocaleString('en-US')],
-    ['completed', s.ok.toLocaleString('en-US')],
+    ['  completed', o.completed.toLocaleString('en-US')],
+    ['  signalled', o.signalled.toLocaleString('en-US')],
+    ['  outside the layout', o.outsideLayout.toLocaleString('en-US')],
+    ['  process already dead', o.deadProcess.toLocaleString('en-US')],
     ['SIGBUS', s.sigbus.toLocaleString('en-US')],
     ['  BUS_MCEERR_AR', s.sigbusByCode.BUS_MCEERR_AR.toLocaleString('en-US')],
     ['  BUS_MCEERR_AO', s.sigbusByCode.BUS_MCEERR_AO.toLocaleString('en-US')],
@@ -159,17 +101,28 @@ function summary(title: string, s: HostStats, extra: [string, string][]): string
 }
 
 async function writeJson(target: string, data: unknown): Promise<void> {
-  const text = `${JSON.stringify(data, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v), 2)}\n`;
-  if (target === '-') process.stdout.write(text);
-  else await writeFile(target, text);
+  await writeOutputs([{ path: target, text: `${JSON.stringify(data, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v), 2)}\n` }]);
+}
+
+/**
+ * An error stream whose writer never finished is refused (exit 1) unless --salvage reads its
+ * complete records; with --salvage the summary says how many it got.
+ */
+async function salvageNote(o: ReplayOptions): Promise<string | null> {
+  if (!o.errors) return null;
+  const check = await inspectErrorStream(o.errors);
+  if (check.complete) return null;
+  if (!o.salvage) throw new Error(`${o.errors}: ${check.problem}${check.header.recordCount === null ? '; --salvage reads the complete records' : ''}`);
+  return `salvaged ${check.records.toLocaleString('en-US')} records of the unfinished stream ${o.errors} (${check.problem})`;
 }
 
 async function replayTraceCommand(o: ReplayOptions): Promise<void> {
+  const streamNote = await salvageNote(o);
   let progress: ReturnType<typeof fileProgress> | undefined;
   const r = await replayTrace({
     trace: o.trace!, format: o.format, layout: o.layout, hugepage: o.hugepage, policy: o.policy, thpSplitFailure: o.thpSplitFailure,
     errors: o.errors, errorsHost: o.errorsHost, poisonFraction: o.poisonFraction, seed: o.seed,
-    killOnSigbus: o.killOnSigbus, ...costFlags(o),
+    killOnSigbus: o.killOnSigbus, salvage: o.salvage, ...costFlags(o),
     translation: o.tlb ? { nestedLevels: o.nested } : undefined,
     onProgress: ({ bytesRead, fileSize, events }) => {
       progress ??= fileProgress('replaying', fileSize);
@@ -179,20 +132,27 @@ async function replayTraceCommand(o: ReplayOptions): Promise<void> {
   progress?.stop();
   const regions = r.layout.regions;
   const mapped = regions.reduce((n, x) => n + x.length, 0);
+  const notes = [
+    ...(r.salvaged ? [`salvaged ${r.salvaged.events.toLocaleString('en-US')} events of the unfinished trace ${r.trace} (reading stopped at ${r.salvaged.stoppedAt})`] : []),
+    ...(streamNote ? [streamNote] : []),
+  ];
+  for (const note of notes) process.stderr.write(`${note}\n`);
   const json = {
-    accesses: r.accesses, ok: r.ok, sigbus: r.sigbus, sigbusByCode: r.sigbusByCode, bytesLost: r.bytesLost,
+    accesses: r.accesses, outcomes: accessOutcomes(r.host), ok: r.ok, sigbus: r.sigbus, sigbusByCode: r.sigbusByCode, bytesLost: r.bytesLost,
     hugepagesLost: r.hugepagesLost, rawPagesPoisoned: r.rawPagesPoisoned, processKilled: r.processKilled,
     eventsPerSecond: r.eventsPerSecond, replaySeconds: r.replaySeconds, trace: r.trace, format: r.format,
     layout: r.layout, relocation: r.relocation, errors: r.errors, memoryFailure: r.host.memoryFailure, faultIns: r.host.faultIns, thp: r.host.thp,
-    signalLog: r.signalLog, signalsDropped: r.signalsDropped, recovery: r.recovery,
+    signalLog: r.signalLog, signalsDropped: r.signalsDropped, recovery: r.recovery, salvaged: r.salvaged,
     refcountUnderflows: r.host.refcountUnderflows, kernel: kernelBehaviour(),
   };
   if (o.json !== '-') {
     process.stdout.write(`${summary(`replay of ${r.trace} (${r.format})`, r.host, [
       ['layout', `${regions.length} region(s), ${(mapped / GiB).toFixed(2)} GiB of ${o.policy === 'thp' ? '2M THP folios' : `${regions[0]!.hugepageSize} hugepages`}, policy ${o.policy === 'hgm' || o.policy === 'thp' ? o.policy : regions[0]!.policy}`],
-      ['UEs applied', o.errors
-        ? `${r.errors.applied} of stream host ${r.errors.host} (${r.errors.outsideHost} outside the pools, ${r.errors.corrected} CEs skipped)`
-        : `${r.errors.applied} (--poison-fraction)`],
+      o.errors
+        ? ['error records', `${r.errors.records.toLocaleString('en-US')}: ${r.errors.applied.toLocaleString('en-US')} UEs of stream host ${r.errors.host} applied, ` +
+          `${r.errors.corrected.toLocaleString('en-US')} CEs skipped, ${r.errors.outsideHost.toLocaleString('en-US')} outside the pools, ` +
+          `${r.errors.otherHosts.toLocaleString('en-US')} of other hosts`]
+        : ['UEs applied', `${r.errors.applied} (--poison-fraction)`],
       ...recoveryRows(r.recovery),
       ...translationRows(r.host, o),
       ['throughput', `${Math.round(r.eventsPerSecond).toLocaleString('en-US')} events/s (${r.replaySeconds.toFixed(2)} s)`],
@@ -203,6 +163,8 @@ async function replayTraceCommand(o: ReplayOptions): Promise<void> {
 
 async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promise<void> {
   const fleet = await loadFleet(o.fleet!);
+  const streamNote = await salvageNote(o);
+  if (streamNote) process.stderr.write(`${streamNote}\n`);
   // --policy on the command line overrides every VM's, to compare policies on one fleet;
   // hgm is a host option that splits the mappings of plain HugeTLB memfds; thp backs the
   // VMs with anonymous THP over the same physical memory.
@@ -224,6 +186,7 @@ async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promi
     seed,
     poison: fleet.poison,
     errors: o.errors,
+    salvage: o.salvage,
     workload: fleet.workload,
     translation: o.tlb ? { nestedLevels: o.nested } : undefined,
     workers: o.workers,
@@ -232,7 +195,12 @@ async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promi
   if (showProgress) process.stderr.write('\n');
   const eventsPerSecond = r.total.accesses / Math.max(r.wallSeconds, 1e-9);
   if (o.json !== '-') {
+    const e = r.errors;
     process.stdout.write(`${summary(`fleet replay of ${o.fleet} (${fleet.hosts} hosts)`, r.total, [
+      ...(o.errors
+        ? [['error records', `${e.records.toLocaleString('en-US')}: ${e.applied.toLocaleString('en-US')} UEs applied, ${e.corrected.toLocaleString('en-US')} CEs skipped, ` +
+          `${e.outsidePools.toLocaleString('en-US')} outside the pools, ${e.outsideFleet.toLocaleString('en-US')} of hosts beyond the fleet`] as [string, string]]
+        : []),
       ...recoveryRows(r.recovery),
       ...translationRows(r.total, o),
       ['throughput', `${Math.round(eventsPerSecond).toLocaleString('en-US')} events/s end to end (${r.wallSeconds.toFixed(2)} s)`],
@@ -240,7 +208,7 @@ async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promi
   }
   if (o.json) {
     await writeJson(o.json, {
-      ...r.total, eventsPerSecond, wallSeconds: r.wallSeconds, recovery: r.recovery, perHost: r.perHost,
+      ...r.total, outcomes: accessOutcomes(r.total), errors: r.errors, eventsPerSecond, wallSeconds: r.wallSeconds, recovery: r.recovery, perHost: r.perHost,
       signalLog: r.signalLog, signalsDropped: r.signalsDropped, kernel: kernelBehaviour(host.keepVersion),
     });
   }
@@ -254,23 +222,28 @@ export function registerReplayCommand(program: Command): void {
     .option('--fleet <file>', 'fleet description (JSON: hosts, host, poison, workload) instead of a trace')
     .addOption(new Option('--format <format>', 'trace format').choices(['auto', ...TRACE_FORMATS]).default('auto'))
     .option('--errors <file>', 'mfrsim error stream (mfrsim errors gen/import): its UEs are applied first (with --fleet, stream host h hits fleet host h)')
-    .option('--errors-host <n|auto>', 'which host of the error stream is this one ("auto": the first with a UE)', (v: string) => (v === 'auto' ? 'auto' : nonNegativeInt(v)), 0)
+    .option('--errors-host <n|auto>', 'which host of the error stream is this one ("auto": the first with a UE)', (v: string) => (v === 'auto' ? 'auto' : integerFlag(0, 0xffffffff)(v)), 0)
     .option('--layout <file>', 'address-space layout (JSON, docs/formats.md); default: the touched hugepages')
     .addOption(new Option('--policy <policy>', 'recovery policy: default (hard offline), keep (MFD_MF_KEEP_UE_MAPPED), hgm (split to 4 KiB) or thp (anonymous THP, split to 4 KiB); with --fleet it overrides every VM\'s').choices(['default', 'keep', 'hgm', 'thp']).default('default'))
-    .option('--thp-split-failure <p>', 'with --policy thp: probability that splitting a poisoned THP fails (it is pinned); default 0, or the fleet file\'s', fraction)
+    .option('--thp-split-failure <p>', 'with --policy thp: probability that splitting a poisoned THP fails (it is pinned); default 0, or the fleet file\'s', fractionFlag)
     .addOption(new Option('--hugepage <size>', 'hugepage size of the default layout').choices(['2M', '1G']).default('2M'))
-    .option('--poison-fraction <f>', 'share of hugepages given one poisoned raw page before the run', fraction)
-    .option('--seed <s>', 'random seed', nonNegativeInt, 1)
+    .option('--poison-fraction <f>', 'share of hugepages given one poisoned raw page before the run', fractionFlag)
+    .option('--seed <s>', 'random seed, 0..2^32-1', seedFlag, 1)
     .option('--kill-on-sigbus', 'the traced process has no SIGBUS handler and dies of the first one')
-    .option('--workers <n>', 'worker threads for --fleet (default: one per core; a single trace is one address space)', nonNegativeInt)
+    .option('--workers <n>', 'worker threads for --fleet (default: one per core; a single trace is one address space)', integerFlag(0, 1024))
     .option('--tlb', 'run the translation cost model (TLB and page walks) on the accesses')
-    .option('--nested <levels>', 'with --tlb: the host walk depth of a virtualised guest (0 native, 2-4)', nonNegativeInt, 0)
+    .option('--nested <levels>', 'with --tlb: the host walk depth of a virtualised guest (0 native, 2-4)', integerFlag(0, 4), 0)
     .option('--json <file>', 'write the figures as JSON ("-": stdout only)')
     .addOption(new Option('--hvo <on|off>', 'hugetlb vmemmap optimisation on the hosts: dissolves re-allocate vmemmap first (recovery cost model; default on, or the fleet file\'s)').choices(['on', 'off']))
     .addOption(new Option('--environment <where>', 'where the host kernel runs, for the recovery cost model (default bare-metal, or the fleet file\'s)').choices(['bare-metal', 'vm']))
+    .option('--salvage', 'read what an mfrsim trace or error stream that was never finished holds, instead of refusing it')
     .action(async (o: ReplayOptions, cmd: Command) => {
-      if ((o.trace === undefined) === (o.fleet === undefined)) throw new Error('replay needs exactly one of --trace or --fleet');
-      if (o.thpSplitFailure !== undefined && o.policy !== 'thp') throw new Error('--thp-split-failure applies to --policy thp only');
+      if ((o.trace === undefined) === (o.fleet === undefined)) throw new UsageError('replay needs exactly one of --trace or --fleet');
+      if (o.thpSplitFailure !== undefined && o.policy !== 'thp') throw new UsageError('--thp-split-failure applies to --policy thp only');
+      await checkInputs([
+        { flag: '--trace', path: o.trace }, { flag: '--fleet', path: o.fleet }, { flag: '--errors', path: o.errors }, { flag: '--layout', path: o.layout },
+      ]);
+      await checkOutputs([{ flag: '--json', path: o.json }], [o.trace, o.fleet, o.errors, o.layout]);
       await (o.trace ? replayTraceCommand(o) : replayFleetCommand(o, cmd.getOptionValueSource('policy') === 'cli'));
     });
 }

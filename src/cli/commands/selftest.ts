@@ -1,16 +1,11 @@
 // `mfrsim selftest`: the upstream hugetlb-mfr selftest (tools/testing/selftests/mm/
 // hugetlb-mfr.c of the MFD_MF_KEEP_UE_MAPPED series v3) inside the simulator, printed like a
 // kselftest (TAP), or both policies side by side, with the kernel behaviour it ran.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { runSelftest, type SelftestPolicy, type SelftestReport } from '../../host/selftest.js';
 import type { HugepageSize } from '../../host/types.js';
 import { KEEP_VERSIONS, type KeepVersionOption } from '../../host/kernel-behaviour.js';
-
-function parsePages(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 8) throw new InvalidArgumentError('must be an integer from 1 to 8.');
-  return n;
-}
+import { integerFlag } from '../flags.js';
 
 function policyTitle(r: SelftestReport): string {
   return r.policy === 'keep' ? 'MFD_MF_KEEP_UE_MAPPED' : 'DEFAULT (MFD_HUGETLB)';
@@ -66,7 +61,7 @@ export function registerSelftestCommand(program: Command): void {
     .command('selftest')
     .description('run the upstream hugetlb-mfr selftest (tools/testing/selftests/mm/hugetlb-mfr.c, MFD_MF_KEEP_UE_MAPPED v3) inside the simulator')
     .addOption(new Option('--size <size>', 'hugepage size (default: both)').choices(['2M', '1G']))
-    .option('--pages <n>', 'raw pages to poison with MADV_HWPOISON, 1..8', parsePages, 8)
+    .option('--pages <n>', 'raw pages to poison with MADV_HWPOISON, 1..8', integerFlag(1, 8), 8)
     .addOption(new Option('--policy <policy>', 'one policy as TAP output (default: both, side by side)').choices(['keep', 'default']))
     .addOption(new Option('--keep-version <version>', 'MFD_MF_KEEP_UE_MAPPED as intended (not posted code) or as posted in v3; v4 = intended').choices([...KEEP_VERSIONS]).default('intended'))
     .option('--json', 'print the reports as JSON (with the kernel behaviour they ran)')

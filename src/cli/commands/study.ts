@@ -1,6 +1,5 @@
 // `mfrsim study`: every policy on the same seeded error stream and workload, compared side
 // by side on the terminal, and in JSON, CSV and a self-contained HTML report (docs/study.md).
-import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { formatCsv } from '../../study/csv.js';
 import { DEFAULT_SCENARIO } from '../../study/default-scenario.js';
@@ -12,6 +11,8 @@ import { runStudy } from '../../study/run.js';
 import { costSettingsOf, loadScenario, parseScenario, type Scenario } from '../../study/scenario.js';
 import { formatCostTable } from '../../costs/cost-table.js';
 import { formatTable } from '../../study/table.js';
+import { integerFlag, seedFlag } from '../flags.js';
+import { checkInputs, checkOutputs, writeOutputs } from '../output.js';
 
 interface StudyFlags {
   json?: string;
@@ -24,12 +25,6 @@ interface StudyFlags {
   showCosts?: boolean;
 }
 
-function seedValue(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError('must be an integer from 0 to 2^32-1.');
-  return n;
-}
-
 function policyList(value: string): PolicyName[] {
   const names = value.split(',').map((n) => n.trim());
   const unknown = names.filter((n) => !(POLICY_NAMES as string[]).includes(n));
@@ -38,19 +33,9 @@ function policyList(value: string): PolicyName[] {
   return names as PolicyName[];
 }
 
-function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer.');
-  return n;
-}
-
-async function output(target: string, text: string): Promise<void> {
-  if (target === '-') process.stdout.write(text);
-  else await writeFile(target, text);
-}
-
 async function runStudyCommand(file: string | undefined, o: StudyFlags): Promise<void> {
-  if (o.json === '-' && o.csv === '-') throw new Error('only one of --json and --csv can write to stdout');
+  await checkInputs([{ flag: 'the scenario', path: file }]);
+  await checkOutputs([{ flag: '--json', path: o.json }, { flag: '--csv', path: o.csv }, { flag: '--html', path: o.html, stdout: false }], [file]);
   const scenario: Scenario = file ? await loadScenario(file) : parseScenario(DEFAULT_SCENARIO, 'the default scenario');
   if (o.seed !== undefined) scenario.seed = o.seed;
   if (o.policies !== undefined) scenario.policies = o.policies;
@@ -66,9 +51,12 @@ async function runStudyCommand(file: string | undefined, o: StudyFlags): Promise
   const runs = await runStudy(scenario, { workers: o.workers, onProgress: progress.update }).finally(() => progress.stop());
   const report = buildReport(runs);
   if (o.json !== '-' && o.csv !== '-') process.stdout.write(`${formatTable(report)}\n`);
-  if (o.json) await output(o.json, `${JSON.stringify(report, null, 2)}\n`);
-  if (o.csv) await output(o.csv, formatCsv(report));
-  if (o.html) await writeFile(o.html, await formatHtml(report));
+  // Every output is rendered first, then all are written together: none appears unless all do.
+  await writeOutputs([
+    { path: o.json, text: `${JSON.stringify(report, null, 2)}\n` },
+    { path: o.csv, text: o.csv ? formatCsv(report) : '' },
+    { path: o.html, text: o.html ? await formatHtml(report) : '' },
+  ]);
 }
 
 export function registerStudyCommand(program: Command): void {
@@ -79,9 +67,9 @@ export function registerStudyCommand(program: Command): void {
     .option('--json <file>', 'write the full results as JSON ("-": stdout, instead of the table)')
     .option('--csv <file>', 'write the side-by-side table as CSV ("-": stdout, instead of the table)')
     .option('--html <file>', 'write a self-contained HTML report with charts')
-    .option('--seed <s>', "override the scenario's seed (error stream and workload)", seedValue)
+    .option('--seed <s>', "override the scenario's seed (error stream and workload), 0..2^32-1", seedFlag)
     .option('--policies <list>', `override the scenario's policies, comma-separated, in column order (${POLICY_NAMES.join(', ')})`, policyList)
-    .option('--workers <n>', 'worker threads (default: one per core; 0 runs on the main thread)', nonNegativeInt)
+    .option('--workers <n>', 'worker threads (default: one per core; 0 runs on the main thread)', integerFlag(0, 1024))
     .option('--show-scenario', 'print the scenario as it would run (defaults filled in) and exit')
     .option('--show-costs', "print the recovery cost model's unit costs for the scenario's hosts (HVO, environment), each with its source, and exit")
     .action((file: string | undefined, o: StudyFlags) => runStudyCommand(file, o));

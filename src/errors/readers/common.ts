@@ -38,17 +38,32 @@ export interface ErrorLogImport {
   readonly stats: ImportStats;
 }
 
-/** A log record that cannot be read: the file, where in it, and why. */
+/** Every log reader's error: the file, where in it (empty for the file as a whole) and why. */
 export class MalformedRecordError extends Error {
   constructor(
     readonly file: string,
-    /** Where: "line 12", "mc_event id 7". */
+    /** Where: "line 12", "mc_event id 7"; '' when the file as a whole is wrong. */
     readonly position: string,
     readonly reason: string,
   ) {
-    super(`${file}: ${position}: ${reason}`);
+    super(position ? `${file}: ${position}: ${reason}` : `${file}: ${reason}`);
     this.name = 'MalformedRecordError';
   }
+}
+
+/** x86-64 physical addresses have at most 52 bits (MAXPHYADDR). */
+export const MAX_PHYS_ADDR = 2 ** 52 - 1;
+/** The count column is a u32. */
+const MAX_COUNT = 0xffff_ffff;
+
+/** Why a record's numbers cannot be stored faithfully, or null when they can. */
+function outOfRange(time: number, physAddr: number, count: number): string | null {
+  if (!Number.isInteger(physAddr) || physAddr < 0 || physAddr > MAX_PHYS_ADDR) {
+    return `physical address ${physAddr < 0 ? physAddr : `0x${physAddr.toString(16)}`} is outside the 52-bit physical address space`;
+  }
+  if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT) return `error count ${count} is not an integer from 1 to ${MAX_COUNT}`;
+  if (!Number.isFinite(time) || time < 0) return `time ${time} is not a non-negative number of seconds`;
+  return null;
 }
 
 /** Collects one log's records into batches and keeps its stats. */
@@ -85,7 +100,13 @@ export class RecordCollector {
     this.stats.ignored++;
   }
 
-  push(time: number, host: number, physAddr: number, flags: number, cause: number, dimm: number, faultId: number, count: number): void {
+  /**
+   * A record found at `where`; numbers the stream cannot hold (an address beyond 52 bits, a
+   * count beyond 32) make it malformed rather than wrap.
+   */
+  push(where: string, time: number, host: number, physAddr: number, flags: number, cause: number, dimm: number, faultId: number, count: number): void {
+    const problem = outOfRange(time, physAddr, count);
+    if (problem !== null) return this.bad(where, problem);
     this.builder.push(time, host, physAddr, flags, cause, dimm, faultId, count);
     this.stats.records++;
     this.stats.firstTime = Math.min(this.stats.firstTime, time);
@@ -108,6 +129,12 @@ export async function* numberedLines(path: string): AsyncGenerator<[number, stri
   const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
   let n = 0;
   for await (const line of rl) yield [++n, line];
+}
+
+/** Wraps a failure of the file as a whole (I/O, SQLite) so that it names the file. */
+export function fileError(file: string, err: unknown): Error {
+  if (err instanceof MalformedRecordError) return err;
+  return new MalformedRecordError(file, '', err instanceof Error ? err.message : String(err));
 }
 
 /** Parses an unsigned hex number ("0x" optional); null when it is not one. */

@@ -70,7 +70,7 @@ export function readKmsg(file: string, opts: ReaderOptions = {}): ErrorLogImport
           out.bad(where, 'an "mce: Uncorrected hardware memory error" line without a hex physical address at its end');
           continue;
         }
-        out.push(time, 0, addr, FLAG_UE, CAUSE_UNKNOWN, UNKNOWN_DIMM, UNKNOWN_FAULT, 1);
+        out.push(where, time, 0, addr, FLAG_UE, CAUSE_UNKNOWN, UNKNOWN_DIMM, UNKNOWN_FAULT, 1);
         openPfn = Math.floor(addr / 2 ** PAGE_SHIFT);
         openedByMce = true;
         openedByOldRepeat = false;
@@ -90,7 +90,7 @@ export function readKmsg(file: string, opts: ReaderOptions = {}): ErrorLogImport
             : repeatResult ? !closed && (openedByMce || openedByOldRepeat)
               : true);
         if (!belongs) {
-          out.push(time, 0, pfn * 2 ** PAGE_SHIFT, FLAG_UE | FLAG_SCRUB, CAUSE_UNKNOWN, UNKNOWN_DIMM, UNKNOWN_FAULT, 1);
+          out.push(where, time, 0, pfn * 2 ** PAGE_SHIFT, FLAG_UE | FLAG_SCRUB, CAUSE_UNKNOWN, UNKNOWN_DIMM, UNKNOWN_FAULT, 1);
           openPfn = pfn;
           openedByMce = false;
           openedByOldRepeat = oldRepeat;
@@ -116,7 +116,7 @@ export function readKmsg(file: string, opts: ReaderOptions = {}): ErrorLogImport
         const count = Number(m[1]);
         const what = m[3].toLowerCase();
         const source = what.includes('scrub') ? FLAG_SCRUB : what.includes('read') ? 0 : FLAG_SOURCE_UNKNOWN;
-        out.push(time, 0, pageNo * 2 ** PAGE_SHIFT + offsetNo, (m[2] === 'UE' ? FLAG_UE : 0) | source, CAUSE_UNKNOWN, UNKNOWN_DIMM, UNKNOWN_FAULT, Math.max(1, count));
+        out.push(where, time, 0, pageNo * 2 ** PAGE_SHIFT + offsetNo, (m[2] === 'UE' ? FLAG_UE : 0) | source, CAUSE_UNKNOWN, UNKNOWN_DIMM, UNKNOWN_FAULT, Math.max(1, count));
       }
       const batch = out.full();
       if (batch) yield batch;

@@ -41,7 +41,7 @@ function finish(rec: PendingRecord, out: RecordCollector): void {
   if (!status.addressValid || rec.addr === null) return out.ignore();
   const addr = parseHex(rec.addr);
   if (addr === null) return out.bad(`line ${rec.addrLine}`, `ADDR "${rec.addr}" is not a hex physical address`);
-  out.push(rec.time ?? 0, 0, addr, status.flags, CAUSE_UNKNOWN, UNKNOWN_DIMM, UNKNOWN_FAULT, 1);
+  out.push(`line ${rec.addrLine}`, rec.time ?? 0, 0, addr, status.flags, CAUSE_UNKNOWN, UNKNOWN_DIMM, UNKNOWN_FAULT, 1);
 }
 
 /** Reads mcelog's text log. */

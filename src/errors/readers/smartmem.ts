@@ -6,7 +6,7 @@ import { FLAG_SCRUB, FLAG_SOURCE_UNKNOWN, FLAG_UE, UNKNOWN_DIMM, UNKNOWN_FAULT }
 import { CAUSE_UNKNOWN } from '../faults.js';
 import type { DramMapping } from '../mapping.js';
 import { BANKS, COLUMNS, dimmIndex, type Topology } from '../topology.js';
-import { numberedLines, parseDateTime, parseHex, RecordCollector, type ErrorLogImport, type ReaderOptions } from './common.js';
+import { MalformedRecordError, numberedLines, parseDateTime, parseHex, RecordCollector, type ErrorLogImport, type ReaderOptions } from './common.js';
 
 /** Accepted column names, first match wins. */
 export const SMARTMEM_COLUMNS = {
@@ -96,8 +96,10 @@ export function readSmartmem(file: string, opts: SmartmemOptions): ErrorLogImpor
         const needed: Field[] = opts.mapping === 'logged' ? ['time', 'address'] : ['time', ...COORDINATES];
         const missing = needed.filter((f) => columns![f] === undefined);
         if (missing.length > 0) {
-          throw new Error(
-            `${file}: line ${n}: the header lacks ${missing.map((f) => `${f} (${SMARTMEM_COLUMNS[f].join('/')})`).join(', ')}`,
+          throw new MalformedRecordError(
+            file,
+            `line ${n}`,
+            `the header lacks ${missing.map((f) => `${f} (${SMARTMEM_COLUMNS[f].join('/')})`).join(', ')}`,
           );
         }
         continue;
@@ -160,7 +162,7 @@ export function readSmartmem(file: string, opts: SmartmemOptions): ErrorLogImpor
         dimm = dimmIndex(t, socket!, channel!, slot!);
         addr = opts.mapping.physAddr(dimm, rank!, bank, row!, column!);
       }
-      out.push(time, host, addr, sourceFlags(cell('type')), CAUSE_UNKNOWN, dimm, UNKNOWN_FAULT, 1);
+      out.push(where, time, host, addr, sourceFlags(cell('type')), CAUSE_UNKNOWN, dimm, UNKNOWN_FAULT, 1);
       const batch = out.full();
       if (batch) yield batch;
     }
