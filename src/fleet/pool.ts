@@ -8,6 +8,8 @@ import { runShard, type ShardResult, type ShardTask } from './run.js';
 import { RecoveryTally, type RecoverySummary } from '../costs/recovery-cost.js';
 import type { TlbConfig } from '../costs/translation.js';
 import type { PoisonSpec, WorkloadSpec } from './workload.js';
+import { fleetShardPlan } from './shard-plan.js';
+import type { ShardExecutor } from '../shards/plan.js';
 
 export interface FleetRun {
   hosts: HostSpec[];
@@ -26,6 +28,8 @@ export interface FleetRun {
   /** Signals kept in the merged signal log (default 10,000); the rest are counted. */
   signalLogCapacity?: number;
   onShardDone?: (done: number, total: number) => void;
+  /** Runs the shards elsewhere (a job queue, src/queue/) instead of on this process's threads. */
+  executor?: ShardExecutor;
 }
 
 export interface FleetResult {
@@ -62,7 +66,9 @@ export async function runFleet(run: FleetRun): Promise<FleetResult> {
     return r;
   };
   let results: ShardResult[];
-  if (workers === 0) {
+  if (run.executor) {
+    results = await run.executor.run(fleetShardPlan(run, tasks), (_, r) => finished(r));
+  } else if (workers === 0) {
     results = [];
     for (const t of tasks) results.push(finished(await runShard(t)));
   } else {

@@ -13,6 +13,8 @@ import { studyHost } from './host-spec.js';
 import { BASELINE_POLICY, POLICIES, type Backing, type PolicyName } from './policies.js';
 import { studySteps, type Scenario } from './scenario.js';
 import { Fnv1a, runStudyShard, SERIES_FIELDS, type StepSeries, type StudyShardResult, type StudyShardTask } from './shard.js';
+import { studyShardPlan } from './shard-plan.js';
+import type { ShardExecutor } from '../shards/plan.js';
 
 /** The error-free runs, one per backing the study's policies use. */
 const BASELINES = { hugetlb: 'baseline', thp: 'baseline-thp' } as const satisfies Record<Backing, string>;
@@ -25,6 +27,8 @@ export interface StudyOptions {
   hostsPerShard?: number;
   /** Called as shards finish, with simulated host-years done (all runs) and in total. */
   onProgress?: (done: number, total: number) => void;
+  /** Runs the shards elsewhere (a job queue, src/queue/) instead of on this process's threads. */
+  executor?: ShardExecutor;
 }
 
 export interface RunOutcome {
@@ -97,7 +101,9 @@ export async function runStudy(scenario: Scenario, opts: StudyOptions = {}): Pro
     return r;
   };
   let results: StudyShardResult[];
-  if (workers === 0) {
+  if (opts.executor) {
+    results = await opts.executor.run(studyShardPlan(scenario, ues, tasks, runs.map((r) => r.name)), (_, r) => finished(r));
+  } else if (workers === 0) {
     results = tasks.map((t) => finished(runStudyShard(t)));
   } else {
     if (!existsSync(fileURLToPath(WORKER))) throw new Error(`${fileURLToPath(WORKER)} is missing: run npm run build first`);
