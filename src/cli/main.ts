@@ -7,6 +7,7 @@ import { registerErrorsCommand } from './commands/errors.js';
 import { registerReplayCommand } from './commands/replay.js';
 import { registerSelftestCommand } from './commands/selftest.js';
 import { registerStudyCommand } from './commands/study.js';
+import { registerWorkerCommand } from './commands/worker.js';
 
 const program = new Command();
 program
@@ -20,6 +21,7 @@ registerSelftestCommand(program);
 registerReplayCommand(program);
 registerConvertCommand(program);
 registerErrorsCommand(program);
+registerWorkerCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`mfrsim: ${err instanceof Error ? err.message : String(err)}\n`);

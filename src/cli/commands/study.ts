@@ -11,16 +11,21 @@ import { POLICY_NAMES, type PolicyName } from '../../study/policies.js';
 import { runStudy } from '../../study/run.js';
 import { loadScenario, parseScenario, type Scenario } from '../../study/scenario.js';
 import { formatTable } from '../../study/table.js';
+import { addQueueOptions, openQueue, type QueueFlags } from '../queue.js';
 
-interface StudyFlags {
+interface StudyFlags extends QueueFlags {
   json?: string;
   csv?: string;
   html?: string;
   seed?: number;
   policies?: PolicyName[];
   workers?: number;
+  hostsPerShard?: number;
   showScenario?: boolean;
 }
+
+/** Shards on a queue default to at most this many host-years: enough jobs to spread, few enough to stay cheap. */
+const QUEUE_SHARD_HOST_YEARS = 100;
 
 function seedValue(value: string): number {
   const n = Number(value);
@@ -34,6 +39,12 @@ function policyList(value: string): PolicyName[] {
   if (unknown.length > 0) throw new InvalidArgumentError(`unknown ${unknown.length > 1 ? 'policies' : 'policy'} ${unknown.join(', ')}; choose from ${POLICY_NAMES.join(', ')}.`);
   if (new Set(names).size !== names.length) throw new InvalidArgumentError('a policy is listed twice.');
   return names as PolicyName[];
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer.');
+  return n;
 }
 
 function nonNegativeInt(value: string): number {
@@ -56,17 +67,24 @@ async function runStudyCommand(file: string | undefined, o: StudyFlags): Promise
     process.stdout.write(`${JSON.stringify(scenario, null, 2)}\n`);
     return;
   }
-  const progress = studyProgress();
-  const runs = await runStudy(scenario, { workers: o.workers, onProgress: progress.update }).finally(() => progress.stop());
-  const report = buildReport(runs);
-  if (o.json !== '-' && o.csv !== '-') process.stdout.write(`${formatTable(report)}\n`);
-  if (o.json) await output(o.json, `${JSON.stringify(report, null, 2)}\n`);
-  if (o.csv) await output(o.csv, formatCsv(report));
-  if (o.html) await writeFile(o.html, await formatHtml(report));
+  const queue = await openQueue(o, 'study');
+  try {
+    const hostsPerShard = o.hostsPerShard ?? (queue ? Math.max(1, Math.min(Math.ceil(scenario.fleet.hosts / 16), Math.ceil(QUEUE_SHARD_HOST_YEARS / scenario.years))) : undefined);
+    const progress = queue ? undefined : studyProgress();
+    const runs = await runStudy(scenario, { workers: o.workers, hostsPerShard, executor: queue?.executor, onProgress: progress?.update }).finally(() => progress?.stop());
+    const report = buildReport(runs);
+    if (o.json !== '-' && o.csv !== '-') process.stdout.write(`${formatTable(report)}\n`);
+    if (o.json) await output(o.json, `${JSON.stringify(report, null, 2)}\n`);
+    if (o.csv) await output(o.csv, formatCsv(report));
+    if (o.html) await writeFile(o.html, await formatHtml(report));
+    await queue?.finished();
+  } finally {
+    await queue?.close();
+  }
 }
 
 export function registerStudyCommand(program: Command): void {
-  program
+  const cmd = program
     .command('study')
     .description('compare the recovery policies on one seeded error stream and workload (default: a 1 GiB-HugeTLB cloud region over 3 years)')
     .argument('[scenario]', 'scenario file (JSON, docs/study.md); default: the embedded cloud-region scenario')
@@ -76,6 +94,8 @@ export function registerStudyCommand(program: Command): void {
     .option('--seed <s>', "override the scenario's seed (error stream and workload)", seedValue)
     .option('--policies <list>', `override the scenario's policies, comma-separated, in column order (${POLICY_NAMES.join(', ')})`, policyList)
     .option('--workers <n>', 'worker threads (default: one per core; 0 runs on the main thread)', nonNegativeInt)
-    .option('--show-scenario', 'print the scenario as it would run (defaults filled in) and exit')
+    .option('--hosts-per-shard <n>', 'hosts per shard (default: 8 shards per worker thread; with --queue, at most 100 host-years a shard); figures do not depend on it', positiveInt)
+    .option('--show-scenario', 'print the scenario as it would run (defaults filled in) and exit');
+  addQueueOptions(cmd)
     .action((file: string | undefined, o: StudyFlags) => runStudyCommand(file, o));
 }

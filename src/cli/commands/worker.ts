@@ -1,0 +1,53 @@
+// `mfrsim worker redis://HOST:PORT`: runs shard jobs of studies, fleet replays and trace
+// batches from the Redis job queue until stopped; SIGTERM (or SIGINT) finishes the shards in
+// hand, then exits. The queue's libraries are loaded only by this command.
+import { Command, InvalidArgumentError } from 'commander';
+import { parseRedisUrl } from '../../queue/url.js';
+
+interface WorkerFlags {
+  concurrency: number;
+  stallInterval: number;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer.');
+  return n;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0.1 && n <= 3600)) throw new InvalidArgumentError('must be a number of seconds from 0.1 to 3600.');
+  return n;
+}
+
+async function runWorker(url: string, o: WorkerFlags): Promise<void> {
+  try {
+    parseRedisUrl(url);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  const { startQueueWorker } = await import('../../queue/worker.js');
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const worker = await startQueueWorker(url, { concurrency: o.concurrency, stallInterval: o.stallInterval * 1000, log });
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log(`worker: ${signal}: finishing the shards in hand, then exiting`);
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await worker.close();
+  log('worker: stopped');
+}
+
+export function registerWorkerCommand(program: Command): void {
+  program
+    .command('worker')
+    .description('run shard jobs (studies, fleet replays, trace batches) from a Redis job queue until stopped (docs/cluster.md)')
+    .argument('<url>', 'the queue\'s Redis: redis://HOST:PORT[/DB] (rediss:// for TLS)')
+    .option('--concurrency <n>', 'shards run at once, each on its own thread', positiveInt, 1)
+    .option('--stall-interval <seconds>', 'how long a job\'s lock lasts without renewal, and how often stalled jobs are looked for: a dead worker\'s shard runs again elsewhere after at most twice this', seconds, 30)
+    .action((url: string, o: WorkerFlags) => runWorker(url, o));
+}

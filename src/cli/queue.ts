@@ -1,0 +1,66 @@
+// The job-queue options shared by `study` and `replay`, and the queue's life around one
+// command: connect (failing in seconds), show one progress bar across all workers, and
+// forget the shard results once the command's outputs are written. The queue's libraries
+// are loaded only when --queue is given.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseRedisUrl } from '../queue/url.js';
+import type { ShardExecutor } from '../shards/plan.js';
+import { shardProgressBar } from './shard-progress.js';
+
+export interface QueueFlags {
+  queue?: string;
+  resultsTtl?: number;
+  attempts?: number;
+}
+
+function redisUrl(value: string): string {
+  try {
+    return parseRedisUrl(value).url;
+  } catch (err) {
+    throw new InvalidArgumentError(`${(err as Error).message}.`);
+  }
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer.');
+  return n;
+}
+
+export function addQueueOptions(cmd: Command): Command {
+  return cmd
+    .option('--queue <url>', 'run the shards as jobs on a Redis job queue (redis://HOST:PORT[/DB]) served by `mfrsim worker` processes; the same command again resumes (docs/cluster.md)', redisUrl)
+    .addOption(new Option('--results-ttl <seconds>', 'with --queue: how long shard results stay in Redis if this command does not finish (default 7 days)').argParser(positiveInt))
+    .addOption(new Option('--attempts <n>', 'with --queue: tries per shard before the run fails (default 3)').argParser(positiveInt));
+}
+
+export interface QueueSession {
+  executor: ShardExecutor;
+  /** The outputs are written: the shard results may go. */
+  finished(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Connects to the queue (fails in seconds when it cannot), or undefined without --queue. */
+export async function openQueue(o: QueueFlags, label: string): Promise<QueueSession | undefined> {
+  if (o.queue === undefined) return undefined;
+  const { QueueExecutor } = await import('../queue/coordinator.js');
+  const bar = shardProgressBar(label);
+  const executor = await QueueExecutor.connect(o.queue, {
+    attempts: o.attempts,
+    resultsTtl: o.resultsTtl,
+    onProgress: bar.update,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  return {
+    executor,
+    async finished() {
+      bar.stop();
+      await executor.forget();
+    },
+    async close() {
+      bar.stop();
+      await executor.close();
+    },
+  };
+}
