@@ -13,7 +13,8 @@ export interface QueueFlags {
   attempts?: number;
 }
 
-function redisUrl(value: string): string {
+/** Commander's parser of a Redis URL argument. */
+export function redisUrl(value: string): string {
   try {
     return parseRedisUrl(value).url;
   } catch (err) {
@@ -34,6 +35,16 @@ export function addQueueOptions(cmd: Command): Command {
     .addOption(new Option('--attempts <n>', 'with --queue: tries per shard before the run fails (default 3)').argParser(positiveInt));
 }
 
+/** Imports a module of the job queue, saying what to install when its libraries are missing. */
+export async function loadQueueModule<M>(load: () => Promise<M>): Promise<M> {
+  try {
+    return await load();
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new Error(`the job queue needs the packages bullmq and ioredis (npm install bullmq ioredis): ${(err as Error).message}`);
+  }
+}
+
 export interface QueueSession {
   executor: ShardExecutor;
   /** The outputs are written: the shard results may go. */
@@ -44,7 +55,7 @@ export interface QueueSession {
 /** Connects to the queue (fails in seconds when it cannot), or undefined without --queue. */
 export async function openQueue(o: QueueFlags, label: string): Promise<QueueSession | undefined> {
   if (o.queue === undefined) return undefined;
-  const { QueueExecutor } = await import('../queue/coordinator.js');
+  const { QueueExecutor } = await loadQueueModule(() => import('../queue/coordinator.js'));
   const bar = shardProgressBar(label);
   const executor = await QueueExecutor.connect(o.queue, {
     attempts: o.attempts,

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { decode, encode } from './codec.js';
 import { probeRedis, redisClient } from './connection.js';
 import { parseRedisUrl, type RedisTarget } from './url.js';
-import { digestFile, jobId, KEY_PREFIX, MFRSIM_VERSION, QUEUE_NAME, resultsKey, runDigest, type JobFile, type ShardJobData } from './job.js';
+import { digestFile, doneKey, jobId, KEY_PREFIX, MFRSIM_VERSION, QUEUE_NAME, resultsKey, runDigest, type JobFile, type ShardJobData } from './job.js';
 import type { ShardExecutor, ShardPlan, ShardProgress } from '../shards/plan.js';
 import { ShardTally } from '../shards/tally.js';
 
@@ -103,36 +103,47 @@ export class QueueExecutor implements ShardExecutor {
     const stored = await this.client.hgetall(key);
     for (const [id, text] of Object.entries(stored)) take(id, text, true);
     stats.reused = progress.reused;
-    if (progress.reused > 0) await this.client.expire(key, this.opts.resultsTtl);
+    if (progress.reused > 0) await this.client.multi().expire(key, this.opts.resultsTtl).expire(doneKey(run), this.opts.resultsTtl).exec();
     this.opts.log?.(`run ${run.slice(0, 12)} on ${this.target.display}: ${ids.length} shards, ${progress.reused} finished earlier and reused, ${pending.size} to run`);
     progress.workers = await this.workersCount();
     this.opts.onProgress?.({ ...progress });
     if (pending.size === 0) return results;
 
     await this.enqueue(plan, files, run, ids.filter((id) => pending.has(id)), index, stats);
+    const fetch = async (fresh: string[]) => {
+      if (fresh.length === 0) return;
+      const texts = await this.client.hmget(key, ...fresh);
+      fresh.forEach((id, j) => {
+        if (texts[j] !== null) take(id, texts[j]!, false);
+      });
+    };
     let warned = false;
+    let seen = 0;
+    let nextCheck = 0;
     for (let tick = 0; pending.size > 0; tick++) {
       await sleep(this.opts.pollMs);
-      // States first, results second: a job gone from the queue whose result is not in the
-      // hash afterwards was lost (Redis restarted without persistence) and is enqueued again.
-      const waiting = [...pending];
-      const states = await Promise.all(waiting.map((id) => this.queue.getJobState(id)));
-      const done = new Set(await this.client.hkeys(key));
-      const fresh = waiting.filter((id) => done.has(id));
-      if (fresh.length > 0) {
-        const texts = await this.client.hmget(key, ...fresh);
-        fresh.forEach((id, j) => {
-          if (texts[j] !== null) take(id, texts[j]!, false);
-        });
+      // Workers append each finished job's id to the run's done list: read what is new.
+      const fresh = await this.client.lrange(doneKey(run), seen, -1);
+      seen += fresh.length;
+      await fetch(fresh.filter((id) => pending.has(id)));
+      // Now and then, the states of the pending jobs (a few thousand a second at most).
+      if (pending.size > 0 && performance.now() >= nextCheck) {
+        const waiting = [...pending];
+        const states = await Promise.all(waiting.map((id) => this.queue.getJobState(id)));
+        nextCheck = performance.now() + Math.max(4 * this.opts.pollMs, waiting.length / 2);
+        const failed = waiting.find((_, j) => states[j] === 'failed');
+        if (failed !== undefined) {
+          const error = await this.failure(plan.jobs[index.get(failed)!]!.label, failed);
+          await this.withdraw(waiting.filter((_, j) => WITHDRAWABLE.has(states[j]!)));
+          throw error;
+        }
+        // Gone from the queue: finished since the done list was read, or lost (Redis
+        // restarted without persistence), and then enqueued again.
+        const gone = waiting.filter((_, j) => states[j] === 'unknown');
+        await fetch(gone);
+        const lost = gone.filter((id) => pending.has(id));
+        if (lost.length > 0) await this.enqueue(plan, files, run, lost, index, stats);
       }
-      const failed = waiting.find((id, j) => states[j] === 'failed' && pending.has(id));
-      if (failed !== undefined) {
-        const error = await this.failure(plan.jobs[index.get(failed)!]!.label, failed);
-        await this.withdraw(waiting.filter((_, j) => WITHDRAWABLE.has(states[j]!)));
-        throw error;
-      }
-      const lost = waiting.filter((id, j) => states[j] === 'unknown' && pending.has(id));
-      if (lost.length > 0) await this.enqueue(plan, files, run, lost, index, stats);
       if (tick % 4 === 0) {
         progress.workers = await this.workersCount();
         if (progress.workers === 0 && !warned) {
@@ -148,7 +159,7 @@ export class QueueExecutor implements ShardExecutor {
 
   /** Deletes the results of the runs this executor finished: call once their outputs are written. */
   async forget(): Promise<void> {
-    if (this.finishedRuns.length > 0) await this.client.del(...this.finishedRuns.map(resultsKey));
+    if (this.finishedRuns.length > 0) await this.client.del(...this.finishedRuns.flatMap((run) => [resultsKey(run), doneKey(run)]));
     this.finishedRuns.length = 0;
   }
 

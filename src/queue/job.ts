@@ -18,6 +18,11 @@ export function resultsKey(runDigest: string): string {
   return `${KEY_PREFIX}:run:${runDigest}`;
 }
 
+/** The list of a run's job ids in the order their results were written (the coordinator reads what is new). */
+export function doneKey(runDigest: string): string {
+  return `${KEY_PREFIX}:run:${runDigest}:done`;
+}
+
 /** An input file of the plan, as the coordinator read it. */
 export interface JobFile {
   /** The path as the task names it. */

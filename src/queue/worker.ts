@@ -12,7 +12,7 @@ import { Piscina } from 'piscina';
 import { decode, encode } from './codec.js';
 import { probeRedis, redisClient } from './connection.js';
 import { parseRedisUrl } from './url.js';
-import { digestFile, KEY_PREFIX, MFRSIM_VERSION, QUEUE_NAME, resultsKey, type JobFile, type ShardJobData, type ShardJobReturn } from './job.js';
+import { digestFile, doneKey, KEY_PREFIX, MFRSIM_VERSION, QUEUE_NAME, resultsKey, type JobFile, type ShardJobData, type ShardJobReturn } from './job.js';
 import { shardEntry } from '../shards/local.js';
 
 export interface QueueWorkerOptions {
@@ -66,7 +66,8 @@ export async function startQueueWorker(url: string, opts: QueueWorkerOptions = {
     }
     const text = encode(replaceStrings(result, back));
     const key = resultsKey(d.run);
-    await client.multi().hset(key, job.id!, text).expire(key, d.resultsTtl).exec();
+    const done = doneKey(d.run);
+    await client.multi().hset(key, job.id!, text).expire(key, d.resultsTtl).rpush(done, job.id!).expire(done, d.resultsTtl).exec();
     const seconds = (performance.now() - started) / 1000;
     log(`${name}: done in ${seconds.toFixed(2)} s (${text.length} bytes)`);
     return { resultBytes: text.length, seconds };

@@ -2,7 +2,7 @@
 // batches from the Redis job queue until stopped; SIGTERM (or SIGINT) finishes the shards in
 // hand, then exits. The queue's libraries are loaded only by this command.
 import { Command, InvalidArgumentError } from 'commander';
-import { parseRedisUrl } from '../../queue/url.js';
+import { loadQueueModule, redisUrl } from '../queue.js';
 
 interface WorkerFlags {
   concurrency: number;
@@ -22,12 +22,7 @@ function seconds(value: string): number {
 }
 
 async function runWorker(url: string, o: WorkerFlags): Promise<void> {
-  try {
-    parseRedisUrl(url);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-  const { startQueueWorker } = await import('../../queue/worker.js');
+  const { startQueueWorker } = await loadQueueModule(() => import('../../queue/worker.js'));
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const worker = await startQueueWorker(url, { concurrency: o.concurrency, stallInterval: o.stallInterval * 1000, log });
   await new Promise<void>((resolve) => {
@@ -46,7 +41,7 @@ export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
     .description('run shard jobs (studies, fleet replays, trace batches) from a Redis job queue until stopped (docs/cluster.md)')
-    .argument('<url>', 'the queue\'s Redis: redis://HOST:PORT[/DB] (rediss:// for TLS)')
+    .argument('<url>', 'the queue\'s Redis: redis://HOST:PORT[/DB] (rediss:// for TLS)', redisUrl)
     .option('--concurrency <n>', 'shards run at once, each on its own thread', positiveInt, 1)
     .option('--stall-interval <seconds>', 'how long a job\'s lock lasts without renewal, and how often stalled jobs are looked for: a dead worker\'s shard runs again elsewhere after at most twice this', seconds, 30)
     .action((url: string, o: WorkerFlags) => runWorker(url, o));
