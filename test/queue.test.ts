@@ -15,6 +15,7 @@ import { ErrorStreamWriter } from '../src/errors/format.js';
 import { runTraceBatch } from '../src/fleet/trace-batch.js';
 import { QueueExecutor } from '../src/queue/coordinator.js';
 import { MFRSIM_VERSION } from '../src/queue/job.js';
+import { buildReport } from '../src/study/report.js';
 import { runStudy } from '../src/study/run.js';
 import { loadScenario } from '../src/study/scenario.js';
 import { Child, findRedisServer, freePort, mfrsim, shardsDone, startRedis, startWorker, withoutTimings, type RedisServer } from './queue-harness.js';
@@ -60,9 +61,13 @@ async function errorStream(path: string, hosts: number): Promise<void> {
   await w.close();
 }
 
+async function stopWorkers(): Promise<void> {
+  await Promise.all(workers.splice(0).map((w) => w.kill('SIGKILL')));
+}
+
 /** Kills the test's workers and empties Redis, so that no job of one test reaches the next. */
 async function reset(): Promise<void> {
-  await Promise.all(workers.splice(0).map((w) => w.kill('SIGKILL')));
+  await stopWorkers();
   await redis?.client.flushall();
 }
 
@@ -185,6 +190,29 @@ if (binary === null) {
     assert.is(new Set(all).size, 144);
     assert.equal(withoutTimings(await readFile(join(dir, 'resumed.json'), 'utf8'), STUDY_TIMINGS), withoutTimings(await readFile(join(dir, 'local.json'), 'utf8'), STUDY_TIMINGS));
     assert.is(await redis.client.exists(key!), 0);
+  });
+
+  test('a coordinator gone after the last shard, before its outputs: the same run again finds every result', async () => {
+    workers.push(await startWorker(redis.url), await startWorker(redis.url));
+    const scenario = await loadScenario(join(dir, 'study.json'));
+    const first = await QueueExecutor.connect(redis.url, { pollMs: 100, resultsTtl: 300 });
+    const runs = await runStudy(scenario, { executor: first, hostsPerShard: 12 }).finally(() => first.close());
+    // It never got to forget its results: they wait, with their expiry.
+    const key = `mfrsim:run:${first.lastRun!.run}`;
+    assert.is(await redis.client.hlen(key), 12);
+    assert.ok((await redis.client.ttl(key)) > 0);
+    await stopWorkers();
+    const lines: string[] = [];
+    const again = await QueueExecutor.connect(redis.url, { pollMs: 100, log: (l) => lines.push(l) });
+    try {
+      const rerun = await runStudy(scenario, { executor: again, hostsPerShard: 12 });
+      assert.match(lines.join('\n'), /12 shards, 12 finished earlier and reused, 0 to run/);
+      assert.equal(buildReport({ ...rerun, wallSeconds: 1 }), buildReport({ ...runs, wallSeconds: 1 }));
+      await again.forget();
+      assert.is(await redis.client.exists(key), 0);
+    } finally {
+      await again.close();
+    }
   });
 
   test('a shard that fails deterministically fails the run after its tries, naming the shard and the reason', async () => {

@@ -107,7 +107,10 @@ export class QueueExecutor implements ShardExecutor {
     this.opts.log?.(`run ${run.slice(0, 12)} on ${this.target.display}: ${ids.length} shards, ${progress.reused} finished earlier and reused, ${pending.size} to run`);
     progress.workers = await this.workersCount();
     this.opts.onProgress?.({ ...progress });
-    if (pending.size === 0) return results;
+    if (pending.size === 0) {
+      this.finishedRuns.push(run);
+      return results;
+    }
 
     await this.enqueue(plan, files, run, ids.filter((id) => pending.has(id)), index, stats);
     const fetch = async (fresh: string[]) => {

@@ -15,6 +15,7 @@ import type { HugepageSize } from '../../host/types.js';
 import type { TracePolicy } from '../../fleet/trace-batch.js';
 import { addQueueOptions, openQueue, type QueueFlags, type QueueSession } from '../queue.js';
 import { replayTracesCommand } from './replay-traces.js';
+import { readErrorStreamHeader } from '../../errors/format.js';
 
 interface ReplayOptions extends QueueFlags {
   trace?: string;
@@ -217,6 +218,8 @@ async function replayTraceCommand(o: ReplayOptions): Promise<void> {
 
 async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promise<void> {
   const fleet = await loadFleet(o.fleet!);
+  // Every shard reads the stream: check it once, before any shard runs or is enqueued.
+  if (o.errors) await readErrorStreamHeader(o.errors);
   // --policy on the command line overrides every VM's, to compare policies on one fleet;
   // hgm is a host option that splits the mappings of plain HugeTLB memfds; thp backs the
   // VMs with anonymous THP over the same physical memory.
