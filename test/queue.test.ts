@@ -18,7 +18,7 @@ import { MFRSIM_VERSION } from '../src/queue/job.js';
 import { buildReport } from '../src/study/report.js';
 import { runStudy } from '../src/study/run.js';
 import { loadScenario } from '../src/study/scenario.js';
-import { Child, findRedisServer, freePort, mfrsim, shardsDone, startRedis, startWorker, withoutTimings, type RedisServer } from './queue-harness.js';
+import { Child, findRedisServer, freePort, mfrsim, shardsDone, sleep, startRedis, startWorker, withoutTimings, type RedisServer } from './queue-harness.js';
 
 const GiB = 2 ** 30;
 const STUDY_TIMINGS = ['wallSeconds', 'hostYearsPerSecond'];
@@ -212,6 +212,24 @@ if (binary === null) {
       assert.is(await redis.client.exists(key), 0);
     } finally {
       await again.close();
+    }
+  });
+
+  test('jobs lost with Redis (restarted without persistence) are enqueued again by the waiting coordinator', async () => {
+    const scenario = await loadScenario(join(dir, 'study.json'));
+    const executor = await QueueExecutor.connect(redis.url, { pollMs: 100 });
+    try {
+      const running = runStudy(scenario, { executor, hostsPerShard: 12 });
+      // No worker yet: the 12 jobs wait; then Redis forgets everything.
+      while ((await redis.client.llen('mfrsim:shards:wait')) < 12) await sleep(50);
+      await redis.client.flushall();
+      workers.push(await startWorker(redis.url), await startWorker(redis.url));
+      const runs = await running;
+      assert.is(shardsDone(...workers).length, 12);
+      const local = JSON.parse(await readFile(join(dir, 'local.json'), 'utf8')) as { policies: unknown };
+      assert.equal(JSON.parse(JSON.stringify(buildReport(runs).policies)), local.policies);
+    } finally {
+      await executor.close();
     }
   });
 
