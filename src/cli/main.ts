@@ -7,6 +7,7 @@ import { registerErrorsCommand } from './commands/errors.js';
 import { registerReplayCommand } from './commands/replay.js';
 import { registerSelftestCommand } from './commands/selftest.js';
 import { registerStudyCommand } from './commands/study.js';
+import { registerWorkerCommand } from './commands/worker.js';
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from './usage-error.js';
 
 const program = new Command();
@@ -25,6 +26,7 @@ registerSelftestCommand(program);
 registerReplayCommand(program);
 registerConvertCommand(program);
 registerErrorsCommand(program);
+registerWorkerCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Commander has already printed its message (or the help, or the version: status 0).

@@ -7,6 +7,8 @@ import { runShard, type ShardResult, type ShardTask } from './run.js';
 import { RecoveryTally, type RecoverySummary } from '../costs/recovery-cost.js';
 import type { TlbConfig } from '../costs/translation.js';
 import type { PoisonSpec, WorkloadSpec } from './workload.js';
+import { fleetShardPlan } from './shard-plan.js';
+import type { ShardExecutor } from '../shards/plan.js';
 
 /** A fleet run: the hosts, what hits them, and how to spread them over threads. */
 export interface FleetRun {
@@ -29,6 +31,8 @@ export interface FleetRun {
   signalLogCapacity?: number;
   /** Called as shards finish. */
   onShardDone?: (done: number, total: number) => void;
+  /** Runs the shards elsewhere (a job queue, src/queue/) instead of on this process's threads. */
+  executor?: ShardExecutor;
 }
 
 /** A fleet run's figures: per host in fleet order, totals, signals and recovery costs. */
@@ -86,7 +90,9 @@ export async function runFleet(run: FleetRun): Promise<FleetResult> {
     return r;
   };
   let results: ShardResult[];
-  if (workers === 0) {
+  if (run.executor) {
+    results = await run.executor.run(fleetShardPlan(run, tasks), (_, r) => finished(r));
+  } else if (workers === 0) {
     results = [];
     for (const t of tasks) results.push(finished(await runShard(t)));
   } else {

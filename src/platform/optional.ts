@@ -31,14 +31,17 @@ function isMissingPackage(err: unknown, packageName: string): boolean {
 }
 
 /**
- * Loads an optional package. `load` is the literal `() => import('name')`, so that bundlers
- * see the specifier; a missing package becomes a MissingDependencyError.
+ * Loads an optional package, or a module of mfrsim's that imports optional packages. `load`
+ * is the literal `() => import('name')`, so that bundlers see the specifier; a missing package
+ * among `packageNames` becomes a MissingDependencyError.
  */
-export async function importOptional<T>(packageName: string, feature: string, load: () => Promise<T>): Promise<T> {
+export async function importOptional<T>(packageNames: string | readonly string[], feature: string, load: () => Promise<T>): Promise<T> {
   try {
     return await load();
   } catch (err) {
-    if (isMissingPackage(err, packageName)) throw new MissingDependencyError(packageName, feature, { cause: err });
+    for (const name of typeof packageNames === 'string' ? [packageNames] : packageNames) {
+      if (isMissingPackage(err, name)) throw new MissingDependencyError(name, feature, { cause: err });
+    }
     throw err;
   }
 }

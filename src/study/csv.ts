@@ -2,7 +2,8 @@
 import { studyMetrics } from './metrics.js';
 import type { StudyReport } from './report.js';
 
-function field(v: string | number | null): string {
+/** One CSV field: quoted when it holds a quote, a comma or a line break. */
+export function csvField(v: string | number | null): string {
   if (v === null) return '';
   const s = String(v);
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -13,5 +14,5 @@ export function formatCsv(r: StudyReport): string {
   const metrics = studyMetrics(r);
   const header = ['policy', 'label', ...metrics.map((m) => m.key)];
   const rows = r.policies.map((p) => [p.policy, p.label, ...metrics.map((m) => m.value(p))]);
-  return [header, ...rows].map((row) => row.map(field).join(',')).join('\n') + '\n';
+  return [header, ...rows].map((row) => row.map(csvField).join(',')).join('\n') + '\n';
 }

@@ -10,6 +10,8 @@ import { studyHost } from './host-spec.js';
 import { BASELINE_POLICY, POLICIES, type Backing, type PolicyName } from './policies.js';
 import { studySteps, type Scenario } from './scenario.js';
 import { Fnv1a, runStudyShard, SERIES_FIELDS, type StepSeries, type StudyShardResult, type StudyShardTask } from './shard.js';
+import { studyShardPlan } from './shard-plan.js';
+import type { ShardExecutor } from '../shards/plan.js';
 
 /** The error-free runs, one per backing the study's policies use. */
 const BASELINES = { hugetlb: 'baseline', thp: 'baseline-thp' } as const satisfies Record<Backing, string>;
@@ -24,6 +26,8 @@ export interface StudyOptions {
   hostsPerShard?: number;
   /** Called as shards finish, with simulated host-years done (all runs) and in total. */
   onProgress?: (done: number, total: number) => void;
+  /** Runs the shards elsewhere (a job queue, src/queue/) instead of on this process's threads. */
+  executor?: ShardExecutor;
 }
 
 /** One run of a study (a policy, or a baseline): per-host and total figures, series, recovery costs. */
@@ -103,7 +107,9 @@ export async function runStudy(scenario: Scenario, opts: StudyOptions = {}): Pro
     return r;
   };
   let results: StudyShardResult[];
-  if (workers === 0) {
+  if (opts.executor) {
+    results = await opts.executor.run(studyShardPlan(scenario, ues, tasks, runs.map((r) => r.name)), (_, r) => finished(r));
+  } else if (workers === 0) {
     await loadKernel(); // a browser compiles the kernel first; Node already has
     results = tasks.map((t) => finished(runStudyShard(t)));
   } else {

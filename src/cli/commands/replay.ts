@@ -1,9 +1,9 @@
 // `mfrsim replay`: a recorded access trace against one simulated host, or a fleet
 // description with synthetic workloads across worker threads. Prints a summary table and,
 // with --json, writes the figures.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { inspectErrorStream } from '../../errors/format.js';
-import { loadFleet } from '../../fleet/description.js';
+import { loadFleet, type FleetDescription } from '../../fleet/description.js';
 import { hostSeed, withThpBacking, type HostSpec, type HostStats } from '../../fleet/shard.js';
 import { runFleet } from '../../fleet/pool.js';
 import { fractionFlag, integerFlag, seedFlag } from '../flags.js';
@@ -12,33 +12,54 @@ import { checkInputs, checkOutputs, writeOutputs } from '../output.js';
 import { fileProgress } from '../progress.js';
 import type { RecoverySummary } from '../../costs/recovery-cost.js';
 import type { Environment } from '../../costs/cost-table.js';
-import { replayTrace } from '../../fleet/replay-trace.js';
+import { replayTrace, type TraceReplayResult } from '../../fleet/replay-trace.js';
 import { DEFAULT_TLB, translationFigures } from '../../costs/translation.js';
 import { TRACE_FORMATS, type TraceFormat } from '../../traces/index.js';
 import { UsageError } from '../usage-error.js';
 import type { HugepageSize } from '../../host/types.js';
 import { kernelBehaviour } from '../../host/kernel-behaviour.js';
+import type { TracePolicy } from '../../fleet/trace-batch.js';
+import { addQueueOptions, openQueue, type QueueFlags, type QueueSession } from '../queue.js';
+import { replayTracesCommand } from './replay-traces.js';
 
-interface ReplayOptions {
+interface ReplayOptions extends QueueFlags {
   trace?: string;
+  traces?: string;
   fleet?: string;
   format: TraceFormat | 'auto';
   errors?: string;
   errorsHost: number | 'auto';
   layout?: string;
-  policy: 'default' | 'keep' | 'hgm' | 'thp';
+  /** The first policy of --policy, and all of them (a list with --traces only). */
+  policy: TracePolicy;
+  policies: TracePolicy[];
   thpSplitFailure?: number;
   hugepage: HugepageSize;
   poisonFraction?: number;
   seed: number;
   killOnSigbus?: boolean;
   workers?: number;
+  hostsPerShard?: number;
   tlb?: boolean;
   nested: number;
   json?: string;
   hvo?: 'on' | 'off';
   environment?: Environment;
   salvage?: boolean;
+  csv?: string;
+}
+
+/** The options as commander parses them (--policy: a list). */
+type ReplayFlags = Omit<ReplayOptions, 'policy' | 'policies'> & { policy: TracePolicy[] };
+
+const POLICIES: readonly TracePolicy[] = ['default', 'keep', 'hgm', 'thp'];
+
+function policyList(value: string): TracePolicy[] {
+  const names = value.split(',').map((n) => n.trim());
+  const unknown = names.filter((n) => !(POLICIES as string[]).includes(n));
+  if (unknown.length > 0) throw new InvalidArgumentError(`unknown policy ${unknown.join(', ')}; choose from ${POLICIES.join(', ')}.`);
+  if (new Set(names).size !== names.length) throw new InvalidArgumentError('a policy is listed twice.');
+  return names as TracePolicy[];
 }
 
 const GiB = 2 ** 30;
@@ -100,7 +121,7 @@ function summary(title: string, s: HostStats, extra: [string, string][]): string
   return [title, ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`)].join('\n');
 }
 
-async function writeJson(target: string, data: unknown): Promise<void> {
+export async function writeJson(target: string, data: unknown): Promise<void> {
   await writeOutputs([{ path: target, text: `${JSON.stringify(data, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v), 2)}\n` }]);
 }
 
@@ -114,6 +135,18 @@ async function salvageNote(o: ReplayOptions): Promise<string | null> {
   if (check.complete) return null;
   if (!o.salvage) throw new Error(`${o.errors}: ${check.problem}${check.header.recordCount === null ? '; --salvage reads the complete records' : ''}`);
   return `salvaged ${check.records.toLocaleString('en-US')} records of the unfinished stream ${o.errors} (${check.problem})`;
+}
+
+/** The figures of one trace's replay, as --json writes them. */
+export function traceJson(r: TraceReplayResult) {
+  return {
+    accesses: r.accesses, outcomes: accessOutcomes(r.host), ok: r.ok, sigbus: r.sigbus, sigbusByCode: r.sigbusByCode, bytesLost: r.bytesLost,
+    hugepagesLost: r.hugepagesLost, rawPagesPoisoned: r.rawPagesPoisoned, processKilled: r.processKilled,
+    eventsPerSecond: r.eventsPerSecond, replaySeconds: r.replaySeconds, trace: r.trace, format: r.format,
+    layout: r.layout, relocation: r.relocation, errors: r.errors, memoryFailure: r.host.memoryFailure, faultIns: r.host.faultIns, thp: r.host.thp,
+    signalLog: r.signalLog, signalsDropped: r.signalsDropped, recovery: r.recovery, salvaged: r.salvaged,
+    refcountUnderflows: r.host.refcountUnderflows, kernel: kernelBehaviour(),
+  };
 }
 
 async function replayTraceCommand(o: ReplayOptions): Promise<void> {
@@ -137,14 +170,7 @@ async function replayTraceCommand(o: ReplayOptions): Promise<void> {
     ...(streamNote ? [streamNote] : []),
   ];
   for (const note of notes) process.stderr.write(`${note}\n`);
-  const json = {
-    accesses: r.accesses, outcomes: accessOutcomes(r.host), ok: r.ok, sigbus: r.sigbus, sigbusByCode: r.sigbusByCode, bytesLost: r.bytesLost,
-    hugepagesLost: r.hugepagesLost, rawPagesPoisoned: r.rawPagesPoisoned, processKilled: r.processKilled,
-    eventsPerSecond: r.eventsPerSecond, replaySeconds: r.replaySeconds, trace: r.trace, format: r.format,
-    layout: r.layout, relocation: r.relocation, errors: r.errors, memoryFailure: r.host.memoryFailure, faultIns: r.host.faultIns, thp: r.host.thp,
-    signalLog: r.signalLog, signalsDropped: r.signalsDropped, recovery: r.recovery, salvaged: r.salvaged,
-    refcountUnderflows: r.host.refcountUnderflows, kernel: kernelBehaviour(),
-  };
+  const json = traceJson(r);
   if (o.json !== '-') {
     process.stdout.write(`${summary(`replay of ${r.trace} (${r.format})`, r.host, [
       ['layout', `${regions.length} region(s), ${(mapped / GiB).toFixed(2)} GiB of ${o.policy === 'thp' ? '2M THP folios' : `${regions[0]!.hugepageSize} hugepages`}, policy ${o.policy === 'hgm' || o.policy === 'thp' ? o.policy : regions[0]!.policy}`],
@@ -179,7 +205,17 @@ async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promi
       : overridden;
   const host: HostSpec = { ...chosen, ...costFlags(o) };
   const seed = fleet.seed ?? o.seed;
-  const showProgress = process.stderr.isTTY;
+  const queue = await openQueue(o, 'fleet');
+  try {
+    await fleetRun(o, fleet, host, seed, queue);
+    await queue?.finished();
+  } finally {
+    await queue?.close();
+  }
+}
+
+async function fleetRun(o: ReplayOptions, fleet: FleetDescription, host: HostSpec, seed: number, queue: QueueSession | undefined): Promise<void> {
+  const showProgress = process.stderr.isTTY && queue === undefined;
   const r = await runFleet({
     // Each host draws its own THP split failures, whatever the sharding.
     hosts: Array.from({ length: fleet.hosts }, (_, i) => ({ ...host, seed: hostSeed(seed, i) })),
@@ -190,6 +226,9 @@ async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promi
     workload: fleet.workload,
     translation: o.tlb ? { nestedLevels: o.nested } : undefined,
     workers: o.workers,
+    // On a queue, enough shards to spread over many workers.
+    hostsPerShard: o.hostsPerShard ?? (queue ? Math.max(1, Math.ceil(fleet.hosts / 64)) : undefined),
+    executor: queue?.executor,
     onShardDone: showProgress ? (done, total) => process.stderr.write(`\rreplaying fleet: ${done}/${total} shards`) : undefined,
   });
   if (showProgress) process.stderr.write('\n');
@@ -215,35 +254,44 @@ async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promi
 }
 
 export function registerReplayCommand(program: Command): void {
-  program
+  const cmd = program
     .command('replay')
     .description('replay an access trace (or a fleet description) against simulated hosts and report what recovery cost')
     .option('--trace <file>', 'access trace (lackey, Ramulator, DRAMsim3, ChampSim, perf, mfrsim; plain or .xz)')
+    .option('--traces <glob>', 'a batch of traces (a quoted glob, e.g. "traces/*.lackey"), each replayed under every --policy')
     .option('--fleet <file>', 'fleet description (JSON: hosts, host, poison, workload) instead of a trace')
     .addOption(new Option('--format <format>', 'trace format').choices(['auto', ...TRACE_FORMATS]).default('auto'))
     .option('--errors <file>', 'mfrsim error stream (mfrsim errors gen/import): its UEs are applied first (with --fleet, stream host h hits fleet host h)')
     .option('--errors-host <n|auto>', 'which host of the error stream is this one ("auto": the first with a UE)', (v: string) => (v === 'auto' ? 'auto' : integerFlag(0, 0xffffffff)(v)), 0)
     .option('--layout <file>', 'address-space layout (JSON, docs/formats.md); default: the touched hugepages')
-    .addOption(new Option('--policy <policy>', 'recovery policy: default (hard offline), keep (MFD_MF_KEEP_UE_MAPPED), hgm (split to 4 KiB) or thp (anonymous THP, split to 4 KiB); with --fleet it overrides every VM\'s').choices(['default', 'keep', 'hgm', 'thp']).default('default'))
+    .addOption(new Option('--policy <policy>', 'recovery policy: default (hard offline), keep (MFD_MF_KEEP_UE_MAPPED), hgm (split to 4 KiB) or thp (anonymous THP, split to 4 KiB); with --fleet it overrides every VM\'s; with --traces a comma-separated list').argParser(policyList).default(['default'], 'default'))
     .option('--thp-split-failure <p>', 'with --policy thp: probability that splitting a poisoned THP fails (it is pinned); default 0, or the fleet file\'s', fractionFlag)
     .addOption(new Option('--hugepage <size>', 'hugepage size of the default layout').choices(['2M', '1G']).default('2M'))
     .option('--poison-fraction <f>', 'share of hugepages given one poisoned raw page before the run', fractionFlag)
     .option('--seed <s>', 'random seed, 0..2^32-1', seedFlag, 1)
     .option('--kill-on-sigbus', 'the traced process has no SIGBUS handler and dies of the first one')
-    .option('--workers <n>', 'worker threads for --fleet (default: one per core; a single trace is one address space)', integerFlag(0, 1024))
+    .option('--workers <n>', 'worker threads for --fleet and --traces (default: one per core; a single trace is one address space)', integerFlag(0, 1024))
+    .option('--hosts-per-shard <n>', 'with --fleet: hosts per shard (default: an even split over the workers); figures do not depend on it', integerFlag(1, 1e7))
     .option('--tlb', 'run the translation cost model (TLB and page walks) on the accesses')
     .option('--nested <levels>', 'with --tlb: the host walk depth of a virtualised guest (0 native, 2-4)', integerFlag(0, 4), 0)
     .option('--json <file>', 'write the figures as JSON ("-": stdout only)')
     .addOption(new Option('--hvo <on|off>', 'hugetlb vmemmap optimisation on the hosts: dissolves re-allocate vmemmap first (recovery cost model; default on, or the fleet file\'s)').choices(['on', 'off']))
     .addOption(new Option('--environment <where>', 'where the host kernel runs, for the recovery cost model (default bare-metal, or the fleet file\'s)').choices(['bare-metal', 'vm']))
     .option('--salvage', 'read what an mfrsim trace or error stream that was never finished holds, instead of refusing it')
-    .action(async (o: ReplayOptions, cmd: Command) => {
-      if ((o.trace === undefined) === (o.fleet === undefined)) throw new UsageError('replay needs exactly one of --trace or --fleet');
-      if (o.thpSplitFailure !== undefined && o.policy !== 'thp') throw new UsageError('--thp-split-failure applies to --policy thp only');
+    .option('--csv <file>', 'with --traces: one row per trace and policy ("-": stdout only)');
+  addQueueOptions(cmd)
+    .action(async (flags: ReplayFlags, cmd: Command) => {
+      const o: ReplayOptions = { ...flags, policy: flags.policy[0]!, policies: flags.policy };
+      if ([o.trace, o.traces, o.fleet].filter((x) => x !== undefined).length !== 1) throw new UsageError('replay needs exactly one of --trace, --traces or --fleet');
+      if (o.policies.length > 1 && !o.traces) throw new UsageError('--policy takes a list with --traces only');
+      if (o.queue && o.trace) throw new UsageError('--queue applies to --fleet and --traces (a single trace is one shard)');
+      if (o.csv && !o.traces) throw new UsageError('--csv applies to --traces only');
+      if (o.thpSplitFailure !== undefined && !o.policies.includes('thp')) throw new UsageError('--thp-split-failure applies to --policy thp only');
       await checkInputs([
         { flag: '--trace', path: o.trace }, { flag: '--fleet', path: o.fleet }, { flag: '--errors', path: o.errors }, { flag: '--layout', path: o.layout },
       ]);
-      await checkOutputs([{ flag: '--json', path: o.json }], [o.trace, o.fleet, o.errors, o.layout]);
-      await (o.trace ? replayTraceCommand(o) : replayFleetCommand(o, cmd.getOptionValueSource('policy') === 'cli'));
+      await checkOutputs([{ flag: '--json', path: o.json }, { flag: '--csv', path: o.csv }], [o.trace, o.fleet, o.errors, o.layout]);
+      if (o.traces) await replayTracesCommand(o);
+      else await (o.trace ? replayTraceCommand(o) : replayFleetCommand(o, cmd.getOptionValueSource('policy') === 'cli'));
     });
 }

@@ -13,17 +13,22 @@ import { formatCostTable } from '../../costs/cost-table.js';
 import { formatTable } from '../../study/table.js';
 import { integerFlag, seedFlag } from '../flags.js';
 import { checkInputs, checkOutputs, writeOutputs } from '../output.js';
+import { addQueueOptions, openQueue, type QueueFlags } from '../queue.js';
 
-interface StudyFlags {
+interface StudyFlags extends QueueFlags {
   json?: string;
   csv?: string;
   html?: string;
   seed?: number;
   policies?: PolicyName[];
   workers?: number;
+  hostsPerShard?: number;
   showScenario?: boolean;
   showCosts?: boolean;
 }
+
+/** Shards on a queue default to at most this many host-years: enough jobs to spread, few enough to stay cheap. */
+const QUEUE_SHARD_HOST_YEARS = 100;
 
 function policyList(value: string): PolicyName[] {
   const names = value.split(',').map((n) => n.trim());
@@ -47,20 +52,27 @@ async function runStudyCommand(file: string | undefined, o: StudyFlags): Promise
     process.stdout.write(`${formatCostTable(costSettingsOf(scenario))}\n`);
     return;
   }
-  const progress = studyProgress();
-  const runs = await runStudy(scenario, { workers: o.workers, onProgress: progress.update }).finally(() => progress.stop());
-  const report = buildReport(runs);
-  if (o.json !== '-' && o.csv !== '-') process.stdout.write(`${formatTable(report)}\n`);
-  // Every output is rendered first, then all are written together: none appears unless all do.
-  await writeOutputs([
-    { path: o.json, text: `${JSON.stringify(report, null, 2)}\n` },
-    { path: o.csv, text: o.csv ? formatCsv(report) : '' },
-    { path: o.html, text: o.html ? await formatHtml(report) : '' },
-  ]);
+  const queue = await openQueue(o, 'study');
+  try {
+    const hostsPerShard = o.hostsPerShard ?? (queue ? Math.max(1, Math.min(Math.ceil(scenario.fleet.hosts / 16), Math.ceil(QUEUE_SHARD_HOST_YEARS / scenario.years))) : undefined);
+    const progress = queue ? undefined : studyProgress();
+    const runs = await runStudy(scenario, { workers: o.workers, hostsPerShard, executor: queue?.executor, onProgress: progress?.update }).finally(() => progress?.stop());
+    const report = buildReport(runs);
+    if (o.json !== '-' && o.csv !== '-') process.stdout.write(`${formatTable(report)}\n`);
+    // Every output is rendered first, then all are written together: none appears unless all do.
+    await writeOutputs([
+      { path: o.json, text: `${JSON.stringify(report, null, 2)}\n` },
+      { path: o.csv, text: o.csv ? formatCsv(report) : '' },
+      { path: o.html, text: o.html ? await formatHtml(report) : '' },
+    ]);
+    await queue?.finished();
+  } finally {
+    await queue?.close();
+  }
 }
 
 export function registerStudyCommand(program: Command): void {
-  program
+  const cmd = program
     .command('study')
     .description('compare the recovery policies on one seeded error stream and workload (default: a 1 GiB-HugeTLB cloud region over 3 years)')
     .argument('[scenario]', 'scenario file (JSON, docs/study.md); default: the embedded cloud-region scenario')
@@ -70,7 +82,9 @@ export function registerStudyCommand(program: Command): void {
     .option('--seed <s>', "override the scenario's seed (error stream and workload), 0..2^32-1", seedFlag)
     .option('--policies <list>', `override the scenario's policies, comma-separated, in column order (${POLICY_NAMES.join(', ')})`, policyList)
     .option('--workers <n>', 'worker threads (default: one per core; 0 runs on the main thread)', integerFlag(0, 1024))
+    .option('--hosts-per-shard <n>', 'hosts per shard (default: 8 shards per worker thread; with --queue, at most 100 host-years a shard); figures do not depend on it', integerFlag(1, 1e7))
     .option('--show-scenario', 'print the scenario as it would run (defaults filled in) and exit')
-    .option('--show-costs', "print the recovery cost model's unit costs for the scenario's hosts (HVO, environment), each with its source, and exit")
+    .option('--show-costs', "print the recovery cost model's unit costs for the scenario's hosts (HVO, environment), each with its source, and exit");
+  addQueueOptions(cmd)
     .action((file: string | undefined, o: StudyFlags) => runStudyCommand(file, o));
 }

@@ -1,0 +1,96 @@
+// `mfrsim replay --traces GLOB --policy keep,default`: every trace of a batch under every
+// policy, one shard each, on this machine's threads or on a job queue (--queue); a table of
+// one row per trace and policy, and the same figures as JSON or CSV.
+import { writeFile } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
+import { glob } from 'tinyglobby';
+import { runTraceBatch, type TraceBatchResult, type TracePolicy } from '../../fleet/trace-batch.js';
+import type { TraceFormat } from '../../traces/index.js';
+import type { HugepageSize } from '../../host/types.js';
+import { csvField } from '../../study/csv.js';
+import { openQueue, type QueueFlags } from '../queue.js';
+import { shardProgressBar } from '../shard-progress.js';
+import { traceJson, writeJson } from './replay.js';
+
+export interface TraceBatchFlags extends QueueFlags {
+  traces?: string;
+  policies: TracePolicy[];
+  format: TraceFormat | 'auto';
+  layout?: string;
+  hugepage: HugepageSize;
+  errors?: string;
+  errorsHost: number | 'auto';
+  poisonFraction?: number;
+  seed: number;
+  thpSplitFailure?: number;
+  killOnSigbus?: boolean;
+  tlb?: boolean;
+  nested: number;
+  workers?: number;
+  json?: string;
+  csv?: string;
+}
+
+const GiB = 2 ** 30;
+
+/** The columns of the table and the CSV: a name and the figure of one trace under one policy. */
+const COLUMNS: [string, (r: TraceBatchResult) => string | number][] = [
+  ['trace', (r) => r.trace],
+  ['policy', (r) => r.policy],
+  ['format', (r) => r.format],
+  ['accesses', (r) => r.accesses],
+  ['completed', (r) => r.ok],
+  ['sigbus', (r) => r.sigbus],
+  ['killed', (r) => (r.processKilled ? 1 : 0)],
+  ['rawPagesPoisoned', (r) => r.rawPagesPoisoned],
+  ['hugepagesLost', (r) => r.hugepagesLost],
+  ['bytesLost', (r) => r.bytesLost],
+  ['uesApplied', (r) => r.errors.applied],
+  ['recoveryEvents', (r) => r.recovery.events],
+];
+
+function table(results: TraceBatchResult[]): string {
+  const head = ['trace', 'policy', 'accesses', 'SIGBUS', 'killed', 'raw pages', 'hugepages lost', 'memory lost', 'UEs applied'];
+  const rows = results.map((r) => [
+    r.trace, r.policy, r.accesses.toLocaleString('en-US'), r.sigbus.toLocaleString('en-US'), r.processKilled ? 'yes' : 'no',
+    r.rawPagesPoisoned.toLocaleString('en-US'), r.hugepagesLost.toLocaleString('en-US'), `${(r.bytesLost / GiB).toFixed(3)} GiB`,
+    r.errors.applied.toLocaleString('en-US'),
+  ]);
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
+  // Names left, figures right.
+  const line = (cells: string[]) => cells.map((x, c) => (c < 2 ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)].join('\n');
+}
+
+export async function replayTracesCommand(o: TraceBatchFlags): Promise<void> {
+  if (o.json === '-' && o.csv === '-') throw new Error('only one of --json and --csv can write to stdout');
+  // Paths as the pattern gives them: absolute for an absolute pattern, else relative.
+  const traces = (await glob(o.traces!, { onlyFiles: true, expandDirectories: false, absolute: isAbsolute(o.traces!) })).sort();
+  if (traces.length === 0) throw new Error(`no file matches ${o.traces} (quote the glob so that mfrsim expands it, not the shell)`);
+  const queue = await openQueue(o, 'traces');
+  try {
+    const bar = queue ? undefined : shardProgressBar('traces');
+    const results = await runTraceBatch({
+      traces,
+      policies: o.policies,
+      options: {
+        format: o.format, layout: o.layout, hugepage: o.hugepage, errors: o.errors, errorsHost: o.errorsHost,
+        poisonFraction: o.poisonFraction, seed: o.seed, thpSplitFailure: o.thpSplitFailure, killOnSigbus: o.killOnSigbus,
+        translation: o.tlb ? { nestedLevels: o.nested } : undefined,
+      },
+      executor: queue?.executor,
+      workers: o.workers,
+      onProgress: bar?.update,
+    }).finally(() => bar?.stop());
+    if (o.json !== '-' && o.csv !== '-') process.stdout.write(`${table(results)}\n`);
+    if (o.json) await writeJson(o.json, { policies: o.policies, replays: results.map((r) => ({ policy: r.policy, ...traceJson(r) })) });
+    if (o.csv) {
+      const text = [COLUMNS.map(([name]) => name), ...results.map((r) => COLUMNS.map(([, value]) => value(r)))].map((row) => row.map(csvField).join(',')).join('\n') + '\n';
+      if (o.csv === '-') process.stdout.write(text);
+      else await writeFile(o.csv, text);
+    }
+    await queue?.finished();
+  } finally {
+    await queue?.close();
+  }
+}
