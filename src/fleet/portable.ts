@@ -44,3 +44,4 @@ export {
 } from '../costs/cost-table.js';
 export { loadKernel, MAX_FRAMES_PER_KERNEL } from '../kernel/kernel.js';
 export type { KernelWasm } from '../kernel/compile.js';
+export type { ShardExecutor, ShardJob, ShardKind, ShardPlan, ShardProgress } from '../shards/plan.js';

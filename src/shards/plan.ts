@@ -13,6 +13,7 @@ export const SHARD_ENTRIES: Record<ShardKind, string> = {
   trace: 'fleet/trace-worker.js',
 };
 
+/** One shard of a plan: where it sits, its task, and its share of the work. */
 export interface ShardJob<T> {
   /**
    * Where the shard sits in its run: the policy run, the host range, the trace (and later
@@ -28,6 +29,7 @@ export interface ShardJob<T> {
   weight: number;
 }
 
+/** A run's work as shard jobs of one kind, with what their results depend on. */
 export interface ShardPlan<T, R> {
   kind: ShardKind;
   /**
@@ -64,6 +66,7 @@ export interface ShardProgress {
   workers: number;
 }
 
+/** Runs shard plans: on worker threads here, or on a Redis job queue. */
 export interface ShardExecutor {
   /** Runs every job of the plan; the results come back in plan order. */
   run<T, R>(plan: ShardPlan<T, R>, onResult?: (index: number, result: R) => void): Promise<R[]>;
