@@ -2,7 +2,7 @@
 // call: open addressing with linear probing, doubled when half full, emptied by reset
 // (which also gives back what a large call grew, so small calls stay cheap).
 
-import { alloc, free } from './arena';
+import { alloc, allocBound, doublingBound, free } from './arena';
 
 const ENTRY: usize = 16;
 const MIN_CAP: u32 = 64;
@@ -12,6 +12,11 @@ let used: u32 = 0;
 
 function slotOf(a: u64, b: u64): u32 {
   return <u32>(((a * 0x9e3779b97f4a7c15) ^ (b * 0xc2b2ae3d27d4eb4f)) >> 40);
+}
+
+/** Heap bytes a reset and `n` adds may take. */
+export function keyset_bound(n: u64): u64 {
+  return allocBound(<u64>MIN_CAP * ENTRY) + doublingBound(MIN_CAP, 2 * n + 2, ENTRY, MIN_CAP);
 }
 
 /** Empties the set. */
