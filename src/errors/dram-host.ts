@@ -67,11 +67,12 @@ export function simulateDramHost(model: FleetModel, host: number, tally: FleetTa
       f.uncorrectable = singleFaultUncorrectable(f, t);
       faults.push(f);
     }
-    if (dimmFaults.length > 1) faults.push(...overlapFaults(rng, dimmFaults, t));
+    // Appended one by one: spreading a long list into push() overflows the call stack.
+    if (dimmFaults.length > 1) for (const f of overlapFaults(rng, dimmFaults, t)) faults.push(f);
   }
   faults.forEach((f, i) => (f.id = i));
   const channelFaults = channelEventFaults(model, childSeed(rng), faults.length);
-  faults.push(...channelFaults);
+  for (const f of channelFaults) faults.push(f);
   if (tally) tally.beginHost(host);
   if (faults.length === 0) {
     tally?.endHost();
