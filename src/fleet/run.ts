@@ -1,8 +1,10 @@
 // One shard of a fleet run: boot the shard's hosts, poison them, replay their workloads,
-// and return per-host figures. Runs in a worker thread (worker.ts) or inline.
+// and return per-host figures. Runs in a worker thread (worker.ts) or inline; a uniform
+// fleet's hosts are expanded here, in the thread that boots them.
 import { FLAG_SCRUB, FLAG_UE } from '../errors/batch.js';
 import { readErrorStream } from '../errors/format.js';
-import { FleetShard, REPLAY_BATCH, type HostSpec, type HostStats, type SignalRecord } from './shard.js';
+import { expandShard, type ShardHosts } from './hosts.js';
+import { FleetShard, REPLAY_BATCH, type HostStats, type SignalRecord } from './shard.js';
 import { ErrFlag } from '../kernel/kernel.js';
 import type { RecoveryTally } from '../costs/recovery-cost.js';
 import type { TlbConfig } from '../costs/translation.js';
@@ -10,7 +12,7 @@ import { poisonHost, replayHostWorkload, type PoisonSpec, type WorkloadSpec } fr
 
 export interface ShardTask {
   /** The shard's hosts, and the fleet index of the first one. */
-  hosts: HostSpec[];
+  hosts: ShardHosts;
   firstHost: number;
   seed: number;
   poison?: PoisonSpec;
@@ -35,12 +37,13 @@ export interface ShardResult {
 }
 
 export async function runShard(task: ShardTask): Promise<ShardResult> {
-  const shard = FleetShard.create(task.hosts, { signalLogCapacity: task.signalLogCapacity });
+  const hosts = expandShard(task.hosts, task.firstHost);
+  const shard = FleetShard.create(hosts, { signalLogCapacity: task.signalLogCapacity });
   const batch = Math.min(task.batch ?? REPLAY_BATCH, REPLAY_BATCH);
   const start = performance.now();
   if (task.errors) await applyErrors(shard, task);
   if (task.translation) shard.enableTranslationModel(task.translation);
-  for (let local = 0; local < task.hosts.length; local++) {
+  for (let local = 0; local < hosts.length; local++) {
     // Streams are keyed by the fleet-wide host index, never the shard-local one.
     const fleetHost = task.firstHost + local;
     const poisoned = task.poison ? poisonHost(shard, local, fleetHost, task.seed, task.poison) : new Map();
@@ -49,7 +52,7 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
   const replaySeconds = (performance.now() - start) / 1000;
   return {
     firstHost: task.firstHost,
-    hosts: task.hosts.map((_, h) => shard.hostStats(h)),
+    hosts: hosts.map((_, h) => shard.hostStats(h)),
     signalLog: shard.signalLog.map((s) => ({ ...s, host: s.host + task.firstHost })),
     signalsDropped: shard.signalsDropped,
     heapBytes: shard.heapBytes(),
@@ -60,7 +63,7 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
 
 /** The shard's hosts take their UEs from the error stream (consumed ones by the first mapper). */
 async function applyErrors(shard: FleetShard, task: ShardTask): Promise<void> {
-  const last = task.firstHost + task.hosts.length;
+  const last = task.firstHost + shard.hostCount;
   for await (const b of readErrorStream(task.errors!)) {
     const cols = shard.errorColumns();
     let n = 0;

@@ -4,9 +4,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
-import { hostSeed, withThpBacking, type HostSpec, type HostStats } from '../../fleet/shard.js';
+import { withThpBacking, type HostSpec, type HostStats } from '../../fleet/shard.js';
 import { runFleet } from '../../fleet/pool.js';
 import { fileProgress } from '../progress.js';
+import { StreamedArrayJson } from '../per-host-json.js';
 import type { RecoverySummary } from '../../costs/recovery-cost.js';
 import { replayTrace } from '../../fleet/replay-trace.js';
 import { DEFAULT_TLB, translationFigures } from '../../costs/translation.js';
@@ -141,8 +142,11 @@ function summary(title: string, s: HostStats, extra: [string, string][]): string
   return [title, ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`)].join('\n');
 }
 
+/** Addresses (bigints) as hex strings. */
+const bigintHex = (_k: string, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v);
+
 async function writeJson(target: string, data: unknown): Promise<void> {
-  const text = `${JSON.stringify(data, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v), 2)}\n`;
+  const text = `${JSON.stringify(data, bigintHex, 2)}\n`;
   if (target === '-') process.stdout.write(text);
   else await writeFile(target, text);
 }
@@ -199,16 +203,25 @@ async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promi
       : overridden;
   const seed = fleet.seed ?? o.seed;
   const showProgress = process.stderr.isTTY;
+  // The per-host figures of the JSON output stream through a temporary file, so a fleet of
+  // any size is written in bounded memory.
+  const perHost = o.json ? new StreamedArrayJson(bigintHex) : undefined;
   const r = await runFleet({
-    // Each host draws its own THP split failures, whatever the sharding.
-    hosts: Array.from({ length: fleet.hosts }, (_, i) => ({ ...host, seed: hostSeed(seed, i) })),
+    // Each host draws its own THP split failures (seeded by its fleet index), whatever the sharding.
+    hosts: { count: fleet.hosts, host, seed },
     seed,
     poison: fleet.poison,
     errors: o.errors,
     workload: fleet.workload,
     translation: o.tlb ? { nestedLevels: o.nested } : undefined,
     workers: o.workers,
+    keepPerHost: false,
+    onHost: perHost ? (_host, stats) => perHost.push(stats) : undefined,
+    onNotice: (message) => process.stderr.write(`mfrsim: ${message}\n`),
     onShardDone: showProgress ? (done, total) => process.stderr.write(`\rreplaying fleet: ${done}/${total} shards`) : undefined,
+  }).catch((err: unknown) => {
+    perHost?.discard();
+    throw err;
   });
   if (showProgress) process.stderr.write('\n');
   const eventsPerSecond = r.total.accesses / Math.max(r.wallSeconds, 1e-9);
@@ -219,11 +232,11 @@ async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promi
       ['throughput', `${Math.round(eventsPerSecond).toLocaleString('en-US')} events/s end to end (${r.wallSeconds.toFixed(2)} s)`],
     ])}\n`);
   }
-  if (o.json) {
-    await writeJson(o.json, {
-      ...r.total, eventsPerSecond, wallSeconds: r.wallSeconds, recovery: r.recovery, perHost: r.perHost,
+  if (o.json && perHost) {
+    await perHost.finish(o.json === '-' ? process.stdout : o.json, {
+      ...r.total, eventsPerSecond, wallSeconds: r.wallSeconds, recovery: r.recovery, perHost: null,
       signalLog: r.signalLog, signalsDropped: r.signalsDropped,
-    });
+    }, 'perHost');
   }
 }
 
@@ -243,7 +256,7 @@ export function registerReplayCommand(program: Command): void {
     .option('--poison-fraction <f>', 'share of hugepages given one poisoned raw page before the run', fraction)
     .option('--seed <s>', 'random seed', nonNegativeInt, 1)
     .option('--kill-on-sigbus', 'the traced process has no SIGBUS handler and dies of the first one')
-    .option('--workers <n>', 'worker threads for --fleet (default: one per core; a single trace is one address space)', nonNegativeInt)
+    .option('--workers <n>', 'worker threads for --fleet (default: one per core; at most one per core and per shard; a single trace is one address space)', nonNegativeInt)
     .option('--tlb', 'run the translation cost model (TLB and page walks) on the accesses')
     .option('--nested <levels>', 'with --tlb: the host walk depth of a virtualised guest (0 native, 2-4)', nonNegativeInt, 0)
     .option('--json <file>', 'write the figures as JSON ("-": stdout only)')

@@ -57,7 +57,8 @@ async function runStudyCommand(file: string | undefined, o: StudyFlags): Promise
     return;
   }
   const progress = studyProgress();
-  const runs = await runStudy(scenario, { workers: o.workers, onProgress: progress.update }).finally(() => progress.stop());
+  const onNotice = (message: string) => process.stderr.write(`mfrsim: ${message}\n`);
+  const runs = await runStudy(scenario, { workers: o.workers, onProgress: progress.update, onNotice }).finally(() => progress.stop());
   const report = buildReport(runs);
   if (o.json !== '-' && o.csv !== '-') process.stdout.write(`${formatTable(report)}\n`);
   if (o.json) await output(o.json, `${JSON.stringify(report, null, 2)}\n`);
@@ -75,7 +76,7 @@ export function registerStudyCommand(program: Command): void {
     .option('--html <file>', 'write a self-contained HTML report with charts')
     .option('--seed <s>', "override the scenario's seed (error stream and workload)", seedValue)
     .option('--policies <list>', `override the scenario's policies, comma-separated, in column order (${POLICY_NAMES.join(', ')})`, policyList)
-    .option('--workers <n>', 'worker threads (default: one per core; 0 runs on the main thread)', nonNegativeInt)
+    .option('--workers <n>', 'worker threads (default: one per core; at most one per core; 0 runs on the main thread)', nonNegativeInt)
     .option('--show-scenario', 'print the scenario as it would run (defaults filled in) and exit')
     .action((file: string | undefined, o: StudyFlags) => runStudyCommand(file, o));
 }
