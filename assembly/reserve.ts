@@ -55,8 +55,9 @@ function fault_bound(p: u32, span: u64): u64 {
   return tables * TABLE;
 }
 
-/** The span a call on [addr, addr+len) can fault in: no more than p maps. */
+/** The span a call on [addr, addr+len) can fault in: no more than p maps (summed only for long ranges). */
 function mappedSpan(p: u32, len: u64): u64 {
+  if (len <= (<u64>1 << HPAGE_1G_SHIFT)) return len;
   const mapped = mappedBytes(p);
   return len < mapped ? len : mapped;
 }

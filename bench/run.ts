@@ -1,5 +1,5 @@
 // `npm run bench`: runs every suite on this machine, prints the headline figures and writes
-// bench/results.json. Suites: api, replay, traces, errors, study (`--only=api,replay` picks
+// bench/results.json. Suites: api, replay, traces, errors, study, memory (`--only=api,replay` picks
 // some and keeps the other suites' last figures in the file; `ranAt` says when each ran).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -14,6 +14,7 @@ async function suites(): Promise<Record<string, Suite>> {
     ['traces', './traces.bench.js', 'benchTraces'],
     ['errors', './errors.bench.js', 'benchErrors'],
     ['study', './study.bench.js', 'benchStudy'],
+    ['memory', './memory.bench.js', 'benchMemory'],
   ];
   for (const [name, file, fn] of optional) {
     const mod = (await import(file)) as Record<string, Suite>;
