@@ -9,6 +9,7 @@ import {
 } from '../host/constants.js';
 import { Counter, ErrFlag, HostFlag, MAX_FRAMES_PER_KERNEL, Out, ProcFlag, instantiateKernel, kernelMemoryFull, type KernelExports } from '../kernel/kernel.js';
 import { ENOMEM } from '../host/constants.js';
+import { largestHostBytes } from './plan.js';
 import { drainOutbox, isLogRecord, type OutboxRecord } from '../kernel/outbox.js';
 import { RecoveryTally, WORK_POLICY, type RecoveryCosts, type RecoveryWork } from '../costs/recovery-cost.js';
 import { sysError } from '../host/syserror.js';
@@ -166,8 +167,12 @@ export class FleetShard {
     this.outOfMemory('replay columns', this.kernel.replay_reserve_errors(REPLAY_BATCH));
   }
 
-  /** Boots every host and every VM; each VM faults its whole guest memory in (as VMMs pre-fault). */
+  /**
+   * Boots every host and every VM; each VM faults its whole guest memory in (as VMMs
+   * pre-fault). A host that no kernel instance holds is refused first (plan.ts).
+   */
   static create(hosts: readonly HostSpec[], opts: ShardOptions = {}): FleetShard {
+    largestHostBytes(hosts);
     const shard = new FleetShard(hosts.length, opts);
     const total = (size: HugepageSize) => hosts.reduce((n, h) => n + (h.hugepages[size] ?? 0), 0);
     const thp = hosts.reduce((n, h) => n + (h.thpPages ?? 0), 0);
@@ -184,7 +189,8 @@ export class FleetShard {
   private outOfMemory(what: string, ret: number, host?: number): void {
     const why = ret === -ENOMEM ? kernelMemoryFull(this.kernel) : undefined;
     if (why === undefined) return;
-    throw sysError(ENOMEM, what, `${host === undefined ? '' : `host ${host}: `}${why}; run fewer hosts per shard`);
+    const change = this.hostCount > 1 ? 'run fewer hosts per shard' : 'give the host less memory or 1G hugepages instead of 2M';
+    throw sysError(ENOMEM, what, `${host === undefined ? '' : `host ${host}: `}${why}; ${change}`);
   }
 
   private bootHost(spec: HostSpec, index: number): void {
@@ -285,7 +291,8 @@ export class FleetShard {
     const at = this.kernel.replay_stopped_at();
     if (at < 0) return;
     const why = kernelMemoryFull(this.kernel) ?? 'out of memory';
-    throw sysError(ENOMEM, what, `event ${at} of ${n}: ${why} (the ${at} events before it were replayed); run fewer hosts per shard`);
+    const change = this.hostCount > 1 ? 'run fewer hosts per shard' : 'give the host less memory';
+    throw sysError(ENOMEM, what, `event ${at} of ${n}: ${why} (the ${at} events before it were replayed); ${change}`);
   }
 
   /** Poisons raw pages as patrol-scrub UEs: `phys` are host-local physical addresses. */
