@@ -1,8 +1,8 @@
 // The translation cost model's configuration and its figures. The TLB itself runs in the
 // kernel (assembly/tlb.ts) on the replayed access stream; defaults are a modern x86 core's
-// (error-model §3): L1 dTLB 64 x 4 KiB, 32 x 2 MiB, 4 x 1 GiB; a shared L2 of 1536 entries
-// for 4 KiB and 2 MiB and 16 for 1 GiB; a walk reference costs ~20-40 cycles when the
-// page-table entries hit in the caches.
+// (Intel Skylake-SP, per Intel's optimization reference manual): L1 dTLB 64 x 4 KiB,
+// 32 x 2 MiB, 4 x 1 GiB; a shared L2 of 1536 entries for 4 KiB and 2 MiB and 16 for 1 GiB;
+// a walk reference costs ~20-40 cycles when the page-table entries hit in the caches.
 import { kernelMemoryFull, type KernelExports } from '../kernel/kernel.js';
 import { sysError } from '../host/syserror.js';
 

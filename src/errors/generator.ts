@@ -117,7 +117,7 @@ export function tallyFleet(input: GeneratorConfig | GeneratorConfigInput, range:
   return tally;
 }
 
-/** The calibration report of a whole fleet (spec §2.3). */
+/** The calibration report of a whole fleet: its figures against the field studies (docs/error-streams.md). */
 export function calibrate(input: GeneratorConfig | GeneratorConfigInput): CalibrationReport {
   const config = parseGeneratorConfig(input);
   return computeCalibration(tallyFleet(config), config.mode);
