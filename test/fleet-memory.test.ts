@@ -114,6 +114,7 @@ test('a host that no kernel instance holds is refused before anything boots, wit
   const bytes = await refusal(manyVms);
   assert.match(bytes, /^host 0 needs about \d+\.\d\d GiB of simulator memory \(300,000 hugepages and THP folios, 300000 VM\(s\)\), more than one kernel instance holds \(3\.50 GiB/);
   assert.match(bytes, /1G hugepages instead of 2M/);
+  assert.match(await refusal({ hugepages: { '1G': 2 ** 22 }, vms: [] }), /^host 0's memory ends at 4\.000 PiB, beyond x86-64's 52-bit physical address space/);
   // A single host (a trace replay's) is refused the same way before it boots.
   assert.throws(() => FleetShard.create([manyVms]), /^host 0 needs about/);
   assert.ok(performance.now() - started < 3000, 'refused up front');

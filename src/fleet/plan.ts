@@ -113,6 +113,13 @@ export function largestHostBytes(hosts: Iterable<HostSpec>, opts: PlanOptions = 
   for (const spec of hosts) {
     const bytes = hostKernelBytes(spec, opts);
     const frames = (spec.hugepages['2M'] ?? 0) + (spec.hugepages['1G'] ?? 0) + (spec.thpPages ?? 0);
+    const physEnd = 2 ** 32 + (spec.hugepages['1G'] ?? 0) * GiB + ((spec.hugepages['2M'] ?? 0) + (spec.thpPages ?? 0)) * 2 * MiB;
+    if (physEnd > 2 ** 52) {
+      throw new RangeError(
+        `host ${index}'s memory ends at ${(physEnd / 2 ** 50).toFixed(3)} PiB, beyond x86-64's 52-bit physical address space ` +
+        '(4 PiB, memory starts at 4 GiB); give it fewer hugepages',
+      );
+    }
     if (frames > MAX_FRAMES_PER_KERNEL) {
       throw new RangeError(
         `host ${index} has ${frames.toLocaleString('en-US')} hugepages and THP folios, more than one kernel instance numbers ` +
