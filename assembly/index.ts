@@ -51,7 +51,7 @@ export function arena_overruns(): u32 {
   return arenaOverruns();
 }
 
-/** x86-64's physical address width (MAXPHYADDR): a host's memory must end below 2^52. */
+/** x86-64's physical address width (MAXPHYADDR): a host's last byte must lie below 2^52. */
 const PHYS_ADDR_BITS: u64 = 52;
 
 /** A host's number, or -EINVAL (memory beyond 2^52) or -ENOMEM. */
