@@ -2,7 +2,7 @@
 // cache (index -> folio) as one u32 slot per index: SLOT_EMPTY, SLOT_RESERVED (a
 // reservation made at mmap time and not yet used), or the host-local frame + 1.
 
-import { free, realloc } from './arena';
+import { allocBound, free, realloc } from './arena';
 import { SLOT_EMPTY } from './constants';
 
 const FILE_SIZE: usize = 48;
@@ -39,6 +39,11 @@ export function file_create(h: u32, hs: u32, keep: bool): u32 {
   store<u32>(fp + F_FLAGS, FL_LIVE | (keep ? FL_KEEP : 0));
   store<u32>(fp + F_SHIFT, hs);
   return f;
+}
+
+/** Heap bytes file_create may take: the file table doubling once. */
+export function file_create_bound(): u64 {
+  return fileCount < fileCap ? 0 : allocBound(<u64>(fileCap == 0 ? 16 : fileCap * 2) * FILE_SIZE);
 }
 
 export function fileHost(f: u32): u32 { return load<u32>(filePtr(f) + F_HOST); }
@@ -85,6 +90,14 @@ export function slotSet(f: u32, idx: u64, v: u32): void {
     cap = next;
   }
   store<u32>(<usize>load<u32>(fp + F_CACHE) + (<usize>idx << 2), v);
+}
+
+/** Heap bytes slotSet may take to store index idx of file f (-1: a new file). */
+export function slot_bound(f: i32, idx: u64): u64 {
+  if (f >= 0 && idx < <u64>cacheCap(<u32>f)) return 0;
+  let next: u64 = 8;
+  while (next <= idx) next <<= 1;
+  return allocBound(next << 2);
 }
 
 /** The file is gone: its slot array goes back to the arena. */

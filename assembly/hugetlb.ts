@@ -11,7 +11,7 @@ import {
 } from './files';
 import { POLICY_DEFAULT, POLICY_HGM, POLICY_KEEP, file_policy } from './policy';
 import { outbox_push } from './outbox';
-import { realloc } from './arena';
+import { doublingBound, realloc } from './arena';
 import { zap_huge_pmd } from './thp';
 import { work_leaf, work_release_dissolve, work_split_table } from './work';
 import {
@@ -177,6 +177,11 @@ function vma_put_file(f: u32): void {
   }
   store<u32>(putFiles + (<usize>putCount << 2), f);
   putCount++;
+}
+
+/** Heap bytes one munmap or exit may take to defer the release of `n` files. */
+export function put_files_bound(n: u64): u64 {
+  return doublingBound(putCap, n, 4, 8);
 }
 
 function release_put_files(): void {

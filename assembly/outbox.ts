@@ -2,7 +2,7 @@
 // kernel log records (formatted into the kernel's log lines on the host side).
 // Record layout (32 bytes): u32 type, u32 host, u32 pid, u32 arg, u64 a, u64 b.
 
-import { realloc } from './arena';
+import { doublingBound, realloc } from './arena';
 import { OUT_SIGNAL, OUT_WORK } from './constants';
 
 export const OUT_RECORD: usize = 32;
@@ -35,6 +35,11 @@ export function outbox_push(type: u32, host: u32, pid: u32, arg: u32, a: u64, b:
   store<u64>(r, a, 16);
   store<u64>(r, b, 24);
   count++;
+}
+
+/** Heap bytes `n` more records may take (until the host drains the outbox). */
+export function outbox_bound(n: u64): u64 {
+  return doublingBound(cap, <u64>count + n, OUT_RECORD, 256);
 }
 
 export function outbox_ptr(): usize {

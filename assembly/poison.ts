@@ -4,7 +4,7 @@
 // of chunk pointers, filled on first poison, so a lightly poisoned 1 GiB page costs ~2.2 KiB.
 // Folios are found through an open-addressing hash keyed by global frame and frame class.
 
-import { alloc, free } from './arena';
+import { alloc, allocBound, doublingBound, free } from './arena';
 import { SC_1G } from './constants';
 import { globalFrame } from './pool';
 
@@ -61,6 +61,15 @@ function rehash(next: u32): void {
     free(oldKeys, <usize>oldCap << 2);
     free(oldVals, <usize>oldCap << 2);
   }
+}
+
+/**
+ * Heap bytes poisoning `n` more raw pages may take: each may add a folio's block and a
+ * chunk, and the hash doubles to stay at most half full.
+ */
+export function poison_bound(n: u64): u64 {
+  const blocks = n * (allocBound(<u64>DIR_ENTRIES << 2) + allocBound(CHUNK));
+  return blocks + 2 * doublingBound(cap, 2 * (<u64>used + n) + 2, 4, 64);
 }
 
 /** The folio's poison block (a chunk for 2 MiB, a directory for 1 GiB), or 0. */

@@ -1,7 +1,7 @@
 // Hosts and their HugeTLB pools: folio state per hugepage frame, the free lists, and the
 // counters the kernel exposes (HugePages_*, memory_failure stats, HardwareCorrupted).
 
-import { realloc } from './arena';
+import { allocBound, realloc } from './arena';
 import {
   F_FREE, F_STATE_MASK, F_DISSOLVED, F_HWPOISON, HPAGE_1G_SHIFT, HPAGE_2M_SHIFT, PAGE_SHIFT,
   PHYS_BASE, SC_1G, SC_2M, SC_THP,
@@ -345,6 +345,23 @@ function growFrames(sc: u32, extra: u32): void {
   const cap = load<u32>(classEntry(frameCaps, sc));
   if (count + extra > cap) reserveFrames(sc, count + extra > cap * 2 ? count + extra : cap * 2);
   store<u32>(classEntry(frameCounts, sc), count + extra);
+}
+
+/** Heap bytes reserveFrames(sc, cap) may take: both frame arrays reallocated. */
+export function reserve_frames_bound(sc: u32, cap: u64): u64 {
+  return cap <= <u64>load<u32>(classEntry(frameCaps, sc)) ? 0 : 2 * allocBound(cap << 2);
+}
+
+/** Heap bytes createHost may take: the host table doubling once, and each class's frames. */
+export function host_create_bound(n2M: u32, n1G: u32, nThp: u32): u64 {
+  let bytes = hostCount < hostCap ? 0 : allocBound(<u64>(hostCap == 0 ? 4 : hostCap * 2) * HOST_SIZE);
+  for (let sc: u32 = 0; sc < CLASSES; sc++) {
+    const n = <u64>(sc == SC_2M ? n2M : sc == SC_1G ? n1G : nThp);
+    const need = <u64>load<u32>(classEntry(frameCounts, sc)) + n;
+    const cap = <u64>load<u32>(classEntry(frameCaps, sc));
+    if (need > cap) bytes += reserve_frames_bound(sc, need > cap * 2 ? need : cap * 2);
+  }
+  return bytes;
 }
 
 /** Sizes the frame arrays of class sc for `cap` frames in all (a fleet reserves up front). */

@@ -1,6 +1,6 @@
 // Processes: flags, a page table, VMAs (kept sorted by start) and an fd table.
 
-import { realloc } from './arena';
+import { allocBound, realloc } from './arena';
 import { pgd_alloc } from './pagetable';
 import { hostAppendProc, nextPid } from './pool';
 
@@ -75,6 +75,17 @@ let currentProc: i32 = -1;
 export function current(): i32 { return currentProc; }
 export function set_current(p: i32): void { currentProc = p; }
 
+/** Heap bytes proc_create may take: the process table doubling once, and a PGD page. */
+export function proc_create_bound(): u64 {
+  const table = procCount < procCap ? 0 : allocBound(<u64>(procCap == 0 ? 16 : procCap * 2) * PROC_SIZE);
+  return table + allocBound(4096);
+}
+
+/** Processes created so far (kernel process numbers are below this). */
+export function procTotal(): u32 {
+  return procCount;
+}
+
 export function procHost(p: u32): u32 { return load<u32>(procPtr(p) + P_HOST); }
 export function procPid(p: u32): u32 { return load<u32>(procPtr(p) + P_PID); }
 export function procFlags(p: u32): u32 { return load<u32>(procPtr(p) + P_FLAGS); }
@@ -125,6 +136,22 @@ export function first_vma_above(p: u32, va: u64): u32 {
 export function range_mapped(p: u32, start: u64, end: u64): bool {
   const i = first_vma_above(p, start);
   return i < vmaCount(p) && load<u64>(vmaAt(p, i) + V_START) < end;
+}
+
+/** Heap bytes insert_vma may take in p: its VMA array doubling once. */
+export function vma_insert_bound(p: u32): u64 {
+  const cap = load<u32>(procPtr(p) + P_VMA_CAP);
+  return vmaCount(p) < cap ? 0 : allocBound(<u64>(cap == 0 ? 4 : cap * 2) * VMA_SIZE);
+}
+
+/** Bytes p maps: no fault-in, split or access of p reaches beyond them. */
+export function mappedBytes(p: u32): u64 {
+  let n: u64 = 0;
+  for (let i: u32 = 0; i < vmaCount(p); i++) {
+    const v = vmaAt(p, i);
+    n += load<u64>(v + V_END) - load<u64>(v + V_START);
+  }
+  return n;
 }
 
 export function insert_vma(p: u32, start: u64, end: u64, pgoff: u64, file: u32, flags: u32, hs: u32): void {
@@ -221,6 +248,12 @@ export function fdget(p: u32, fd: i32): i32 {
   const i = fd - <i32>FD_BASE;
   if (i < 0 || i >= <i32>load<u32>(pp + P_FD_CAP)) return -1;
   return load<i32>(<usize>load<u32>(pp + P_FDS) + (<usize>i << 2)) - 1;
+}
+
+/** Heap bytes fd_install may take in p: its fd table doubling once. */
+export function fd_install_bound(p: u32): u64 {
+  const cap = load<u32>(procPtr(p) + P_FD_CAP);
+  return allocBound(<u64>(cap == 0 ? 8 : cap * 2) << 2);
 }
 
 /** fd_install at the lowest free fd; returns the fd. */

@@ -3,8 +3,8 @@
 // leaves it (fault-in, HWPOISON entry, a poisoned folio, a dead or unmapped process) for
 // the same sys_access path a single call takes, so replay and the API cannot disagree.
 
-import { alloc, free } from './arena';
-import { HPAGE_1G_SHIFT, HPAGE_2M_SHIFT, LOG_MCE_USER, PAGE_SHIFT, PTE_ADDR_MASK, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, _PAGE_SIM_POISONED } from './constants';
+import { alloc, allocBound, arena_reserve, free } from './arena';
+import { ENOMEM, HPAGE_1G_SHIFT, HPAGE_2M_SHIFT, LOG_MCE_USER, PAGE_SHIFT, PTE_ADDR_MASK, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, _PAGE_SIM_POISONED } from './constants';
 import { memory_failure, NOT_MAPPED, folio_vaddr } from './mfr';
 import { outbox_push } from './outbox';
 import { BIT_CORRUPTED, rawTest } from './poison';
@@ -13,6 +13,7 @@ import {
   foundSc, framePhys, hostFlags, physToFrame,
 } from './pool';
 import { PF_KVM_GUEST, P_ACCESSES, P_PGD_OFF, procAlive, procFlags, procHost, procNext, procRecord } from './procs';
+import { access_bound, memory_failure_bound } from './reserve';
 import { sys_access } from './syscalls';
 import { tlbEnabled, tlb_access } from './tlb';
 
@@ -30,9 +31,19 @@ let errCap: u32 = 0;
 const ERR_UE: u8 = 1;
 const ERR_CONSUMED: u8 = 2;
 
-/** Makes room for `cap` access events; the host then writes the columns. */
-export function replay_reserve_access(cap: u32): void {
-  if (cap <= accCap) return;
+/** Where the last replay call stopped for want of memory (-ENOMEM for that event), or -1. */
+let stoppedAt: i32 = -1;
+export function replay_stopped_at(): i32 { return stoppedAt; }
+
+/** Bytes of `cap` rows of columns of the given widths. */
+function columnsBound(cap: u32, a: u64, b: u64, c: u64): u64 {
+  return allocBound(<u64>cap * a) + allocBound(<u64>cap * b) + allocBound(<u64>cap * c);
+}
+
+/** Makes room for `cap` access events; the host then writes the columns. 0 or -ENOMEM. */
+export function replay_reserve_access(cap: u32): i32 {
+  if (cap <= accCap) return 0;
+  if (!arena_reserve(columnsBound(cap, 4, 8, 1))) return -ENOMEM;
   free(accProc, <usize>accCap << 2);
   free(accVa, <usize>accCap << 3);
   free(accWrite, <usize>accCap);
@@ -40,13 +51,15 @@ export function replay_reserve_access(cap: u32): void {
   accVa = alloc(<usize>cap << 3);
   accWrite = alloc(<usize>cap);
   accCap = cap;
+  return 0;
 }
 export function replay_access_proc(): usize { return accProc; }
 export function replay_access_va(): usize { return accVa; }
 export function replay_access_write(): usize { return accWrite; }
 
-export function replay_reserve_errors(cap: u32): void {
-  if (cap <= errCap) return;
+export function replay_reserve_errors(cap: u32): i32 {
+  if (cap <= errCap) return 0;
+  if (!arena_reserve(columnsBound(cap, 4, 8, 1))) return -ENOMEM;
   free(errHost, <usize>errCap << 2);
   free(errPhys, <usize>errCap << 3);
   free(errFlags, <usize>errCap);
@@ -54,23 +67,29 @@ export function replay_reserve_errors(cap: u32): void {
   errPhys = alloc(<usize>cap << 3);
   errFlags = alloc(<usize>cap);
   errCap = cap;
+  return 0;
 }
 export function replay_error_host(): usize { return errHost; }
 export function replay_error_phys(): usize { return errPhys; }
 export function replay_error_flags(): usize { return errFlags; }
 
-/** The slow path of one access: whatever a single 1-byte load or store would do. */
-function access_slow(p: u32, va: u64, write: bool): void {
+/**
+ * The slow path of one access: whatever a single 1-byte load or store would do. False,
+ * with nothing done, when the kernel's memory cannot hold what it may allocate.
+ */
+function access_slow(p: u32, va: u64, write: bool): bool {
   const h = procHost(p);
   if (!procAlive(p) || (hostFlags(h) & HF_PANICKED) != 0) {
     addHostStat(h, H_DEAD_EVENTS, 1);
-    return;
+    return true;
   }
+  if (!arena_reserve(access_bound(p, 1))) return false;
   // A guest-marked VMM's replayed accesses come from its guest (docs/semantics.md).
   const r = sys_access(p, va, 1, write, (procFlags(p) & PF_KVM_GUEST) != 0);
   if (r == 1) addHostStat(h, H_ACCESS_SIGNALLED, 1);
   else if ((hostFlags(h) & HF_PANICKED) != 0) addHostStat(h, H_DEAD_EVENTS, 1);
   else if (r < 0) addHostStat(h, H_BAD_EVENTS, 1);
+  return true;
 }
 
 /**
@@ -80,9 +99,11 @@ function access_slow(p: u32, va: u64, write: bool): void {
  *
  * Like the MMU's paging-structure caches, the loop remembers the last 1 GiB region it
  * walked (its PUD entry, and the PMD table below it): consecutive accesses there cost one
- * load. The slow path may change entries, so it forgets them.
+ * load. The slow path may change entries, so it forgets them. Out of memory, the batch
+ * stops before the event that needed it (replay_stopped_at).
  */
 export function replay_access(from: u32, to: u32): void {
+  stoppedAt = -1;
   // Runs of events by one process are counted in a register: a per-event store would
   // chain every iteration through memory.
   let runProc: u32 = 0xffff_ffff;
@@ -141,7 +162,11 @@ export function replay_access(from: u32, to: u32): void {
       if (tlbEnabled) tlb_access(p, va, shift);
       continue;
     }
-    access_slow(p, va, write);
+    if (!access_slow(p, va, write)) {
+      run--;
+      stoppedAt = <i32>i;
+      break;
+    }
     cachedRegion = NO_REGION;
     lastPage = NO_REGION;
   }
@@ -180,9 +205,11 @@ function consumer_of(h: u32, phys: u64): i32 {
  * Replays error events [from, to): each UE inside a pool runs memory_failure, consumed by
  * the first process mapping it when the record says the workload read it. CEs and
  * addresses outside the pools are counted by the caller and skipped here.
- * Returns the number of UEs handled.
+ * Returns the number of UEs handled. Out of memory, the batch stops before the event that
+ * needed it (replay_stopped_at).
  */
 export function replay_errors(from: u32, to: u32): u32 {
+  stoppedAt = -1;
   let handled: u32 = 0;
   for (let i = from; i < to; i++) {
     const flags = load<u8>(errFlags + <usize>i);
@@ -190,6 +217,10 @@ export function replay_errors(from: u32, to: u32): u32 {
     const h = load<u32>(errHost + (<usize>i << 2));
     const phys = <u64>load<f64>(errPhys + (<usize>i << 3));
     if ((hostFlags(h) & HF_PANICKED) != 0 || physToFrame(h, phys) < 0) continue;
+    if (!arena_reserve(memory_failure_bound(h, 1, 1))) {
+      stoppedAt = <i32>i;
+      break;
+    }
     const consumer = (flags & ERR_CONSUMED) != 0 ? consumer_of(h, phys) : -1;
     if (consumer >= 0) outbox_push(LOG_MCE_USER, h, 0, 0, phys, 0);
     memory_failure(h, phys, consumer, true);

@@ -2,7 +2,7 @@
 // queued and carried out after the event that raised them (the kernel likewise lets the
 // task die on its way back to user space), so victim walks never see a half-exited task.
 
-import { realloc } from './arena';
+import { doublingBound, realloc } from './arena';
 import { BUS_ADRERR, BUS_MCEERR_AO, BUS_MCEERR_AR, OUT_KILLED, OUT_SIGNAL } from './constants';
 import { do_exit } from './hugetlb';
 import { outbox_push } from './outbox';
@@ -26,6 +26,11 @@ export function send_sigbus(p: u32, code: u32, addr: u64, lsb: u32): void {
   }
   store<u32>(pending + (<usize>pendingCount << 2), p);
   pendingCount++;
+}
+
+/** Heap bytes the death queue may take to hold `n` processes. */
+export function kill_queue_bound(n: u64): u64 {
+  return doublingBound(pendingCap, <u64>pendingCount + n, 4, 16);
 }
 
 /** Carries out the deaths queued by send_sigbus. */

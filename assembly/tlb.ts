@@ -3,10 +3,13 @@
 // with an optional page-walk cache for the upper levels and nested (two-dimensional) walks
 // for virtualised guests. The replay loop feeds it every access with the size of the leaf
 // the walk found; it counts misses, walk memory references and walk cycles per host.
+// Every process's TLB state is allocated when the model is configured or the process is
+// spawned, so the replay loop never allocates (and never runs out of memory).
 
-import { alloc } from './arena';
+import { alloc, allocBound, arena_reserve, free } from './arena';
+import { ENOMEM } from './constants';
 import { addHostStat, H_TLB_ACCESSES, H_TLB_L1_MISSES, H_TLB_WALKS, H_TLB_WALK_REFS, H_TLB_WALK_CYCLES } from './pool';
-import { procHost } from './procs';
+import { procHost, procTotal } from './procs';
 
 // The TLB structures, each `sets x ways` of u32 tags (0 = empty) with u32 LRU stamps.
 // Index: 0 L1 4K, 1 L1 2M, 2 L1 1G, 3 L2 (4K and 2M), 4 L2 1G, 5 page-walk cache (PMD
@@ -22,27 +25,73 @@ let pageWalkCache: bool = true;
 let nestedLevels: u32 = 0;
 export let tlbEnabled: bool = false;
 
-// Per-process TLB state, allocated on a process's first access: proc -> block.
+// Per-process TLB state: proc -> block of bytesPerProc.
 let procState: usize = 0;
 let procStateCap: u32 = 0;
 let stamp: u32 = 0;
 
+// @ts-ignore: decorator
+@inline function waysOf(entries: u32, assoc: u32): u32 {
+  return assoc == 0 || assoc > entries ? entries : assoc;
+}
+// @ts-ignore: decorator
+@inline function setsOf(entries: u32, assoc: u32): u32 {
+  return max<u32>(1, entries / max<u32>(1, waysOf(entries, assoc)));
+}
+
 function setStruct(i: u32, entries: u32, assoc: u32): void {
-  const w = assoc == 0 || assoc > entries ? entries : assoc;
-  const s = max<u32>(1, entries / max<u32>(1, w));
-  store<u32>(sets + (<usize>i << 2), s);
-  store<u32>(ways + (<usize>i << 2), w);
+  store<u32>(sets + (<usize>i << 2), setsOf(entries, assoc));
+  store<u32>(ways + (<usize>i << 2), waysOf(entries, assoc));
+}
+
+/** Bytes of one process's state: every structure's sets x ways of (tag, stamp). */
+function stateBytes(l1_4k: u32, l1_2m: u32, l1_1g: u32, l2: u32, l2_1g: u32, l1Assoc: u32, l2Assoc: u32, pwc: bool): usize {
+  const entries = (n: u32, a: u32): usize => <usize>setsOf(n, a) * <usize>waysOf(n, a) * 8;
+  return entries(l1_4k, l1Assoc) + entries(l1_2m, l1Assoc) + entries(l1_1g, 0) + entries(l2, l2Assoc)
+    + entries(l2_1g, l2Assoc) + entries(pwc ? 32 : 0, 4) + entries(pwc ? 8 : 0, 0);
+}
+
+/** Heap bytes the states of processes [0, procs) may take, table included. */
+function statesBound(procs: u32, perProc: usize): u64 {
+  return allocBound(<u64>max<u32>(procs, 16) << 2) + <u64>procs * allocBound(<u64>perProc);
+}
+
+/** Heap bytes spawning one more process may take here (its state, when the model is on). */
+export function tlb_spawn_bound(): u64 {
+  return tlbEnabled ? allocBound(<u64>(procStateCap * 2 + 16) << 2) + allocBound(<u64>bytesPerProc) : 0;
+}
+
+/** Gives process p a fresh state (when the model is on); its bound was reserved. */
+export function tlb_spawned(p: u32): void {
+  if (!tlbEnabled) return;
+  if (p >= procStateCap) {
+    const next = max<u32>(max<u32>(p + 1, procStateCap * 2), 16);
+    const table = alloc(<usize>next << 2);
+    if (procState != 0) {
+      memory.copy(table, procState, <usize>procStateCap << 2);
+      free(procState, <usize>procStateCap << 2);
+    }
+    procState = table;
+    procStateCap = next;
+  }
+  store<u32>(procState + (<usize>p << 2), <u32>alloc(bytesPerProc));
 }
 
 /**
- * Configures and enables the model. Entries per structure (0 disables one), associativity
- * of the L1s and the L2, walk cost per memory reference, whether a page-walk cache holds the
- * upper levels, and the host's walk depth for nested paging (0: native).
+ * Configures and enables the model, every process starting with empty TLBs. Entries per
+ * structure (0 disables one), associativity of the L1s and the L2, walk cost per memory
+ * reference, whether a page-walk cache holds the upper levels, and the host's walk depth
+ * for nested paging (0: native). Returns 0, or -ENOMEM with nothing changed.
  */
 export function tlb_configure(
   l1_4k: u32, l1_2m: u32, l1_1g: u32, l2: u32, l2_1g: u32, l1Assoc: u32, l2Assoc: u32,
   refCycles: f64, pwc: bool, nested: u32,
-): void {
+): i32 {
+  const perProc = stateBytes(l1_4k, l1_2m, l1_1g, l2, l2_1g, l1Assoc, l2Assoc, pwc);
+  const procs = procTotal();
+  if (!arena_reserve(statesBound(procs, perProc))) return -ENOMEM;
+  for (let p: u32 = 0; p < procStateCap; p++) free(<usize>load<u32>(procState + (<usize>p << 2)), bytesPerProc);
+  free(procState, <usize>procStateCap << 2);
   setStruct(0, l1_4k, l1Assoc);
   setStruct(1, l1_2m, l1Assoc);
   setStruct(2, l1_1g, 0);
@@ -59,25 +108,16 @@ export function tlb_configure(
   cyclesPerRef = refCycles;
   pageWalkCache = pwc;
   nestedLevels = nested;
-  procState = 0;
-  procStateCap = 0;
+  procStateCap = max<u32>(procs, 16);
+  procState = alloc(<usize>procStateCap << 2);
   tlbEnabled = true;
+  for (let p: u32 = 0; p < procs; p++) tlb_spawned(p);
+  return 0;
 }
 
-function stateOf(p: u32): usize {
-  if (p >= procStateCap) {
-    const next = max<u32>(p + 1, procStateCap * 2);
-    const table = alloc(<usize>next << 2);
-    if (procState != 0) memory.copy(table, procState, <usize>procStateCap << 2);
-    procState = table;
-    procStateCap = next;
-  }
-  let s = <usize>load<u32>(procState + (<usize>p << 2));
-  if (s == 0) {
-    s = alloc(bytesPerProc);
-    store<u32>(procState + (<usize>p << 2), <u32>s);
-  }
-  return s;
+// @ts-ignore: decorator
+@inline function stateOf(p: u32): usize {
+  return <usize>load<u32>(procState + (<usize>p << 2));
 }
 
 /**

@@ -1,5 +1,5 @@
 // `npm run bench`: runs every suite on this machine, prints the headline figures and writes
-// bench/results.json. Suites: api, replay, traces, errors, study, queue (`--only=api,replay` picks
+// bench/results.json. Suites: api, replay, traces, errors, study, queue, memory (`--only=api,replay` picks
 // some and keeps the other suites' last figures in the file; `ranAt` says when each ran).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -15,6 +15,7 @@ async function suites(): Promise<Record<string, Suite>> {
     ['errors', './errors.bench.js', 'benchErrors'],
     ['study', './study.bench.js', 'benchStudy'],
     ['queue', './queue.bench.js', 'benchQueue'],
+    ['memory', './memory.bench.js', 'benchMemory'],
   ];
   for (const [name, file, fn] of optional) {
     const mod = (await import(file)) as Record<string, Suite>;

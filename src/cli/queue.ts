@@ -32,9 +32,9 @@ export function addQueueOptions(cmd: Command): Command {
     .addOption(new Option('--attempts <n>', 'with --queue: tries per shard before the run fails (default 3)').argParser(integerFlag(1, 100)));
 }
 
-/** Imports a module of the job queue, naming the package to install when bullmq or ioredis is missing. */
+/** Imports a module of the job queue, naming the package to install when bullmq, ioredis or piscina is missing. */
 export function loadQueueModule<M>(load: () => Promise<M>): Promise<M> {
-  return importOptional(['bullmq', 'ioredis'], 'The job queue (--queue, mfrsim worker)', load);
+  return importOptional(['bullmq', 'ioredis', 'piscina'], 'The job queue (--queue, mfrsim worker)', load);
 }
 
 export interface QueueSession {

@@ -1,9 +1,10 @@
 // The translation cost model's configuration and its figures. The TLB itself runs in the
 // kernel (assembly/tlb.ts) on the replayed access stream; defaults are a modern x86 core's
-// (the vendors' optimization manuals): L1 dTLB 64 x 4 KiB, 32 x 2 MiB, 4 x 1 GiB; a shared
-// L2 of 1536 entries for 4 KiB and 2 MiB and 16 for 1 GiB; a walk reference costs ~20-40
-// cycles when the page-table entries hit in the caches.
-import type { KernelExports } from '../kernel/kernel.js';
+// (Intel Skylake-SP, per Intel's optimization reference manual): L1 dTLB 64 x 4 KiB,
+// 32 x 2 MiB, 4 x 1 GiB; a shared L2 of 1536 entries for 4 KiB and 2 MiB and 16 for 1 GiB;
+// a walk reference costs ~20-40 cycles when the page-table entries hit in the caches.
+import { kernelMemoryFull, type KernelExports } from '../kernel/kernel.js';
+import { sysError } from '../host/syserror.js';
 
 /** The simulated TLBs and page walk (default: DEFAULT_TLB, a modern x86 core). */
 export interface TlbConfig {
@@ -45,10 +46,12 @@ export const DEFAULT_TLB: Required<TlbConfig> = {
 
 export function configureTlb(k: KernelExports, config: TlbConfig = {}): Required<TlbConfig> {
   const c = { ...DEFAULT_TLB, ...config };
-  k.tlb_configure(
+  const ret = k.tlb_configure(
     c.l1Entries4K, c.l1Entries2M, c.l1Entries1G, c.l2Entries, c.l2Entries1G, c.l1Associativity,
     c.l2Associativity, c.cyclesPerWalkRef, c.pageWalkCache ? 1 : 0, c.nestedLevels,
   );
+  // Every process gets its TLB state now: the only failure is the kernel's memory.
+  if (ret < 0) throw sysError(-ret, 'tlb_configure', kernelMemoryFull(k));
   return c;
 }
 

@@ -2,17 +2,22 @@
 // studies publish, measured on the stream, and the checks of the stream's profile
 // (profiles.ts): each names its figure, its publication, the published range and the value.
 import type { GeneratorConfig } from './config.js';
+import { CountHistogram } from './count-histogram.js';
 import { FAULT_MODES, FIT_MODE_SHARES, FIT_PERMANENT_SHARE } from './fit.js';
 import { ERROR_PROFILES, type CalibrationFigure, type ProfileName } from './profiles.js';
 
 export const INCIDENT_CLASSES = ['page', 'region2M', 'rank', 'channel'] as const;
 
-/** Counts accumulated over a range of hosts; ranges of one fleet merge in host order. */
+/**
+ * Counts accumulated over a range of hosts; ranges of one fleet merge in host order. Its
+ * size does not grow with the number of hosts: per-host figures are folded into exact
+ * histograms when each host ends.
+ */
 export class FleetTally {
-  /** Errors per host and year window (host-major). */
-  readonly hostErrors: Float64Array;
-  /** Errors per DIMM over the whole stream. */
-  readonly dimmErrors: Float64Array;
+  /** Errors of every host-year window with errors (whole years; the partial one for streams under a year). */
+  readonly hostYearErrors = new CountHistogram();
+  /** Errors of every DIMM with errors, over the whole stream. */
+  readonly dimmErrors = new CountHistogram();
   /** DIMM-year windows with a CE: all windows, and whole-year windows only. */
   dimmWindowsWithCe = 0;
   dimmWholeYearsWithCe = 0;
@@ -35,7 +40,8 @@ export class FleetTally {
   channelErrors = 0;
 
   // Per-host scratch, folded into the totals by endHost.
-  private current = -1;
+  private readonly windowErrors: Float64Array;
+  private readonly hostDimmErrors: Float64Array;
   private readonly ceWindows: Uint8Array;
   private readonly ueWindows: Uint8Array;
   private readonly hostCeWindows: Uint8Array;
@@ -49,8 +55,8 @@ export class FleetTally {
     /** Years the stream covers (the last year window may be partial). */
     readonly years: number,
   ) {
-    this.hostErrors = new Float64Array(hostCount * this.windows);
-    this.dimmErrors = new Float64Array(hostCount * dimmsPerHost);
+    this.windowErrors = new Float64Array(this.windows);
+    this.hostDimmErrors = new Float64Array(dimmsPerHost);
     this.ceWindows = new Uint8Array(dimmsPerHost * this.windows);
     this.ueWindows = new Uint8Array(this.windows);
     this.hostCeWindows = new Uint8Array(this.windows);
@@ -61,9 +67,10 @@ export class FleetTally {
     return Math.ceil(this.years);
   }
 
-  /** Starts counting the reports of fleet host `host`. */
-  beginHost(host: number): void {
-    this.current = host - this.firstHost;
+  /** Starts counting the reports of a fleet host. */
+  beginHost(_host: number): void {
+    this.windowErrors.fill(0);
+    this.hostDimmErrors.fill(0);
     this.ceWindows.fill(0);
     this.ueWindows.fill(0);
     this.hostCeWindows.fill(0);
@@ -77,9 +84,9 @@ export class FleetTally {
    */
   addReports(dimm: number, window: number, count: number, uncorrectable: boolean, firstHours: number, channel = false): void {
     if (count === 0) return;
-    this.hostErrors[this.current * this.windows + window] += count;
+    this.windowErrors[window] += count;
     if (channel) this.channelErrors += count;
-    if (dimm >= 0) this.dimmErrors[this.current * this.dimmsPerHost + dimm] += count;
+    if (dimm >= 0) this.hostDimmErrors[dimm] += count;
     if (uncorrectable) {
       this.ueErrors += count;
       this.ueWindows[window] = 1;
@@ -95,6 +102,10 @@ export class FleetTally {
   /** Ends the current host, folding its counts into the fleet's. */
   endHost(): void {
     const whole = Math.floor(this.years);
+    this.windowErrors.forEach((e, w) => {
+      if (e > 0 && (whole === 0 || w < whole)) this.hostYearErrors.add(e);
+    });
+    for (const e of this.hostDimmErrors) if (e > 0) this.dimmErrors.add(e);
     this.ceWindows.forEach((flag, i) => {
       this.dimmWindowsWithCe += flag;
       if (i % this.windows < whole) this.dimmWholeYearsWithCe += flag;
@@ -119,10 +130,10 @@ export class FleetTally {
       throw new Error('calibration: tallies merge only for consecutive host ranges of one fleet');
     }
     const merged = new FleetTally(this.firstHost, this.hostCount + next.hostCount, this.dimmsPerHost, this.years);
-    merged.hostErrors.set(this.hostErrors);
-    merged.hostErrors.set(next.hostErrors, this.hostErrors.length);
-    merged.dimmErrors.set(this.dimmErrors);
-    merged.dimmErrors.set(next.dimmErrors, this.dimmErrors.length);
+    for (const t of [this, next]) {
+      merged.hostYearErrors.merge(t.hostYearErrors);
+      merged.dimmErrors.merge(t.dimmErrors);
+    }
     for (const key of [
       'dimmWindowsWithCe', 'dimmWholeYearsWithCe', 'hostWindowsWithUe', 'hostWholeYearsWithUe', 'hostWindowsWithCe', 'hostWholeYearsWithCe',
       'ueHosts', 'ueHostsWithEarlierCe', 'ceErrors', 'ueErrors', 'channelEvents', 'channelFaults', 'overlapFaults', 'weakEccFaults', 'channelErrors',
@@ -192,30 +203,19 @@ function perYear(flaggedAll: number, flaggedWhole: number, units: number, years:
   return 1 - Math.pow(1 - flaggedAll / units, 1 / years);
 }
 
-function median(values: Float64Array): number {
-  if (values.length === 0) return 0;
-  const sorted = Float64Array.from(values).sort();
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 function measureFigures(tally: FleetTally, mode: 'dram' | 'incident'): CalibrationFigures {
   const hosts = tally.hostCount;
   const years = tally.years;
-  const whole = Math.floor(years);
-  const counted = (i: number) => whole === 0 || i % tally.windows < whole;
-  const affected = tally.hostErrors.filter((e, i) => e > 0 && counted(i));
+  const affected = tally.hostYearErrors;
   const total = tally.ceErrors + tally.ueErrors;
-  const mean = affected.length ? affected.reduce((s, e) => s + e, 0) / affected.length : 0;
-  const med = median(affected);
+  const mean = affected.n ? affected.sum / affected.n : 0;
+  const med = affected.median();
 
   const dram = mode === 'dram';
   let top20: number | null = null;
   if (dram) {
-    const dimms = tally.dimmErrors.filter((e) => e > 0).sort().reverse();
-    const top = Math.ceil(dimms.length * 0.2);
-    const sum = dimms.reduce((s, e) => s + e, 0);
-    top20 = sum > 0 ? dimms.subarray(0, top).reduce((s, e) => s + e, 0) / sum : 0;
+    const dimms = tally.dimmErrors;
+    top20 = dimms.sum > 0 ? dimms.topSum(Math.ceil(dimms.n * 0.2)) / dimms.sum : 0;
   }
   const faults = tally.faultClasses.reduce((s, c) => s + c, 0);
   const incidents = tally.incidentClasses.reduce((s, c) => s + c, 0);
@@ -223,7 +223,7 @@ function measureFigures(tally: FleetTally, mode: 'dram' | 'incident'): Calibrati
     dimmsWithCePerYear: dram ? perYear(tally.dimmWindowsWithCe, tally.dimmWholeYearsWithCe, hosts * tally.dimmsPerHost, years) : null,
     hostsWithCePerYear: dram ? perYear(tally.hostWindowsWithCe, tally.hostWholeYearsWithCe, hosts, years) : null,
     hostsWithUePerYear: perYear(tally.hostWindowsWithUe, tally.hostWholeYearsWithUe, hosts, years),
-    errorsPerAffectedHostYear: { affectedHostYears: affected.length, mean, median: med, meanOverMedian: med > 0 ? mean / med : 0 },
+    errorsPerAffectedHostYear: { affectedHostYears: affected.n, mean, median: med, meanOverMedian: med > 0 ? mean / med : 0 },
     top20DimmErrorShare: top20,
     channelErrorShare: dram ? (total > 0 ? tally.channelErrors / total : 0) : null,
     ueHosts: tally.ueHosts,

@@ -130,13 +130,20 @@ export const IncidentSchema = z.object({
   hotGapSeconds: z.number().positive().default(30),
 });
 
+/** The longest stream the generator accepts, in years. */
+export const MAX_YEARS = 100;
+
 const GeneratorObject = z.object({
   mode: z.enum(['dram', 'incident']).default('dram'),
   /** The error-rate profile: its publications set the model's calibrated parameters. */
   profile: z.enum(PROFILE_NAMES).default(DEFAULT_PROFILE),
   seed: z.number().int().min(0).max(0xffffffff).default(1),
   hosts: z.number().int().min(1).max(0xfffffffe).default(1000),
-  years: z.number().positive().default(1),
+  /**
+   * At most a century: the fault model follows DIMMs through a service life of years, and its
+   * per-year counts grow with the span (more host-years: more hosts).
+   */
+  years: z.number().positive().max(MAX_YEARS, `at most ${MAX_YEARS} years (for more host-years, generate more hosts)`).default(1),
   /** Each host's physical address space starts here (the simulator's HugeTLB pools start at 4 GiB). */
   physBase: z.number().int().nonnegative().default(2 ** 32),
   topology: TopologySchema.prefault({}),

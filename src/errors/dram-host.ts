@@ -118,14 +118,15 @@ export function simulateDramHost(model: FleetModel, host: number, tally: FleetTa
       }
       faults.push(f);
     }
-    if (dimmFaults.length > 1) faults.push(...overlapFaults(rng, dimmFaults, t));
+    // Appended one by one: spreading a long list into push() overflows the call stack.
+    if (dimmFaults.length > 1) for (const f of overlapFaults(rng, dimmFaults, t)) faults.push(f);
   }
   faults.forEach((f, i) => (f.id = i));
   const channelSeed = childSeed(rng);
   const channelFaults = channelEventFaults(model, channelSeed, faults.length, frailty);
-  faults.push(...channelFaults);
+  for (const f of channelFaults) faults.push(f); // one by one, as above
   const laneFaults = channelLaneFaults(model, channelSeed, nextFaultId(faults), frailty);
-  faults.push(...laneFaults);
+  for (const f of laneFaults) faults.push(f);
   if (tally) tally.beginHost(host);
   if (faults.length === 0) {
     tally?.endHost();

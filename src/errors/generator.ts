@@ -1,10 +1,14 @@
 // The fleet generator: hosts one after the other, each from its own random stream, so any
 // range of hosts (a shard) is generated identically wherever it runs, and the record
-// sequence does not depend on the batch size. Records are ordered by host, then time.
-import { ErrorBatchBuilder, timeOrder, type ErrorBatch } from './batch.js';
+// sequence does not depend on the batch size. Records are ordered by host, then time; a
+// host with more records than memory holds is sorted through a temporary file.
+import { ErrorBatchBuilder, type ErrorBatch } from './batch.js';
 import { computeCalibration, FleetTally, type CalibrationReport } from './calibration.js';
 import { parseGeneratorConfig, type GeneratorConfig, type GeneratorConfigInput } from './config.js';
 import { simulateDramHost } from './dram-host.js';
+import { HOURS_PER_MONTH, HOURS_PER_YEAR } from './faults.js';
+import { TOTAL_FIT_PER_DEVICE } from './fit.js';
+import { HostRecordSorter } from './host-sort.js';
 import { simulateIncidentHost } from './incident.js';
 import { makeFleetModel } from './model.js';
 import { makeTopology } from './topology.js';
@@ -24,6 +28,8 @@ export interface HostRange {
 export interface GenerateOptions extends HostRange {
   /** Records per batch (the output does not depend on it). */
   batchSize?: number;
+  /** Records of one host sorted in memory at once; more go through a temporary file (the output does not depend on it). */
+  sortRunRecords?: number;
   /** Receives the calibration counts of the generated hosts. */
   tally?: FleetTally;
   /** Called after each host with the number of hosts done. */
@@ -45,7 +51,41 @@ export function newFleetTally(config: GeneratorConfig, range: HostRange = {}): F
   return new FleetTally(first, count, makeTopology(config.topology).dimmsPerHost, config.years);
 }
 
+/**
+ * Mean faults per DIMM (at the top of the utilisation and age factors) beyond which the DRAM
+ * model is refused: it holds one host's faults in memory and meets them pairwise, so a
+ * DIMM's faults must stay in the hundreds even on a frail DIMM (the frailty's tail is ~30x).
+ */
+const MAX_MEAN_FAULTS_PER_DIMM = 250;
+/** Mean channel events per host over the stream beyond which the DRAM model is refused. */
+const MAX_CHANNEL_EVENTS_PER_HOST = 1000;
+
+/** Refuses a DRAM-model configuration whose hosts would not fit in memory, with the numbers. */
+function checkDramScale(config: GeneratorConfig): void {
+  if (config.mode !== 'dram') return;
+  const t = makeTopology(config.topology);
+  const p = config.dram;
+  const hours = p.fleetAgeMonths[1] * HOURS_PER_MONTH + config.years * HOURS_PER_YEAR;
+  const perHour = (TOTAL_FIT_PER_DEVICE * p.fitScale * t.devicesPerRank * t.ranksPerDimm) / 1e9;
+  const mean = perHour * p.utilisationClip[1] * Math.max(1, p.ageFactor) * hours;
+  if (mean > MAX_MEAN_FAULTS_PER_DIMM) {
+    throw new RangeError(
+      `the DRAM model at fit scale ${p.fitScale} over ${config.years} years gives about ${Math.round(mean)} faults per DIMM on average at the highest utilisation and age ` +
+      `(at most ${MAX_MEAN_FAULTS_PER_DIMM}: a host's faults are held in memory and met pairwise); ` +
+      'lower the fit scale or the years, generate more hosts instead, or use the incident model (--mode incident)',
+    );
+  }
+  const channelEvents = p.channelEventsPerHostYear * config.years;
+  if (channelEvents > MAX_CHANNEL_EVENTS_PER_HOST) {
+    throw new RangeError(
+      `the DRAM model at ${p.channelEventsPerHostYear} channel events per host-year over ${config.years} years gives ` +
+      `${Math.round(channelEvents)} per host (at most ${MAX_CHANNEL_EVENTS_PER_HOST}: a host's faults are held in memory)`,
+    );
+  }
+}
+
 function hostSimulator(config: GeneratorConfig) {
+  checkDramScale(config);
   return config.mode === 'dram' ? simulateDramHost : simulateIncidentHost;
 }
 
@@ -57,17 +97,11 @@ export function* generateErrorBatches(input: GeneratorConfig | GeneratorConfigIn
   const { first, count } = resolveRange(config, opts);
   const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batch size must be a positive integer, not ${batchSize}`);
-  const hostRecords = new ErrorBatchBuilder(1024);
+  const hostRecords = new HostRecordSorter(opts.sortRunRecords);
   const out = new ErrorBatchBuilder(batchSize);
   for (let h = first; h < first + count; h++) {
-    hostRecords.clear();
     simulate(model, h, opts.tally ?? null, hostRecords);
-    const records = hostRecords.view();
-    const order = timeOrder(records.time);
-    for (let i = 0; i < records.length; i++) {
-      out.pushFrom(records, order ? order[i] : i);
-      if (out.length === batchSize) yield out.take();
-    }
+    yield* hostRecords.drain(out, batchSize);
     opts.onHost?.(h - first + 1);
   }
   if (out.length > 0) yield out.take();

@@ -1,8 +1,10 @@
 // One shard of a fleet run: boot the shard's hosts, poison them, replay their workloads,
-// and return per-host figures. Runs in a worker thread (worker.ts) or inline.
+// and return per-host figures. Runs in a worker thread (worker.ts) or inline; a uniform
+// fleet's hosts are expanded here, in the thread that boots them.
 import { FLAG_SCRUB, FLAG_UE } from '../errors/batch.js';
 import { readErrorStream } from '#platform/files';
-import { FleetShard, REPLAY_BATCH, type HostSpec, type HostStats, type SignalRecord } from './shard.js';
+import { expandShard, type ShardHosts } from './hosts.js';
+import { FleetShard, REPLAY_BATCH, type HostStats, type SignalRecord } from './shard.js';
 import { ErrFlag, loadKernel } from '../kernel/kernel.js';
 import type { RecoveryTally } from '../costs/recovery-cost.js';
 import type { TlbConfig } from '../costs/translation.js';
@@ -11,7 +13,7 @@ import { poisonHost, replayHostWorkload, type PoisonSpec, type WorkloadSpec } fr
 /** One shard of a fleet run: its hosts and what to replay against them. */
 export interface ShardTask {
   /** The shard's hosts, and the fleet index of the first one. */
-  hosts: HostSpec[];
+  hosts: ShardHosts;
   firstHost: number;
   seed: number;
   poison?: PoisonSpec;
@@ -55,25 +57,26 @@ export interface ShardErrorOutcomes {
 /** Runs one shard (on the calling thread): boots its hosts, applies the UEs, poisoning and workload. */
 export async function runShard(task: ShardTask): Promise<ShardResult> {
   await loadKernel(); // a browser compiles the kernel before the first shard; Node already has
-  const shard = FleetShard.create(task.hosts, { signalLogCapacity: task.signalLogCapacity });
+  const hosts = expandShard(task.hosts, task.firstHost);
+  const shard = FleetShard.create(hosts, { signalLogCapacity: task.signalLogCapacity });
   const batch = Math.min(task.batch ?? REPLAY_BATCH, REPLAY_BATCH);
   const start = performance.now();
   const errors = task.errors ? await applyErrors(shard, task) : { streamRecords: 0, applied: 0, corrected: 0, outsidePools: 0 };
   if (task.translation) shard.enableTranslationModel(task.translation);
-  for (let local = 0; local < task.hosts.length; local++) {
+  for (let local = 0; local < hosts.length; local++) {
     // Streams are keyed by the fleet-wide host index, never the shard-local one.
     const fleetHost = task.firstHost + local;
     const poisoned = task.poison ? poisonHost(shard, local, fleetHost, task.seed, task.poison) : new Map();
     if (task.workload) replayHostWorkload(shard, local, fleetHost, task.seed, task.workload, poisoned, batch);
   }
   const replaySeconds = (performance.now() - start) / 1000;
-  const hosts = task.hosts.map((_, h) => shard.hostStats(h));
+  const stats = hosts.map((_, h) => shard.hostStats(h));
   // The VMs end with the run: their memfds are released, and the hugepages KEEP and HGM kept
   // poisoned are dissolved now (the release latency); the figures above are from before.
   for (const vm of shard.vms) shard.exitVm(vm);
   return {
     firstHost: task.firstHost,
-    hosts,
+    hosts: stats,
     signalLog: shard.signalLog.map((s) => ({ ...s, host: s.host + task.firstHost })),
     signalsDropped: shard.signalsDropped,
     heapBytes: shard.heapBytes(),
@@ -85,7 +88,7 @@ export async function runShard(task: ShardTask): Promise<ShardResult> {
 
 /** The shard's hosts take their UEs from the error stream (consumed ones by the first mapper). */
 async function applyErrors(shard: FleetShard, task: ShardTask): Promise<ShardErrorOutcomes> {
-  const last = task.firstHost + task.hosts.length;
+  const last = task.firstHost + shard.hostCount;
   const out: ShardErrorOutcomes = { streamRecords: 0, applied: 0, corrected: 0, outsidePools: 0 };
   for await (const b of readErrorStream(task.errors!, { salvage: task.salvage })) {
     const cols = shard.errorColumns();

@@ -2,6 +2,7 @@
 // host range, named by the fleet as run (hosts, seed, poisoning, workload, translation
 // model), the error stream's digest and the range.
 import type { ShardPlan } from '../shards/plan.js';
+import { fleetSize } from './hosts.js';
 import type { FleetRun } from './pool.js';
 import type { ShardResult, ShardTask } from './run.js';
 
@@ -16,10 +17,10 @@ export function fleetShardPlan(run: FleetRun, tasks: ShardTask[]): ShardPlan<Sha
     unit: perHost > 0 ? 'events' : 'hosts',
     measure: perHost > 0 ? (r) => r.hosts.reduce((n, h) => n + h.accesses, 0) : (r) => r.hosts.length,
     jobs: tasks.map((t) => ({
-      key: { firstHost: t.firstHost, hostCount: t.hosts.length },
-      label: `hosts ${t.firstHost}-${t.firstHost + t.hosts.length - 1}`,
+      key: { firstHost: t.firstHost, hostCount: fleetSize(t.hosts) },
+      label: `hosts ${t.firstHost}-${t.firstHost + fleetSize(t.hosts) - 1}`,
       task: t,
-      weight: t.hosts.length * (perHost > 0 ? perHost : 1),
+      weight: fleetSize(t.hosts) * (perHost > 0 ? perHost : 1),
     })),
   };
 }

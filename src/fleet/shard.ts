@@ -7,11 +7,13 @@ import {
   MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, MFD_HUGETLB, MFD_HUGE_1GB, MFD_HUGE_2MB, MFD_MF_KEEP_UE_MAPPED,
   PROT_READ, PROT_WRITE,
 } from '../host/constants.js';
-import { Counter, ErrFlag, HostFlag, MAX_FRAMES_PER_KERNEL, Out, ProcFlag, instantiateKernel, type KernelExports } from '../kernel/kernel.js';
+import { Counter, ErrFlag, HostFlag, MAX_FRAMES_PER_KERNEL, Out, ProcFlag, instantiateKernel, kernelMemoryFull, type KernelExports } from '../kernel/kernel.js';
 import { drainOutbox, isLogRecord } from '../kernel/outbox.js';
 import { RecoveryTally } from '../costs/recovery-cost.js';
 import { DEFAULT_COST_SETTINGS, unitCosts, type Environment, type UnitCosts } from '../costs/cost-table.js';
 import { decodeWork } from '../costs/work-record.js';
+import { ENOMEM } from '../host/constants.js';
+import { largestHostBytes } from './plan.js';
 import { sysError } from '../host/syserror.js';
 import { configureTlb, type TlbConfig, type TranslationStats } from '../costs/translation.js';
 import type { HugepageSize } from '../host/types.js';
@@ -187,12 +189,16 @@ export class FleetShard {
     this.kernel = instantiateKernel();
     this.signalLogCapacity = opts.signalLogCapacity ?? 10_000;
     this.recovery = new RecoveryTally();
-    this.kernel.replay_reserve_access(REPLAY_BATCH);
-    this.kernel.replay_reserve_errors(REPLAY_BATCH);
+    this.outOfMemory('replay columns', this.kernel.replay_reserve_access(REPLAY_BATCH));
+    this.outOfMemory('replay columns', this.kernel.replay_reserve_errors(REPLAY_BATCH));
   }
 
-  /** Boots every host and every VM; each VM faults its whole guest memory in (as VMMs pre-fault). */
+  /**
+   * Boots every host and every VM; each VM faults its whole guest memory in (as VMMs
+   * pre-fault). A host that no kernel instance holds is refused first (plan.ts).
+   */
   static create(hosts: readonly HostSpec[], opts: ShardOptions = {}): FleetShard {
+    largestHostBytes(hosts);
     const shard = new FleetShard(hosts.length, opts);
     const total = (size: HugepageSize) => hosts.reduce((n, h) => n + (h.hugepages[size] ?? 0), 0);
     const thp = hosts.reduce((n, h) => n + (h.thpPages ?? 0), 0);
@@ -200,9 +206,17 @@ export class FleetShard {
     if (frames > MAX_FRAMES_PER_KERNEL) {
       throw new RangeError(`a shard of ${frames} hugepages and THP folios exceeds one kernel instance (${MAX_FRAMES_PER_KERNEL}); use fewer hosts per shard`);
     }
-    shard.kernel.reserve_frames(total('2M'), total('1G'), thp);
+    shard.outOfMemory('reserve_frames', shard.kernel.reserve_frames(total('2M'), total('1G'), thp));
     hosts.forEach((spec, i) => shard.bootHost(spec, i));
     return shard;
+  }
+
+  /** Throws when a kernel call returned -ENOMEM for want of the instance's own memory. */
+  private outOfMemory(what: string, ret: number, host?: number): void {
+    const why = ret === -ENOMEM ? kernelMemoryFull(this.kernel) : undefined;
+    if (why === undefined) return;
+    const change = this.hostCount > 1 ? 'run fewer hosts per shard' : 'give the host less memory or 1G hugepages instead of 2M';
+    throw sysError(ENOMEM, what, `${host === undefined ? '' : `host ${host}: `}${why}; ${change}`);
   }
 
   private bootHost(spec: HostSpec, index: number): void {
@@ -212,6 +226,8 @@ export class FleetShard {
     if (spec.earlyKill) flags |= HostFlag.earlyKill;
     if (spec.hgm) flags |= HostFlag.hgm;
     const h = k.host_create(spec.hugepages['2M'] ?? 0, spec.hugepages['1G'] ?? 0, spec.thpPages ?? 0, flags, spec.seed ?? 0, spec.thpSplitFailure ?? 0);
+    this.outOfMemory('host_create', h, index);
+    if (h < 0) throw sysError(-h, 'host_create', `host ${index}: its memory ends beyond x86-64's 52-bit physical address space`);
     if (h !== index) throw new Error('mfrsim: host numbering out of step with the kernel');
     const hvo = spec.hvo ?? DEFAULT_COST_SETTINGS.hvo;
     this.hostCosts.push({ costs: unitCosts({ hvo, environment: spec.environment ?? DEFAULT_COST_SETTINGS.environment }), hvo });
@@ -222,6 +238,7 @@ export class FleetShard {
       if (vm.mceKill === 'late') pflags |= ProcFlag.mceLate;
       if (vm.kvmGuest) pflags |= ProcFlag.kvmGuest;
       const p = k.proc_spawn(h, pflags);
+      this.outOfMemory('spawn', p, index);
       const regions = vm.regions ?? [{ address: vm.address, length: vm.memory ?? 0, hugepage: vm.hugepage ?? '2M', policy: vm.policy ?? 'default' }];
       const mapped = regions.map((r) => this.mapRegion(index, p, r, vm.prefault !== false));
       this.vms.push({ host: h, proc: p, base: mapped[0]!.base, size: mapped[0]!.size, hugepageShift: SHIFT[regions[0]!.hugepage] });
@@ -249,6 +266,7 @@ export class FleetShard {
   }
 
   private check(what: string, ret: number, host: number): number {
+    this.outOfMemory(what, ret, host);
     if (ret < 0) throw sysError(-ret, what, `booting host ${host}: the pool cannot back its VMs`);
     if (ret === 1 && what === 'prefault') throw new Error(`mfrsim: host ${host}: a VM could not fault in its memory`);
     return ret;
@@ -279,11 +297,15 @@ export class FleetShard {
     };
   }
 
-  /** Replays access events [0, n) already written into accessColumns(). */
+  /**
+   * Replays access events [0, n) already written into accessColumns(). Throws ENOMEM when
+   * the kernel instance ran out of memory: the events before the one that needed it ran.
+   */
   replayAccesses(n: number): void {
     this.kernel.outbox_set_limit(this.outboxRoom());
     this.kernel.replay_access(0, n);
     this.drain();
+    this.replayStopped('replay_access', n);
   }
 
   /** Replays error events [0, n) already written into errorColumns(); returns UEs handled. */
@@ -291,7 +313,16 @@ export class FleetShard {
     this.kernel.outbox_set_limit(this.outboxRoom());
     const handled = this.kernel.replay_errors(0, n);
     this.drain();
+    this.replayStopped('replay_errors', n);
     return handled;
+  }
+
+  private replayStopped(what: string, n: number): void {
+    const at = this.kernel.replay_stopped_at();
+    if (at < 0) return;
+    const why = kernelMemoryFull(this.kernel) ?? 'out of memory';
+    const change = this.hostCount > 1 ? 'run fewer hosts per shard' : 'give the host less memory';
+    throw sysError(ENOMEM, what, `event ${at} of ${n}: ${why} (the ${at} events before it were replayed); ${change}`);
   }
 
   /** Poisons raw pages as patrol-scrub UEs: `phys` are host-local physical addresses. */

@@ -2,10 +2,10 @@
 // system calls, and hardware UEs. All state lives in the wasm kernel; this file validates
 // arguments, makes one kernel call per operation, and turns the kernel's outbox records
 // into signals and kernel log lines.
-import { EBADF, EINVAL, EIO, ESRCH, SIGBUS } from './constants.js';
+import { EBADF, EINVAL, EIO, ENOMEM, ESRCH, SIGBUS } from './constants.js';
 import { toAddr, toFlags } from './args.js';
 import { compileKernel } from '../kernel/compile.js';
-import { Counter, HostFlag, MAX_FRAMES_PER_KERNEL, Out, ProcFlag, instantiateKernel, loadKernel, type KernelExports } from '../kernel/kernel.js';
+import { Counter, HostFlag, MAX_FRAMES_PER_KERNEL, Out, ProcFlag, instantiateKernel, kernelMemoryFull, loadKernel, type KernelExports } from '../kernel/kernel.js';
 import { drainOutbox, formatLogLine, isLogRecord, type OutboxRecord } from '../kernel/outbox.js';
 import { sysError } from './syserror.js';
 import { KEEP_VERSIONS, keepVersionOf } from './kernel-behaviour.js';
@@ -15,6 +15,10 @@ import type {
 } from './types.js';
 
 const SIZE_CLASS: Record<HugepageSize, number> = { '2M': 0, '1G': 1 };
+/** Where a host's physical memory starts (the pools; assembly/constants.ts PHYS_BASE). */
+const PHYS_BASE = 2 ** 32;
+/** x86-64's physical address width (MAXPHYADDR): a host's memory must end at or below 2^52. */
+export const PHYS_ADDR_LIMIT = 2 ** 52;
 const LEAF_LEVEL: PageTableLeaf['level'][] = ['pud', 'pmd', 'pte'];
 const SYSCTL_FLAG: Record<string, number> = {
   'vm.memory_failure_recovery': HostFlag.recovery,
@@ -58,6 +62,13 @@ export class Host implements SimHost {
     if (n2M + n1G + nThp > MAX_FRAMES_PER_KERNEL) {
       throw new RangeError(`Host.create: ${n2M + n1G + nThp} hugepages and THP folios exceed one kernel instance (${MAX_FRAMES_PER_KERNEL}); split the memory over hosts`);
     }
+    const physEnd = PHYS_BASE + n1G * 2 ** 30 + (n2M + nThp) * 2 ** 21;
+    if (physEnd > PHYS_ADDR_LIMIT) {
+      throw new RangeError(
+        `Host.create: the pools and THP memory end at ${(physEnd / 2 ** 50).toFixed(3)} PiB, beyond x86-64's 52-bit physical ` +
+        `address space (4 PiB, memory starts at 4 GiB); give the host fewer hugepages`,
+      );
+    }
     if (opts.keepVersion !== undefined && !KEEP_VERSIONS.includes(opts.keepVersion)) {
       throw new RangeError(`Host.create: keepVersion must be 'intended', 'v3' or 'v4' (an alias of 'intended'), got ${String(opts.keepVersion)}`);
     }
@@ -76,7 +87,9 @@ export class Host implements SimHost {
     if (keepVersionOf(opts.keepVersion) === 'v3') flags |= HostFlag.keepV3;
     if (opts.hgm === true) flags |= HostFlag.hgm;
     const kernel = instantiateKernel(await (opts.wasm === undefined ? loadKernel() : compileKernel(opts.wasm)));
-    return new Host(kernel, kernel.host_create(n2M, n1G, nThp, flags, seed, splitFailure));
+    const id = kernel.host_create(n2M, n1G, nThp, flags, seed, splitFailure);
+    if (id < 0) throw sysError(-id, 'Host.create', kernelMemoryFull(kernel));
+    return new Host(kernel, id);
   }
 
   /** True once a memory failure panicked the host (vm.memory_failure_recovery = 0). */
@@ -96,7 +109,7 @@ export class Host implements SimHost {
     if (mceKill === 'late') flags |= ProcFlag.mceLate;
     if (opts.handlesSigbus !== false) flags |= ProcFlag.handlesSigbus;
     if (opts.kvmGuest === true) flags |= ProcFlag.kvmGuest;
-    const p = this.kernel.proc_spawn(this.id, flags);
+    const p = this.syscall('spawn', this.kernel.proc_spawn(this.id, flags));
     const proc = new Process(this, p, this.kernel.proc_pid(p), opts.name ?? 'task');
     this.byPid.set(proc.pid, proc);
     return proc;
@@ -169,7 +182,7 @@ export class Host implements SimHost {
   }
 
   freeHugepages(size: HugepageSize): bigint[] {
-    const n = this.kernel.host_free_list(this.id, sizeClass(size, 'freeHugepages'));
+    const n = this.syscall('freeHugepages', this.kernel.host_free_list(this.id, sizeClass(size, 'freeHugepages')));
     const addrs = new Float64Array(this.kernel.memory.buffer, this.kernel.scratch_ptr(), n);
     return Array.from(addrs, (a) => BigInt(a));
   }
@@ -193,7 +206,11 @@ export class Host implements SimHost {
    */
   syscall(name: string, ret: number, detail?: string | ((errno: number) => string | undefined)): number {
     this.drainOutbox();
-    if (ret < 0) throw sysError(-ret, name, typeof detail === 'function' ? detail(-ret) : detail);
+    if (ret < 0) {
+      // The kernel instance's own memory, not a pool, is what ran out.
+      const full = ret === -ENOMEM ? kernelMemoryFull(this.kernel) : undefined;
+      throw sysError(-ret, name, full ?? (typeof detail === 'function' ? detail(-ret) : detail));
+    }
     return ret;
   }
 
@@ -363,6 +380,8 @@ export class Process implements SimProcess {
     this.enter('translate');
     const ret = this.k.translate(this.kid, toAddr(vaddr, 'translate', 'vaddr'));
     if (ret === -1) return null;
+    // Hosts end below 2^52, so every physical address crosses the boundary exactly.
+    if (!Number.isSafeInteger(ret)) throw new Error(`mfrsim: translate returned ${ret}, not an exact address`);
     return BigInt(this.call('translate', ret));
   }
 

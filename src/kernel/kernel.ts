@@ -7,10 +7,14 @@ import { compileKernel, type KernelWasm } from './compile.js';
 export interface KernelExports {
   memory: WebAssembly.Memory;
   host_create(n2M: number, n1G: number, nThp: number, flags: number, seed: number, thpSplitFailure: number): number;
-  reserve_frames(n2M: number, n1G: number, nThp: number): void;
+  reserve_frames(n2M: number, n1G: number, nThp: number): number;
   host_counter(h: number, which: number): number;
   host_set_flag(h: number, flag: number, on: number): void;
   host_free_list(h: number, sc: number): number;
+  /** Lowers (or restores) the most linear memory the kernel may grow to, in bytes. */
+  arena_set_limit(bytes: number): void;
+  arena_exhausted(): number;
+  arena_overruns(): number;
   scratch_ptr(): number;
   heap_used(): number;
   proc_spawn(h: number, flags: number): number;
@@ -35,23 +39,25 @@ export interface KernelExports {
   tlb_configure(
     l1_4k: number, l1_2m: number, l1_1g: number, l2: number, l2_1g: number, l1Assoc: number,
     l2Assoc: number, cyclesPerRef: number, pwc: number, nestedLevels: number,
-  ): void;
+  ): number;
   outbox_ptr(): number;
   outbox_count(): number;
   outbox_clear(): void;
   outbox_set_limit(n: number): void;
   outbox_dropped_signals(): number;
   outbox_dropped_log(): number;
-  replay_reserve_access(cap: number): void;
+  replay_reserve_access(cap: number): number;
   replay_access_proc(): number;
   replay_access_va(): number;
   replay_access_write(): number;
   replay_access(from: number, to: number): void;
-  replay_reserve_errors(cap: number): void;
+  replay_reserve_errors(cap: number): number;
   replay_error_host(): number;
   replay_error_phys(): number;
   replay_error_flags(): number;
   replay_errors(from: number, to: number): number;
+  /** Where the last replay call stopped for want of kernel memory, or -1. */
+  replay_stopped_at(): number;
 }
 
 /** host_counter() selectors, in the kernel's order. */
@@ -86,6 +92,16 @@ export const OUT_RECORD_BYTES = 32;
  * with its page cache and page-table share costs ~28 B, so larger fleets are sharded.
  */
 export const MAX_FRAMES_PER_KERNEL = 64 << 20;
+
+/**
+ * Why a call that returned -ENOMEM failed, when the kernel instance's own linear memory (not
+ * a hugepage pool) could not hold what the call may allocate; undefined otherwise.
+ */
+export function kernelMemoryFull(k: KernelExports): string | undefined {
+  if (k.arena_exhausted() === 0) return undefined;
+  const gib = (k.memory.buffer.byteLength / 2 ** 30).toFixed(2);
+  return `the simulator's kernel instance is out of memory (${gib} GiB of linear memory in use; wasm32 holds 4 GiB); nothing was changed`;
+}
 
 let compiled: WebAssembly.Module | undefined;
 let loading: Promise<WebAssembly.Module> | undefined;

@@ -1,8 +1,10 @@
 // Runs a study: the error stream is built once, then every policy (and an error-free
 // baseline per memory backing, for the translation cost) replays it with the same workload
 // seed. Hosts are split into shards run on worker threads; shards of all runs share one pool.
-import { defaultWorkerThreads, loadWorkerPool } from '#platform/workers';
+import { WorkerPool } from '#platform/workers';
+import { largestHostBytes, SHARD_BUDGET_BYTES } from '../fleet/plan.js';
 import { sumStats, type HostStats } from '../fleet/shard.js';
+import { workerCount } from '../shards/threads.js';
 import { RecoveryTally, type RecoverySummary } from '../costs/recovery-cost.js';
 import { loadKernel } from '../kernel/kernel.js';
 import { loadStudyErrors, NO_UES, uesOfHosts, type StreamSummary } from './error-stream.js';
@@ -20,7 +22,7 @@ export type BaselineName = (typeof BASELINES)[Backing];
 
 /** How `runStudy` runs. */
 export interface StudyOptions {
-  /** Worker threads (default: one per core); 0 runs inline on this thread. */
+  /** Worker threads (default: one per core; at most one per core and per shard); 0 runs inline. */
   workers?: number;
   /** Hosts per shard (default: enough shards for a smooth progress bar). */
   hostsPerShard?: number;
@@ -28,6 +30,8 @@ export interface StudyOptions {
   onProgress?: (done: number, total: number) => void;
   /** Runs the shards elsewhere (a job queue, src/queue/) instead of on this process's threads. */
   executor?: ShardExecutor;
+  /** Hears about adjustments to the request, e.g. fewer workers than asked for. */
+  onNotice?: (message: string) => void;
 }
 
 /** One run of a study (a policy, or a baseline): per-host and total figures, series, recovery costs. */
@@ -76,9 +80,14 @@ export async function runStudy(scenario: Scenario, opts: StudyOptions = {}): Pro
   const { steps, stepSeconds } = studySteps(scenario);
   const { ues, summary } = await loadStudyErrors(scenario, steps * stepSeconds);
   const { host, access } = studyHost(scenario);
-  const workers = opts.workers ?? defaultWorkerThreads();
   const hosts = scenario.fleet.hosts;
-  const per = opts.hostsPerShard ?? Math.max(1, Math.ceil(hosts / (8 * Math.max(1, workers))));
+  const threads = opts.workers === 0 ? 1 : workerCount(opts.workers, hosts);
+  // Shards fit one kernel instance (the memory plan); by default enough of them for a smooth progress bar.
+  const fit = Math.max(1, Math.floor(SHARD_BUDGET_BYTES / largestHostBytes(scenario.policies.map((p) => POLICIES[p].host(host)), { translation: scenario.translation })));
+  if (opts.hostsPerShard !== undefined && opts.hostsPerShard > fit) {
+    throw new RangeError(`${opts.hostsPerShard} hosts per shard do not fit one kernel instance: at most ${fit} of these hosts do`);
+  }
+  const per = opts.hostsPerShard ?? Math.min(fit, Math.max(1, Math.ceil(hosts / (8 * threads))));
   const backings = (['hugetlb', 'thp'] as const).filter((b) => scenario.policies.some((p) => POLICIES[p].backing === b));
   // Each run: its name, the policy its hosts boot as, and whether the UEs are replayed.
   const runs: { name: RunOutcome['name']; policy: PolicyName; errors: boolean }[] = [
@@ -107,20 +116,18 @@ export async function runStudy(scenario: Scenario, opts: StudyOptions = {}): Pro
     return r;
   };
   let results: StudyShardResult[];
+  const workers = opts.workers === 0 ? 0 : workerCount(opts.workers, tasks.length, opts.onNotice);
   if (opts.executor) {
     results = await opts.executor.run(studyShardPlan(scenario, ues, tasks, runs.map((r) => r.name)), (_, r) => finished(r));
   } else if (workers === 0) {
     await loadKernel(); // a browser compiles the kernel first; Node already has
     results = tasks.map((t) => finished(runStudyShard(t)));
   } else {
-    const { Piscina, filename } = await loadWorkerPool(WORKER);
-    // The workers run compiled JavaScript: a TypeScript loader inherited from the parent
-    // (tsx, under tests and benchmarks) would only slow them down.
-    const pool = new Piscina({ filename, minThreads: workers, maxThreads: workers, execArgv: [] });
+    const pool = await WorkerPool.open<StudyShardTask, StudyShardResult>(WORKER, workers);
     try {
-      results = await Promise.all(tasks.map((t) => (pool.run(t) as Promise<StudyShardResult>).then(finished)));
+      results = await Promise.all(tasks.map((t) => pool.run(t).then(finished)));
     } finally {
-      await pool.destroy();
+      await pool.close();
     }
   }
   const outcomes = runs.map(({ name }, run) => mergeRun(name, results.filter((r) => r.run === run), steps));

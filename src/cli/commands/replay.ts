@@ -4,12 +4,13 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { inspectErrorStream } from '../../errors/format.js';
 import { loadFleet, type FleetDescription } from '../../fleet/description.js';
-import { hostSeed, withThpBacking, type HostSpec, type HostStats } from '../../fleet/shard.js';
+import { withThpBacking, type HostSpec, type HostStats } from '../../fleet/shard.js';
 import { runFleet } from '../../fleet/pool.js';
 import { fractionFlag, integerFlag, seedFlag } from '../flags.js';
 import { accessOutcomes } from '../outcomes.js';
 import { checkInputs, checkOutputs, writeOutputs } from '../output.js';
 import { fileProgress } from '../progress.js';
+import { StreamedArrayJson } from '../per-host-json.js';
 import type { RecoverySummary } from '../../costs/recovery-cost.js';
 import type { Environment } from '../../costs/cost-table.js';
 import { replayTrace, type TraceReplayResult } from '../../fleet/replay-trace.js';
@@ -121,8 +122,11 @@ function summary(title: string, s: HostStats, extra: [string, string][]): string
   return [title, ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`)].join('\n');
 }
 
+/** Addresses (bigints) as hex strings. */
+const bigintHex = (_k: string, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v);
+
 export async function writeJson(target: string, data: unknown): Promise<void> {
-  await writeOutputs([{ path: target, text: `${JSON.stringify(data, (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v), 2)}\n` }]);
+  await writeOutputs([{ path: target, text: `${JSON.stringify(data, bigintHex, 2)}\n` }]);
 }
 
 /**
@@ -216,9 +220,12 @@ async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promi
 
 async function fleetRun(o: ReplayOptions, fleet: FleetDescription, host: HostSpec, seed: number, queue: QueueSession | undefined): Promise<void> {
   const showProgress = process.stderr.isTTY && queue === undefined;
+  // The per-host figures of the JSON output stream through a temporary file, so a fleet of
+  // any size is written in bounded memory.
+  const perHost = o.json ? new StreamedArrayJson(bigintHex) : undefined;
   const r = await runFleet({
-    // Each host draws its own THP split failures, whatever the sharding.
-    hosts: Array.from({ length: fleet.hosts }, (_, i) => ({ ...host, seed: hostSeed(seed, i) })),
+    // Each host draws its own THP split failures (seeded by its fleet index), whatever the sharding.
+    hosts: { count: fleet.hosts, host, seed },
     seed,
     poison: fleet.poison,
     errors: o.errors,
@@ -229,7 +236,13 @@ async function fleetRun(o: ReplayOptions, fleet: FleetDescription, host: HostSpe
     // On a queue, enough shards to spread over many workers.
     hostsPerShard: o.hostsPerShard ?? (queue ? Math.max(1, Math.ceil(fleet.hosts / 64)) : undefined),
     executor: queue?.executor,
+    keepPerHost: false,
+    onHost: perHost ? (_host, stats) => perHost.push(stats) : undefined,
+    onNotice: (message) => process.stderr.write(`mfrsim: ${message}\n`),
     onShardDone: showProgress ? (done, total) => process.stderr.write(`\rreplaying fleet: ${done}/${total} shards`) : undefined,
+  }).catch((err: unknown) => {
+    perHost?.discard();
+    throw err;
   });
   if (showProgress) process.stderr.write('\n');
   const eventsPerSecond = r.total.accesses / Math.max(r.wallSeconds, 1e-9);
@@ -245,11 +258,11 @@ async function fleetRun(o: ReplayOptions, fleet: FleetDescription, host: HostSpe
       ['throughput', `${Math.round(eventsPerSecond).toLocaleString('en-US')} events/s end to end (${r.wallSeconds.toFixed(2)} s)`],
     ])}\n`);
   }
-  if (o.json) {
-    await writeJson(o.json, {
-      ...r.total, outcomes: accessOutcomes(r.total), errors: r.errors, eventsPerSecond, wallSeconds: r.wallSeconds, recovery: r.recovery, perHost: r.perHost,
+  if (o.json && perHost) {
+    await perHost.finish(o.json === '-' ? process.stdout : o.json, {
+      ...r.total, outcomes: accessOutcomes(r.total), errors: r.errors, eventsPerSecond, wallSeconds: r.wallSeconds, recovery: r.recovery, perHost: null,
       signalLog: r.signalLog, signalsDropped: r.signalsDropped, kernel: kernelBehaviour(host.keepVersion),
-    });
+    }, 'perHost');
   }
 }
 
@@ -270,7 +283,7 @@ export function registerReplayCommand(program: Command): void {
     .option('--poison-fraction <f>', 'share of hugepages given one poisoned raw page before the run', fractionFlag)
     .option('--seed <s>', 'random seed, 0..2^32-1', seedFlag, 1)
     .option('--kill-on-sigbus', 'the traced process has no SIGBUS handler and dies of the first one')
-    .option('--workers <n>', 'worker threads for --fleet and --traces (default: one per core; a single trace is one address space)', integerFlag(0, 1024))
+    .option('--workers <n>', 'worker threads for --fleet and --traces (default: one per core; at most one per core and per shard; a single trace is one address space)', integerFlag(0, 1024))
     .option('--hosts-per-shard <n>', 'with --fleet: hosts per shard (default: an even split over the workers); figures do not depend on it', integerFlag(1, 1e7))
     .option('--tlb', 'run the translation cost model (TLB and page walks) on the accesses')
     .option('--nested <levels>', 'with --tlb: the host walk depth of a virtualised guest (0 native, 2-4)', integerFlag(0, 4), 0)

@@ -56,7 +56,8 @@ async function runStudyCommand(file: string | undefined, o: StudyFlags): Promise
   try {
     const hostsPerShard = o.hostsPerShard ?? (queue ? Math.max(1, Math.min(Math.ceil(scenario.fleet.hosts / 16), Math.ceil(QUEUE_SHARD_HOST_YEARS / scenario.years))) : undefined);
     const progress = queue ? undefined : studyProgress();
-    const runs = await runStudy(scenario, { workers: o.workers, hostsPerShard, executor: queue?.executor, onProgress: progress?.update }).finally(() => progress?.stop());
+    const onNotice = (message: string) => process.stderr.write(`mfrsim: ${message}\n`);
+    const runs = await runStudy(scenario, { workers: o.workers, hostsPerShard, executor: queue?.executor, onProgress: progress?.update, onNotice }).finally(() => progress?.stop());
     const report = buildReport(runs);
     if (o.json !== '-' && o.csv !== '-') process.stdout.write(`${formatTable(report)}\n`);
     // Every output is rendered first, then all are written together: none appears unless all do.
@@ -81,7 +82,7 @@ export function registerStudyCommand(program: Command): void {
     .option('--html <file>', 'write a self-contained HTML report with charts')
     .option('--seed <s>', "override the scenario's seed (error stream and workload), 0..2^32-1", seedFlag)
     .option('--policies <list>', `override the scenario's policies, comma-separated, in column order (${POLICY_NAMES.join(', ')})`, policyList)
-    .option('--workers <n>', 'worker threads (default: one per core; 0 runs on the main thread)', integerFlag(0, 1024))
+    .option('--workers <n>', 'worker threads (default: one per core; at most one per core; 0 runs on the main thread)', integerFlag(0, 1024))
     .option('--hosts-per-shard <n>', 'hosts per shard (default: 8 shards per worker thread; with --queue, at most 100 host-years a shard); figures do not depend on it', integerFlag(1, 1e7))
     .option('--show-scenario', 'print the scenario as it would run (defaults filled in) and exit')
     .option('--show-costs', "print the recovery cost model's unit costs for the scenario's hosts (HVO, environment), each with its source, and exit");

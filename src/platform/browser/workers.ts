@@ -4,5 +4,6 @@ import type * as Node from '../node/workers.js';
 
 export const defaultWorkerThreads: typeof Node.defaultWorkerThreads = () => 0;
 
-export const loadWorkerPool: typeof Node.loadWorkerPool = () =>
-  Promise.reject(new Error('worker threads are Node-only: in a browser, fleets and studies run on the calling thread (workers: 0)'));
+export const WorkerPool = {
+  open: () => Promise.reject(new Error('worker threads are Node-only: in a browser, fleets and studies run on the calling thread (workers: 0)')),
+} as unknown as typeof Node.WorkerPool;
