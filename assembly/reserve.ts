@@ -5,12 +5,12 @@
 // decide how close to wasm32's 4 GiB a call is still accepted.
 
 import { allocBound } from './arena';
-import { HPAGE_1G_SHIFT, HPAGE_2M_SHIFT, MAP_ANONYMOUS, MAP_HUGETLB, MAP_HUGE_SHIFT, MAP_SHARED } from './constants';
+import { HPAGE_1G_SHIFT, HPAGE_2M_SHIFT, MAP_ANONYMOUS, MAP_HUGETLB, MAP_HUGE_SHIFT, MAP_SHARED, PAGE_SHIFT } from './constants';
 import { file_create_bound, fileShift, slot_bound } from './files';
 import { put_files_bound } from './hugetlb';
 import { outbox_bound } from './outbox';
 import { poison_bound } from './poison';
-import { HF_HGM, firstProc, hostFlags, hwCorruptedPages } from './pool';
+import { HF_HGM, H_PT_PAGES, firstProc, hostCounter, hostFlags, hwCorruptedPages } from './pool';
 import { fd_install_bound, fdget, mappedBytes, procHost, procNext, vma_insert_bound, vmaCount } from './procs';
 import { kill_queue_bound } from './signal';
 
@@ -67,10 +67,16 @@ export function access_bound(p: u32, len: u64): u64 {
   return fault_bound(p, mappedSpan(p, len)) + memory_failure_bound(procHost(p), 1, 2);
 }
 
-/** sys_madvise(MADV_HWPOISON): per 2 MiB step a fault-in and a memory_failure(). */
+/**
+ * sys_madvise(MADV_HWPOISON): per step a fault-in and a memory_failure(). A step advances by
+ * the page it finds (madvise_inject_error): a hugepage, or 4 KiB inside a 2 MiB region split
+ * to PTEs (HGM, THP), of which there are at most as many as the host's split PTE tables.
+ */
 export function madvise_bound(p: u32, len: u64): u64 {
   const span = mappedSpan(p, len);
-  const steps = (span >> HPAGE_2M_SHIFT) + 2;
+  const huge = (span >> HPAGE_2M_SHIFT) + 2;
+  const tables = <u64>hostCounter(procHost(p), H_PT_PAGES);
+  const steps = huge + (tables < huge ? tables : huge) * (<u64>1 << (HPAGE_2M_SHIFT - PAGE_SHIFT));
   return fault_bound(p, span) + memory_failure_bound(procHost(p), steps, steps);
 }
 

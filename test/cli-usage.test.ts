@@ -52,7 +52,7 @@ test('bad output paths and two outputs on stdout are refused before any work', (
     [['errors', 'gen', '--out', '-', '--json', '-'], /--out and --json would all write to stdout/],
     [['replay', '--fleet', 'fleet.json', '--json', 'fleet.json'], /--json fleet\.json is also an input/],
     [['replay', '--fleet', 'missing.json'], /--fleet missing\.json does not exist/],
-    [['replay', '--trace', 'a', '--fleet', 'fleet.json'], /exactly one of --trace or --fleet/],
+    [['replay', '--trace', 'a', '--fleet', 'fleet.json'], /exactly one of --trace, --traces or --fleet/],
     [['convert', 'nothing.lackey', '--out', 'x.mfr'], /the trace nothing\.lackey does not exist/],
     [['errors', 'import', 'nothing.log'], /the log nothing\.log does not exist/],
   ] as const) {

@@ -6,11 +6,13 @@ import { endianness } from 'node:os';
 import type { Writable } from 'node:stream';
 import { AtomicFile } from '../io/atomic-file.js';
 import type { ErrorBatch } from './batch.js';
+import { RECORD_BYTES, decodeRecords, encodeRecords } from './record-codec.js';
+
+export { RECORD_BYTES, decodeRecords, encodeRecords };
 
 export const MAGIC = Buffer.from('MFRERRS\0', 'latin1');
 export const FORMAT_VERSION = 1;
 export const HEADER_BYTES = 64;
-export const RECORD_BYTES = 32;
 /** recordCount while the stream is being written, and for good when written to a pipe. */
 export const UNKNOWN_COUNT = 0xffff_ffff_ffff_ffffn;
 /**
@@ -91,58 +93,6 @@ export function decodeHeader(buf: Buffer, file: string): StreamHeader {
     recordCount: count === UNKNOWN_COUNT ? null : Number(count),
     spanSeconds: buf.readDoubleLE(40),
   };
-}
-
-/** Encodes a batch as records into `target` (or a new buffer) and returns the bytes written. */
-export function encodeRecords(batch: ErrorBatch, target?: Uint8Array): Uint8Array {
-  const n = batch.length;
-  const bytes = target && target.byteLength >= n * RECORD_BYTES && target.byteOffset % 8 === 0 ? target : new Uint8Array(n * RECORD_BYTES);
-  const f64 = new Float64Array(bytes.buffer, bytes.byteOffset, n * 4);
-  const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, n * 8);
-  const u16 = new Uint16Array(bytes.buffer, bytes.byteOffset, n * 16);
-  const { time, physAddr, host, faultId, count, dimm, flags, cause } = batch;
-  for (let i = 0; i < n; i++) {
-    const addr = physAddr[i];
-    f64[i * 4] = time[i];
-    u32[i * 8 + 2] = addr >>> 0;
-    u32[i * 8 + 3] = Math.floor(addr / 4294967296);
-    u32[i * 8 + 4] = host[i];
-    u32[i * 8 + 5] = faultId[i];
-    u32[i * 8 + 6] = count[i];
-    u16[i * 16 + 14] = dimm[i];
-    bytes[i * 32 + 30] = flags[i];
-    bytes[i * 32 + 31] = cause[i];
-  }
-  return bytes.subarray(0, n * RECORD_BYTES);
-}
-
-/** Decodes `n` records starting at byte 0 of `bytes` (8-byte aligned) into a new batch. */
-export function decodeRecords(bytes: Uint8Array, n: number): ErrorBatch {
-  const f64 = new Float64Array(bytes.buffer, bytes.byteOffset, n * 4);
-  const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, n * 8);
-  const u16 = new Uint16Array(bytes.buffer, bytes.byteOffset, n * 16);
-  const batch = {
-    length: n,
-    time: new Float64Array(n),
-    physAddr: new Float64Array(n),
-    host: new Uint32Array(n),
-    faultId: new Uint32Array(n),
-    count: new Uint32Array(n),
-    dimm: new Uint16Array(n),
-    flags: new Uint8Array(n),
-    cause: new Uint8Array(n),
-  };
-  for (let i = 0; i < n; i++) {
-    batch.time[i] = f64[i * 4];
-    batch.physAddr[i] = u32[i * 8 + 3] * 4294967296 + u32[i * 8 + 2];
-    batch.host[i] = u32[i * 8 + 4];
-    batch.faultId[i] = u32[i * 8 + 5];
-    batch.count[i] = u32[i * 8 + 6];
-    batch.dimm[i] = u16[i * 16 + 14];
-    batch.flags[i] = bytes[i * 32 + 30];
-    batch.cause[i] = bytes[i * 32 + 31];
-  }
-  return batch;
 }
 
 /** Bytes gathered before one write: small batches must not cost one system call each. */

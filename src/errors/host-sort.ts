@@ -3,12 +3,11 @@
 // temporary file, and the runs are merged FAN_IN at a time (ties go to the earlier run)
 // until one remains. The result is the stable sort of the records by time, as for a host
 // that fits in memory, whatever the host's record count (an incident rate of 10^6 per
-// host-year gives billions).
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// host-year gives billions). The runs go to scratch storage: a temporary file in Node,
+// memory in a browser.
+import { SpillFile } from '#platform/spill';
 import { ErrorBatchBuilder, timeOrder, type ErrorBatch } from './batch.js';
-import { RECORD_BYTES, decodeRecords, encodeRecords } from './format.js';
+import { RECORD_BYTES, decodeRecords, encodeRecords } from './record-codec.js';
 
 /** Records sorted in memory at once (32 MiB of columns). */
 const RUN_RECORDS = 1 << 20;
@@ -25,8 +24,7 @@ interface Run {
 /** Collects one host's records (the simulator writes them here) and hands them back by time. */
 export class HostRecordSorter extends ErrorBatchBuilder {
   private runs: Run[] = [];
-  private dir: string | null = null;
-  private fd = -1;
+  private spillFile: SpillFile | null = null;
   private end = 0;
 
   constructor(private readonly runRecords = RUN_RECORDS) {
@@ -82,12 +80,9 @@ export class HostRecordSorter extends ErrorBatchBuilder {
   }
 
   private write(batch: ErrorBatch): void {
-    if (this.fd < 0) {
-      this.dir = mkdtempSync(join(tmpdir(), 'mfrsim-sort-'));
-      this.fd = openSync(join(this.dir, 'runs'), 'w+');
-    }
+    this.spillFile ??= new SpillFile();
     const bytes = encodeRecords(batch);
-    for (let done = 0; done < bytes.byteLength; ) done += writeSync(this.fd, bytes, done, bytes.byteLength - done, this.end + done);
+    this.spillFile.write(bytes, this.end);
     this.end += bytes.byteLength;
   }
 
@@ -100,7 +95,7 @@ export class HostRecordSorter extends ErrorBatchBuilder {
 
   /** The records of `runs` in time order, ties to the earlier run, in batches of at most `size`. */
   private *merge(runs: Run[], size: number): Generator<ErrorBatch> {
-    const readers = runs.map((r) => new RunReader(this.fd, r));
+    const readers = runs.map((r) => new RunReader(this.spillFile!, r));
     // A binary heap of reader indices by (current time, run index).
     const heap: number[] = [];
     const less = (a: number, b: number) => {
@@ -152,10 +147,8 @@ export class HostRecordSorter extends ErrorBatchBuilder {
     this.clear();
     this.runs = [];
     this.end = 0;
-    if (this.fd >= 0) closeSync(this.fd);
-    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
-    this.fd = -1;
-    this.dir = null;
+    this.spillFile?.close();
+    this.spillFile = null;
   }
 }
 
@@ -166,7 +159,7 @@ class RunReader {
   private read = 0;
   private readonly buf = new Uint8Array(CHUNK_RECORDS * RECORD_BYTES);
 
-  constructor(private readonly fd: number, private readonly run: Run) {
+  constructor(private readonly file: SpillFile, private readonly run: Run) {
     this.fill();
   }
 
@@ -190,13 +183,7 @@ class RunReader {
       this.batch = null;
       return;
     }
-    const bytes = n * RECORD_BYTES;
-    const at = this.run.at + this.read * RECORD_BYTES;
-    for (let got = 0; got < bytes; ) {
-      const r = readSync(this.fd, this.buf, got, bytes - got, at + got);
-      if (r === 0) throw new Error('mfrsim: the sort spill file ended early');
-      got += r;
-    }
+    this.file.read(this.buf.subarray(0, n * RECORD_BYTES), this.run.at + this.read * RECORD_BYTES);
     this.batch = decodeRecords(this.buf, n);
     this.read += n;
     this.pos = 0;

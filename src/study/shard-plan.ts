@@ -1,7 +1,7 @@
 // A study's shards as a plan for an executor (src/shards/): each job is one run's
 // (policy's or baseline's) contiguous host range, named by the resolved scenario, the
 // digest of the UEs it replays, the run and the hosts.
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '#platform/digest';
 import type { ShardPlan } from '../shards/plan.js';
 import type { StudyUes } from './error-stream.js';
 import type { Scenario } from './scenario.js';
@@ -9,9 +9,7 @@ import type { StudyShardResult, StudyShardTask } from './shard.js';
 
 /** SHA-256 of the study's UEs, column by column. */
 export function studyUesDigest(ues: StudyUes): string {
-  const h = createHash('sha256');
-  for (const col of [ues.host, ues.time, ues.phys, ues.flags]) h.update(new Uint8Array(col.buffer, col.byteOffset, col.byteLength));
-  return h.digest('hex');
+  return sha256Hex([ues.host, ues.time, ues.phys, ues.flags].map((col) => new Uint8Array(col.buffer, col.byteOffset, col.byteLength)));
 }
 
 /** `runNames[t.run]` names each task's run ("baseline", "keep", ...). */
