@@ -76,7 +76,9 @@ export function madvise_bound(p: u32, len: u64): u64 {
   const span = mappedSpan(p, len);
   const huge = (span >> HPAGE_2M_SHIFT) + 2;
   const tables = <u64>hostCounter(procHost(p), H_PT_PAGES);
-  const steps = huge + (tables < huge ? tables : huge) * (<u64>1 << (HPAGE_2M_SHIFT - PAGE_SHIFT));
+  const pages = (span >> PAGE_SHIFT) + 2;
+  let steps = huge + (tables < huge ? tables : huge) * (<u64>1 << (HPAGE_2M_SHIFT - PAGE_SHIFT));
+  if (steps > pages) steps = pages;
   return fault_bound(p, span) + memory_failure_bound(procHost(p), steps, steps);
 }
 
