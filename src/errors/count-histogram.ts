@@ -3,6 +3,7 @@
 // fleet of any size stays small, and its mean, median and top shares are exactly those of
 // the sorted list of samples.
 
+/** An exact histogram of non-negative integer counts. */
 export class CountHistogram {
   private readonly times = new Map<number, number>();
   /** Samples added. */
@@ -10,6 +11,7 @@ export class CountHistogram {
   /** Their sum. */
   sum = 0;
 
+  /** Adds `value`, `times` times. */
   add(value: number, times = 1): void {
     this.times.set(value, (this.times.get(value) ?? 0) + times);
     this.n += times;

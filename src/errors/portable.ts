@@ -21,3 +21,4 @@ export { calibrate, DEFAULT_BATCH_SIZE, generateErrorBatches, newFleetTally, tal
 export { makeMapping, type DramMapping } from './mapping.js';
 export { STREAM_GENERATED, STREAM_WALL_CLOCK } from './stream-flags.js';
 export { makeTopology, type Topology } from './topology.js';
+export { CountHistogram } from './count-histogram.js';

@@ -10,15 +10,18 @@ export interface UniformFleet {
   seed: number;
 }
 
+/** A fleet's hosts: a list, or copies of one host described once. */
 export type FleetHosts = readonly HostSpec[] | UniformFleet;
 
 /** A contiguous range of a fleet's hosts, as sent to the worker that boots them. */
 export type ShardHosts = HostSpec[] | UniformFleet;
 
+/** The fleet is copies of one host. */
 export function isUniform(hosts: FleetHosts): hosts is UniformFleet {
   return !Array.isArray(hosts);
 }
 
+/** Hosts in the fleet. */
 export function fleetSize(hosts: FleetHosts): number {
   return isUniform(hosts) ? hosts.count : hosts.length;
 }

@@ -45,3 +45,4 @@ export {
 export { loadKernel, MAX_FRAMES_PER_KERNEL } from '../kernel/kernel.js';
 export type { KernelWasm } from '../kernel/compile.js';
 export type { ShardExecutor, ShardJob, ShardKind, ShardPlan, ShardProgress } from '../shards/plan.js';
+export { fleetSize, isUniform, type FleetHosts, type ShardHosts, type UniformFleet } from './hosts.js';
