@@ -2,6 +2,7 @@
 // ` L BE801950,4`, ` S BE80199C,4`, ` M 0025747C,1`; valgrind's own `==pid==` lines are skipped.
 import { pushAccess } from './batch.js';
 import {
+  HEX_DIGIT,
   LineError,
   endLine,
   expected,
@@ -23,12 +24,88 @@ const CHAR_M = 0x4d;
 const CHAR_EQUALS = 0x3d;
 const SPACE = 0x20;
 const COMMA = 0x2c;
+const NEWLINE = 0x0a;
 const MAX_SIZE = 0xffff;
+/** The fast path takes addresses of up to 13 hex digits (below 2^52: no overflow check). */
+const FAST_HEX_DIGITS = 13;
+/** 16^k: shifts a float address left by k hex digits. */
+const HEX_SCALE = [1, 16, 256, 4096, 65536, 1048576, 16777216];
 
 export class LackeyParser implements LineParser {
   readonly maxEventsPerLine = 2;
   readonly skipped = 0;
+  runLines = 0;
   private eventIndex = 0;
+
+  /**
+   * The records valgrind writes, `I  ADDR,SIZE` and ` X ADDR,SIZE` with a newline, in one
+   * loop with the event index and batch length in locals; anything else goes to parseLine.
+   */
+  parseRun(buf: Uint8Array, start: number, limit: number, out: AccessBatch, flushAbove: number): number {
+    // Only whole lines: a last line without its newline is parseLine's.
+    if (limit > start && buf[limit - 1] !== NEWLINE) limit = buf.lastIndexOf(NEWLINE, limit - 1) + 1;
+    const { addr: addrs, kind: kinds, size: sizes, time } = out;
+    let n = out.length;
+    let index = this.eventIndex;
+    let p = start;
+    let lines = 0;
+    while (p < limit && n <= flushAbove) {
+      const first = buf[p];
+      const op = buf[p + 1];
+      let kind: number;
+      if (first === CHAR_I && op === SPACE) kind = ACCESS_IFETCH;
+      else if (first === SPACE && (op === CHAR_L || op === CHAR_M)) kind = ACCESS_READ;
+      else if (first === SPACE && op === CHAR_S) kind = ACCESS_WRITE;
+      else break;
+      let q = p + 2;
+      if (buf[q] !== SPACE) break;
+      q++;
+      // Every line in [p, limit) ends in a newline, which stops both digit loops. Digits
+      // go into an int32 seven at a time (a shift and an or each, where a float multiply-add
+      // would make a longer dependency chain), and into the float address per seven.
+      let addr = 0;
+      let chunk = 0;
+      let inChunk = 0;
+      let digit = HEX_DIGIT[buf[q]];
+      const digits = q;
+      while (digit >= 0) {
+        chunk = (chunk << 4) | digit;
+        if (++inChunk === 7) {
+          addr = addr * 0x10000000 + chunk;
+          chunk = 0;
+          inChunk = 0;
+        }
+        digit = HEX_DIGIT[buf[++q]];
+      }
+      addr = addr * HEX_SCALE[inChunk] + chunk;
+      if (q === digits || q - digits > FAST_HEX_DIGITS || buf[q] !== COMMA) break;
+      let size = 0;
+      let d = buf[++q] - 0x30;
+      const sizeStart = q;
+      while (d >= 0 && d <= 9) {
+        size = size * 10 + d;
+        d = buf[++q] - 0x30;
+      }
+      if (q === sizeStart || size > MAX_SIZE || buf[q] !== NEWLINE) break;
+      addrs[n] = addr;
+      kinds[n] = kind;
+      sizes[n] = size;
+      time[n++] = index++;
+      // A modify is a load followed by a store of the same bytes.
+      if (op === CHAR_M) {
+        addrs[n] = addr;
+        kinds[n] = ACCESS_WRITE;
+        sizes[n] = size;
+        time[n++] = index++;
+      }
+      p = q + 1;
+      lines++;
+    }
+    out.length = n;
+    this.eventIndex = index;
+    this.runLines = lines;
+    return p;
+  }
 
   parseLine(buf: Uint8Array, start: number, limit: number, out: AccessBatch): number {
     // Instruction fetches start in column 0, data accesses in column 1.
