@@ -1,16 +1,14 @@
 // `mfrsim replay`: a recorded access trace against one simulated host, or a fleet
 // description with synthetic workloads across worker threads. Prints a summary table and,
 // with --json, writes the figures.
-import { readFile, writeFile } from 'node:fs/promises';
+// A trace replay and a fleet replay load only their own modules (the fleet's worker pool
+// and zod schema are not needed to replay a trace).
+import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { z } from 'zod';
-import { hostSeed, withThpBacking, type HostSpec, type HostStats } from '../../fleet/shard.js';
-import { runFleet } from '../../fleet/pool.js';
-import { fileProgress } from '../progress.js';
+import type { HostSpec, HostStats } from '../../fleet/shard.js';
 import type { RecoverySummary } from '../../costs/recovery-cost.js';
-import { replayTrace } from '../../fleet/replay-trace.js';
 import { DEFAULT_TLB, translationFigures } from '../../costs/translation.js';
-import { TRACE_FORMATS, type TraceFormat } from '../../traces/index.js';
+import { TRACE_FORMATS, type TraceFormat } from '../../traces/types.js';
 import type { HugepageSize } from '../../host/types.js';
 
 interface ReplayOptions {
@@ -42,58 +40,6 @@ function fraction(value: string): number {
   const n = Number(value);
   if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be a number from 0 to 1.');
   return n;
-}
-
-const region = z.object({
-  address: z.number().int().nonnegative().optional(),
-  length: z.number().int().positive(),
-  hugepage: z.enum(['2M', '1G']),
-  policy: z.enum(['default', 'keep', 'thp']),
-  shared: z.boolean().optional(),
-});
-const vm = z.object({
-  memory: z.number().int().positive().optional(),
-  hugepage: z.enum(['2M', '1G']).optional(),
-  policy: z.enum(['default', 'keep', 'thp']).optional(),
-  regions: z.array(region).optional(),
-  handlesSigbus: z.boolean().optional(),
-  mceKill: z.enum(['default', 'early', 'late']).optional(),
-}).refine((v) => v.regions !== undefined || v.memory !== undefined, 'a VM needs memory or regions');
-const host = z.object({
-  hugepages: z.object({ '2M': z.number().int().nonnegative().optional(), '1G': z.number().int().nonnegative().optional() }),
-  vms: z.array(vm),
-  keepVersion: z.enum(['v3', 'v4']).optional(),
-  earlyKill: z.boolean().optional(),
-  hgm: z.boolean().optional(),
-  thpPages: z.number().int().nonnegative().optional(),
-  thpSplitFailure: z.number().min(0).max(1).optional(),
-});
-/** A fleet description: `hosts` copies of `host`, poisoned and driven by a workload. */
-const fleetSchema = z.object({
-  hosts: z.number().int().positive(),
-  host,
-  seed: z.number().int().optional(),
-  poison: z.object({ fraction: z.number().min(0).max(1) }).optional(),
-  workload: z.object({
-    pattern: z.enum(['random', 'sequential', 'poisoned']),
-    accessesPerHost: z.number().int().nonnegative(),
-    writeFraction: z.number().min(0).max(1).optional(),
-  }).optional(),
-});
-
-async function loadFleet(path: string): Promise<z.infer<typeof fleetSchema>> {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(await readFile(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  const parsed = fleetSchema.safeParse(doc);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`${path}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
-  return parsed.data;
 }
 
 const GiB = 2 ** 30;
@@ -148,16 +94,18 @@ async function writeJson(target: string, data: unknown): Promise<void> {
 }
 
 async function replayTraceCommand(o: ReplayOptions): Promise<void> {
-  let progress: ReturnType<typeof fileProgress> | undefined;
+  const { replayTrace } = await import('../../fleet/replay-trace.js');
+  const fileProgress = process.stderr.isTTY ? (await import('../progress.js')).fileProgress : undefined;
+  let progress: { update(bytesRead: number, events: number): void; stop(): void } | undefined;
   const r = await replayTrace({
     trace: o.trace!, format: o.format, layout: o.layout, hugepage: o.hugepage, policy: o.policy, thpSplitFailure: o.thpSplitFailure,
     errors: o.errors, errorsHost: o.errorsHost, poisonFraction: o.poisonFraction, seed: o.seed,
     killOnSigbus: o.killOnSigbus,
     translation: o.tlb ? { nestedLevels: o.nested } : undefined,
-    onProgress: ({ bytesRead, fileSize, events }) => {
+    onProgress: fileProgress && (({ bytesRead, fileSize, events }) => {
       progress ??= fileProgress('replaying', fileSize);
       progress.update(bytesRead, events);
-    },
+    }),
   });
   progress?.stop();
   const regions = r.layout.regions;
@@ -184,6 +132,9 @@ async function replayTraceCommand(o: ReplayOptions): Promise<void> {
 }
 
 async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promise<void> {
+  const [{ loadFleet }, { runFleet }, { hostSeed, withThpBacking }] = await Promise.all([
+    import('../../fleet/description.js'), import('../../fleet/pool.js'), import('../../fleet/shard.js'),
+  ]);
   const fleet = await loadFleet(o.fleet!);
   // --policy on the command line overrides every VM's, to compare policies on one fleet;
   // hgm is a host option that splits the mappings of plain HugeTLB memfds; thp backs the
