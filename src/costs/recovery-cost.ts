@@ -2,7 +2,13 @@
 // (tasks walked, VMAs found, leaves unmapped or split, page-table pages allocated, signals,
 // dissolves); this file prices it with configurable unit costs and keeps the latencies in
 // an HDR histogram (p50, p99, max), mergeable across shards.
-import * as hdr from 'hdr-histogram-js';
+import { createRequire } from 'node:module';
+import type * as Hdr from 'hdr-histogram-js';
+
+// hdr-histogram-js takes tens of milliseconds to load: it loads with the first recovery
+// event a process prices (a trace replay without UEs never does).
+let hdrModule: typeof Hdr | undefined;
+const hdr = (): typeof Hdr => (hdrModule ??= createRequire(import.meta.url)('hdr-histogram-js') as typeof Hdr);
 
 /** Nanoseconds per unit of work. Defaults are order-of-magnitude estimates [E]. */
 export interface RecoveryCosts {
@@ -70,7 +76,8 @@ export interface RecoverySummary {
 
 /** Latencies of recovery events, and the work behind them. */
 export class RecoveryTally {
-  private readonly histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 1e12, numberOfSignificantValueDigits: 3 });
+  /** Built with the first event or merge. */
+  private latencies: Hdr.Histogram | undefined;
   private totalNs = 0;
   private readonly work = { tasks: 0, vmas: 0, leaves: 0, splitTables: 0, signals: 0, dissolves: 0 };
 
@@ -78,33 +85,38 @@ export class RecoveryTally {
 
   record(w: RecoveryWork): void {
     const ns = eventLatency(w, this.costs);
-    this.histogram.recordValue(Math.round(ns));
+    this.histogram().recordValue(Math.round(ns));
     this.totalNs += ns;
     for (const k of Object.keys(this.work) as (keyof typeof this.work)[]) this.work[k] += w[k];
   }
 
   /** A compact form to send between threads. */
   encode(): { histogram: string; totalNs: number; work: RecoverySummary['work'] } {
-    return { histogram: hdr.encodeIntoCompressedBase64(this.histogram), totalNs: this.totalNs, work: { ...this.work } };
+    const h = this.latencies;
+    return { histogram: h ? hdr().encodeIntoCompressedBase64(h) : '', totalNs: this.totalNs, work: { ...this.work } };
   }
 
   /** Adds a tally encoded by another shard. */
   merge(other: ReturnType<RecoveryTally['encode']>): void {
-    if (other.histogram !== '') this.histogram.add(hdr.decodeFromCompressedBase64(other.histogram));
+    if (other.histogram !== '') this.histogram().add(hdr().decodeFromCompressedBase64(other.histogram));
     this.totalNs += other.totalNs;
     for (const k of Object.keys(this.work) as (keyof typeof this.work)[]) this.work[k] += other.work[k];
   }
 
   summary(): RecoverySummary {
-    const h = this.histogram;
-    const events = h.totalCount;
+    const h = this.latencies;
+    const events = h ? h.totalCount : 0;
     return {
       events,
       totalNs: this.totalNs,
-      p50Ns: events ? h.getValueAtPercentile(50) : 0,
-      p99Ns: events ? h.getValueAtPercentile(99) : 0,
-      maxNs: events ? h.maxValue : 0,
+      p50Ns: events ? h!.getValueAtPercentile(50) : 0,
+      p99Ns: events ? h!.getValueAtPercentile(99) : 0,
+      maxNs: events ? h!.maxValue : 0,
       work: { ...this.work },
     };
+  }
+
+  private histogram(): Hdr.Histogram {
+    return (this.latencies ??= hdr().build({ lowestDiscernibleValue: 1, highestTrackableValue: 1e12, numberOfSignificantValueDigits: 3 }));
   }
 }
