@@ -6,7 +6,7 @@ import { champsimBatches } from './champsim.js';
 import { detectTraceFormat } from './detect.js';
 import { FORMAT_COLUMNS, TEXT_PARSERS, isTextFormat, isTraceFormat } from './formats.js';
 import { LineScanner, lineBatches, type LineParser } from './lines.js';
-import { openByteSource, type ByteSource } from './source.js';
+import { openByteSource, readAhead, type ByteSource } from './source.js';
 import type { AccessBatch, OpenTraceOptions, TraceColumns, TraceFormat, TraceReader } from './types.js';
 
 /**
@@ -74,7 +74,7 @@ class FileTrace implements TraceReader {
       if (this.format === 'champsim') {
         yield* champsimBatches(source, this.path, batch);
       } else if (this.format === 'mfrsim') {
-        yield* mfrsimBatches(source, this.path, batch);
+        yield* mfrsimBatches(readAhead(source), this.path, batch);
       } else if (isTextFormat(this.format)) {
         this.parser = TEXT_PARSERS[this.format]();
         yield* lineBatches(new LineScanner(source, this.path), this.parser, batch);
