@@ -3,7 +3,8 @@
 // err_count), mce_record (raw MCi_STATUS and ADDR) or memory_failure_event (pfn). One
 // event usually appears in several tables; one table is read, by default the first of those
 // three that has rows.
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
 import { FLAG_SCRUB, FLAG_SOURCE_UNKNOWN, FLAG_UE, UNKNOWN_DIMM, UNKNOWN_FAULT } from '../batch.js';
 import { CAUSE_UNKNOWN } from '../faults.js';
 import { parseDateTime, parseHex, RecordCollector, type ErrorLogImport, type ReaderOptions } from './common.js';
@@ -76,7 +77,9 @@ export function readRasdaemon(file: string, opts: RasdaemonOptions = {}): ErrorL
   async function* batches() {
     let db: Database.Database;
     try {
-      db = new Database(file, { readonly: true, fileMustExist: true });
+      // The native SQLite binding loads when a database is read, not with every errors command.
+      const SQLite = createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+      db = new SQLite(file, { readonly: true, fileMustExist: true });
     } catch (err) {
       throw new Error(`${file}: cannot open as an SQLite database: ${err instanceof Error ? err.message : String(err)}`);
     }
