@@ -28,8 +28,6 @@ const NEWLINE = 0x0a;
 const MAX_SIZE = 0xffff;
 /** The fast path takes addresses of up to 13 hex digits (below 2^52: no overflow check). */
 const FAST_HEX_DIGITS = 13;
-/** 16^k: shifts a float address left by k hex digits. */
-const HEX_SCALE = [1, 16, 256, 4096, 65536, 1048576, 16777216];
 
 export class LackeyParser implements LineParser {
   readonly maxEventsPerLine = 2;
@@ -60,24 +58,30 @@ export class LackeyParser implements LineParser {
       let q = p + 2;
       if (buf[q] !== SPACE) break;
       q++;
-      // Every line in [p, limit) ends in a newline, which stops both digit loops. Digits
-      // go into an int32 seven at a time (a shift and an or each, where a float multiply-add
-      // would make a longer dependency chain), and into the float address per seven.
-      let addr = 0;
-      let chunk = 0;
-      let inChunk = 0;
-      let digit = HEX_DIGIT[buf[q]];
+      // Every line in [p, limit) ends in a newline, which stops both digit loops. Valgrind
+      // writes at least 8 hex digits: when there are, they are decoded at once into an int32
+      // (no branch per digit), the rest one by one.
       const digits = q;
-      while (digit >= 0) {
-        chunk = (chunk << 4) | digit;
-        if (++inChunk === 7) {
-          addr = addr * 0x10000000 + chunk;
-          chunk = 0;
-          inChunk = 0;
+      let addr = 0;
+      if (q + 8 <= limit) {
+        const d0 = HEX_DIGIT[buf[q]];
+        const d1 = HEX_DIGIT[buf[q + 1]];
+        const d2 = HEX_DIGIT[buf[q + 2]];
+        const d3 = HEX_DIGIT[buf[q + 3]];
+        const d4 = HEX_DIGIT[buf[q + 4]];
+        const d5 = HEX_DIGIT[buf[q + 5]];
+        const d6 = HEX_DIGIT[buf[q + 6]];
+        const d7 = HEX_DIGIT[buf[q + 7]];
+        if ((d0 | d1 | d2 | d3 | d4 | d5 | d6 | d7) >= 0) {
+          addr = ((d0 << 28) | (d1 << 24) | (d2 << 20) | (d3 << 16) | (d4 << 12) | (d5 << 8) | (d6 << 4) | d7) >>> 0;
+          q += 8;
         }
+      }
+      let digit = HEX_DIGIT[buf[q]];
+      while (digit >= 0) {
+        addr = addr * 16 + digit;
         digit = HEX_DIGIT[buf[++q]];
       }
-      addr = addr * HEX_SCALE[inChunk] + chunk;
       if (q === digits || q - digits > FAST_HEX_DIGITS || buf[q] !== COMMA) break;
       let size = 0;
       let d = buf[++q] - 0x30;
