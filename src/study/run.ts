@@ -150,7 +150,7 @@ export async function runStudy(scenario: Scenario, opts: StudyOptions = {}): Pro
 
 /** Where a study's time went (the shards' timers summed over every worker). */
 function studyProfile(results: StudyShardResult[], errorStream: number, transfer: number, merge: number): StudyProfile {
-  const shards = { boot: 0, accessDraw: 0, accessReplay: 0, ueReplay: 0, sampling: 0, total: 0 };
+  const shards = { boot: 0, accessDraw: 0, accessReplay: 0, ueReplay: 0, sampling: 0, release: 0, total: 0 };
   let hostRuns = 0;
   for (const r of results) {
     for (const k of Object.keys(shards) as (keyof typeof shards)[]) shards[k] += r.timing[k];

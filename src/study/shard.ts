@@ -74,8 +74,10 @@ export interface ShardTiming {
   accessReplay: number;
   /** Replaying the UEs (memory_failure and the policies). */
   ueReplay: number;
-  /** Reading the figures at each step's end, and the release at the end. */
+  /** Reading the figures at each step's end and at the study's end. */
   sampling: number;
+  /** Every VMM's exit at the end (releaseAtEnd). */
+  release: number;
   /** The whole shard. */
   total: number;
   /** When the shard finished (performance.timeOrigin + performance.now(), ms): the worker transfer ends at its receipt. */
@@ -104,7 +106,7 @@ const now = () => performance.now() / 1000;
 
 export function runStudyShard(task: StudyShardTask): StudyShardResult {
   const started = now();
-  const timing: ShardTiming = { boot: 0, accessDraw: 0, accessReplay: 0, ueReplay: 0, sampling: 0, total: 0, finishedAt: 0 };
+  const timing: ShardTiming = { boot: 0, accessDraw: 0, accessReplay: 0, ueReplay: 0, sampling: 0, release: 0, total: 0, finishedAt: 0 };
   const { steps } = task;
   const runs = task.runs.map((r) => bootRun(task, r));
   timing.boot = now() - started;
@@ -135,9 +137,11 @@ export function runStudyShard(task: StudyShardTask): StudyShardResult {
       });
       timing.sampling += now() - t;
     }
-    const t = now();
+    let t = now();
+    if (task.releaseAtEnd) active.forEach((r, k) => handles[k]!.forEach((vm) => r.shard.exitVm(vm)));
+    timing.release += now() - t;
+    t = now();
     active.forEach((r, k) => {
-      if (task.releaseAtEnd) for (const vm of handles[k]!) r.shard.exitVm(vm);
       r.result.hosts.push(fleetHost);
       r.result.stats.push(r.shard.hostStats(r.local[i]!));
       r.result.series.push(series[k]!);
