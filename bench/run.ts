@@ -1,6 +1,7 @@
 // `npm run bench`: runs every suite on this machine, prints the headline figures and writes
-// bench/results.json. Suites: api, replay, traces, errors, study, queue, memory (`--only=api,replay` picks
-// some and keeps the other suites' last figures in the file; `ranAt` says when each ran).
+// bench/results.json. Suites: api, replay, startup, traces, errors, study, queue, memory
+// (`--only=api,replay` picks some and keeps the other suites' last figures in the file;
+// `ranAt` says when each ran).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { benchApi } from './api.bench.js';
@@ -11,6 +12,7 @@ async function suites(): Promise<Record<string, Suite>> {
   const all: Record<string, Suite> = { api: benchApi };
   const optional: [string, string, string][] = [
     ['replay', './replay.bench.js', 'benchReplay'],
+    ['startup', './startup.bench.js', 'benchStartup'],
     ['traces', './traces.bench.js', 'benchTraces'],
     ['errors', './errors.bench.js', 'benchErrors'],
     ['study', './study.bench.js', 'benchStudy'],

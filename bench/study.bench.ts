@@ -1,35 +1,188 @@
-// Study throughput: the default scenario (1,000 hosts x 3 years, four policies and the
-// error-free baselines of HugeTLB and THP) end to end, in simulated host-years per second over all runs, and
-// the share of it spent outside the replay (error stream, boot, reports). One run: it takes
-// tens of seconds; the target is the whole default study in under 2 minutes on 2 cores.
-import { availableParallelism } from 'node:os';
+// The default study (`mfrsim study`: 1,000 hosts x 3 years, four policies and the error-free
+// baselines of HugeTLB and THP; target: under 2 minutes on 2 cores):
+// - A/B as whole processes, alternating: this tree's `mfrsim study --json` against the
+//   baseline commit's (their reports must be identical but for the timings), and this tree on
+//   one worker against two (2-worker scaling);
+// - where the time goes: one run in this process, with the shards' timers (summed over the
+//   workers), the error stream, the transfer of results and their merge, and the report; the
+//   translation model's share of the sampled-access replay is measured on a sample of hosts
+//   replaying the same accesses with the model and without it.
+import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { FleetShard, REPLAY_BATCH, hostSeed } from '../src/fleet/shard.js';
+import { HostAccessStream, type GuestAccesses } from '../src/study/access.js';
+import { formatCsv } from '../src/study/csv.js';
 import { DEFAULT_SCENARIO } from '../src/study/default-scenario.js';
+import { studyHost } from '../src/study/host-spec.js';
 import { formatHtml } from '../src/study/html.js';
+import { POLICIES } from '../src/study/policies.js';
 import { buildReport } from '../src/study/report.js';
 import { runStudy } from '../src/study/run.js';
-import { parseScenario } from '../src/study/scenario.js';
+import { parseScenario, studySteps, type Scenario } from '../src/study/scenario.js';
+import { formatTable } from '../src/study/table.js';
+import { baselineCli, CLI, median, runCli, type ProcessRun } from './processes.js';
+
+const ROUNDS = 2;
+/** Hosts and steps of the translation model's sample (all steps replay in one call). */
+const SAMPLE_HOSTS = 16;
+const SAMPLE_STEPS = 32;
+
+/** A study report without the figures that are timings. */
+function figures(json: string): string {
+  const report = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
+  delete report.wallSeconds;
+  delete report.hostYearsPerSecond;
+  return JSON.stringify(report);
+}
+
+function summary(list: ProcessRun[], hostYears: number): Record<string, number> {
+  const seconds = median(list.map((r) => r.seconds));
+  return {
+    medianSeconds: +seconds.toFixed(1),
+    runs: list.length,
+    // Host-years of the study (every run, baselines included) per second of the whole process.
+    hostYearsPerSecond: +(hostYears / seconds).toFixed(0),
+    medianCpuSeconds: +median(list.map((r) => r.cpuSeconds)).toFixed(1),
+  };
+}
+
+/** Whole `mfrsim study` processes: this tree against the baseline commit, and 1 worker against 2. */
+async function processes(dir: string, hostYears: number): Promise<Record<string, unknown>> {
+  const base = await baselineCli();
+  const variants: [string, string, string[]][] = [
+    ...(base ? [['baseline', base, []] as [string, string, string[]]] : []),
+    ['mfrsim', CLI, []],
+    ['mfrsim 1 worker', CLI, ['--workers', '1']],
+  ];
+  const runs: Record<string, ProcessRun[]> = {};
+  const reports: Record<string, string> = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, cli, extra] of variants) {
+      const json = join(dir, `${name.replace(/ /g, '-')}.json`);
+      (runs[name] ??= []).push(await runCli(cli, ['study', '--json', json, ...extra]));
+      reports[name] = figures(json);
+    }
+  }
+  const out: Record<string, unknown> = Object.fromEntries(Object.entries(runs).map(([name, list]) => [name, summary(list, hostYears)]));
+  const secondsOf = (name: string) => median(runs[name]!.map((r) => r.seconds));
+  out.twoWorkerScaling = +(secondsOf('mfrsim 1 worker') / secondsOf('mfrsim')).toFixed(2);
+  out.sameReportOnOneWorker = reports['mfrsim 1 worker'] === reports.mfrsim;
+  if (base) {
+    out.speedupOverBaseline = +(secondsOf('baseline') / secondsOf('mfrsim')).toFixed(2);
+    out.cpuSpeedupOverBaseline = +(median(runs.baseline!.map((r) => r.cpuSeconds)) / median(runs.mfrsim!.map((r) => r.cpuSeconds))).toFixed(2);
+    out.sameReportAsBaseline = reports.baseline === reports.mfrsim;
+  }
+  return out;
+}
+
+/**
+ * The translation model's share of replaying sampled accesses: the same accesses of a few
+ * hosts (all their sampled steps in one call) replayed by two kernels, one with the model
+ * on, alternating which goes first, per backing; CPU time of this process, which other load
+ * on the machine barely changes.
+ */
+function translationShare(scenario: Scenario): Record<string, number> {
+  const { host, access } = studyHost(scenario);
+  const perStep = access.reduce((n, a) => n + a.accessesPerStep, 0);
+  const events = SAMPLE_STEPS * perStep;
+  if (events > REPLAY_BATCH) throw new Error(`the translation sample needs ${events} events per call, above ${REPLAY_BATCH}`);
+  const cpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const out: Record<string, number> = {};
+  for (const [backing, policy] of [['hugetlb', 'default'], ['thp', 'thp']] as const) {
+    const hosts = Array.from({ length: SAMPLE_HOSTS }, (_, i) => ({ ...POLICIES[policy].host(host), seed: hostSeed(scenario.seed, i) }));
+    const shards = [FleetShard.create(hosts, { signalLogCapacity: 0 }), FleetShard.create(hosts, { signalLogCapacity: 0 })];
+    shards[0]!.enableTranslationModel(scenario.translation);
+    const seconds = [0, 0];
+    const drawn: GuestAccesses = { vm: new Uint32Array(events), offset: new Float64Array(events), write: new Uint8Array(events) };
+    for (let h = 0; h < SAMPLE_HOSTS; h++) {
+      const vms = shards[0]!.vms.filter((vm) => vm.host === h);
+      new HostAccessStream(vms.map((vm, v) => ({ size: vm.size, model: access[v]! })), scenario.seed, h).fill(drawn, events);
+      for (const k of h % 2 ? [1, 0] : [0, 1]) {
+        const shard = shards[k]!;
+        const own = shard.vms.filter((vm) => vm.host === h);
+        const cols = shard.accessColumns();
+        for (let j = 0; j < events; j++) {
+          const vm = own[drawn.vm[j]!]!;
+          cols.proc[j] = vm.proc;
+          cols.va[j] = vm.base + drawn.offset[j]!;
+          cols.write[j] = drawn.write[j]!;
+        }
+        const t = cpu();
+        shard.replayAccesses(events);
+        seconds[k]! += cpu() - t;
+      }
+    }
+    out[`${backing}NsPerAccessWithModel`] = +((seconds[0]! / (SAMPLE_HOSTS * events)) * 1e9).toFixed(1);
+    out[`${backing}NsPerAccessWithout`] = +((seconds[1]! / (SAMPLE_HOSTS * events)) * 1e9).toFixed(1);
+  }
+  const share = (b: string) => 1 - out[`${b}NsPerAccessWithout`]! / out[`${b}NsPerAccessWithModel`]!;
+  // The runs of both backings replay about as many sampled accesses: the share is their mean.
+  out.share = +((share('hugetlb') + share('thp')) / 2).toFixed(3);
+  return out;
+}
+
+/** One run in this process: where the time goes. */
+async function breakdown(scenario: Scenario): Promise<Record<string, unknown>> {
+  const runs = await runStudy(scenario);
+  const { profile } = runs;
+  let t = performance.now();
+  const report = buildReport(runs);
+  const text = `${formatTable(report)}\n${JSON.stringify(report)}\n${formatCsv(report)}`;
+  const reportSeconds = (performance.now() - t) / 1000;
+  t = performance.now();
+  await formatHtml(report);
+  const htmlSeconds = (performance.now() - t) / 1000;
+  const tlb = translationShare(scenario);
+  const s = profile.shards;
+  const r3 = (x: number) => +x.toFixed(3);
+  return {
+    wallSeconds: r3(runs.wallSeconds),
+    // Seconds, the shards' items summed over the workers (they run in parallel).
+    mainThread: { errorStream: r3(profile.errorStream), workerTransfer: r3(profile.transfer), merge: r3(profile.merge), report: r3(reportSeconds), reportBytes: text.length, html: r3(htmlSeconds) },
+    workers: {
+      boot: r3(s.boot),
+      accessDraw: r3(s.accessDraw),
+      accessReplayLoop: r3(s.accessReplay * (1 - tlb.share!)),
+      translationModel: r3(s.accessReplay * tlb.share!),
+      ueReplay: r3(s.ueReplay),
+      sampling: r3(s.sampling),
+      release: r3(s.release),
+      other: r3(s.total - s.boot - s.accessDraw - s.accessReplay - s.ueReplay - s.sampling - s.release),
+      total: r3(s.total),
+    },
+    translationSample: tlb,
+    hostRunsSimulated: profile.hostRuns,
+    hostRunsInStudy: (runs.policies.length + runs.baselines.length) * scenario.fleet.hosts,
+    accesses: [...runs.baselines, ...runs.policies].reduce((n, x) => n + x.total.accesses, 0),
+  };
+}
 
 export async function benchStudy(): Promise<Record<string, unknown>> {
   const scenario = parseScenario(DEFAULT_SCENARIO);
-  const runs = await runStudy(scenario);
-  const started = performance.now();
-  const report = buildReport(runs);
-  await formatHtml(report);
-  const reportSeconds = (performance.now() - started) / 1000;
-  const accesses = [...runs.baselines, ...runs.policies].reduce((n, r) => n + r.total.accesses, 0);
-  return {
-    scenario: scenario.name,
-    workers: availableParallelism(),
-    runs: runs.policies.length + runs.baselines.length,
-    hostYearsPerRun: runs.hostYears,
-    studySeconds: runs.wallSeconds,
-    reportSeconds,
-    hostYearsPerSecond: report.hostYearsPerSecond,
-    sampledAccessesPerSecond: accesses / runs.wallSeconds,
-    uesPerRun: runs.stream.ues,
-    targets: { defaultStudySeconds: 120 },
-  };
+  const runCount = scenario.policies.length + new Set(scenario.policies.map((p) => POLICIES[p].backing)).size;
+  const hostYears = runCount * scenario.fleet.hosts * scenario.years;
+  const dir = mkdtempSync(join(tmpdir(), 'mfrsim-bench-study-'));
+  try {
+    const whole = await processes(dir, hostYears);
+    const inProcess = await breakdown(scenario);
+    return {
+      scenario: scenario.name,
+      workers: availableParallelism(),
+      runs: runCount,
+      hostYearsPerRun: scenario.fleet.hosts * scenario.years,
+      steps: studySteps(scenario).steps,
+      wholeProcess: whole,
+      breakdown: inProcess,
+      targets: { defaultStudySeconds: 120, speedupOverBaseline: 2, twoWorkerScaling: 1.8 },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

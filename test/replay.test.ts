@@ -1,5 +1,6 @@
-// mfrsim replay on traces: the touched hugepages are laid out, UEs from an error stream hit
-// the traced process as the policy says, and the figures are reproducible.
+// mfrsim replay on traces: hugepages are backed as the trace first touches them (or by a
+// layout file), UEs from an error stream hit the traced process as the policy says, and the
+// figures are reproducible.
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,10 +37,50 @@ async function errorStream(dir: string, phys: number[], scrub: boolean): Promise
   return path;
 }
 
-test('the default layout backs exactly the touched hugepages', async () => {
+test('the default layout faults in exactly the touched hugepages, in the window around them', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'mfrsim-replay-'));
-  const layout = await touchedLayout(await openTrace(await lackeyTrace(dir, 1)), { policy: 'keep' });
-  assert.equal(layout.regions.map((r) => [r.start, r.length, r.policy]), [[BASE, 8 * MiB, 'keep']]);
+  const r = await replayTrace({ trace: await lackeyTrace(dir, 1), policy: 'keep' });
+  assert.equal(r.layout.regions.map((x) => [x.start, x.length, x.policy]), [[BASE, 128 * MiB, 'keep']]);
+  assert.is(r.host.faultIns, 4);
+  assert.is(r.ok, r.accesses);
+});
+
+test('a sparse address space: two accesses 128 TiB apart, one in the hugepage at 0', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mfrsim-replay-'));
+  const trace = join(dir, 'sparse.lackey');
+  await writeFile(trace, 'I  00001000,4\n L 7FFF00000000,8\n');
+  for (const hugepage of ['2M', '1G'] as const) {
+    const r = await replayTrace({ trace, hugepage });
+    assert.is(r.accesses, 2);
+    assert.is(r.ok, 2);
+    assert.is(r.host.faultIns, 2);
+    assert.equal(r.layout.regions.map((x) => x.start), [0, 0x7fff00000000 - (0x7fff00000000 % Math.max(2 ** 27, hugepage === '2M' ? 2 ** 21 : 2 ** 30))]);
+  }
+  // Past the 47-bit user address space: a clear error, not an out-of-memory one.
+  await writeFile(trace, ' L 800000000000,8\n');
+  try {
+    await replayTrace({ trace });
+    assert.unreachable();
+  } catch (err) {
+    assert.match((err as Error).message, /event 0: address 0x800000000000 is beyond the 47-bit user address space/);
+  }
+});
+
+test('first touch and a layout file agree when the trace touches its hugepages in address order', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mfrsim-replay-'));
+  const trace = await lackeyTrace(dir, 2);
+  const errors = await errorStream(dir, [2 ** 32 + 2 * MiB + 5 * 4096, 2 ** 32 + 3 * MiB], false);
+  for (const policy of ['keep', 'default'] as const) {
+    // The layout file of the hugepages the trace touches, with the policy's memfd flag.
+    const layoutFile = join(dir, `${policy}.json`);
+    await writeFile(layoutFile, JSON.stringify(await touchedLayout(await openTrace(trace), { policy })));
+    const touched = await replayTrace({ trace, errors, policy });
+    const laidOut = await replayTrace({ trace, errors, policy, layout: layoutFile });
+    for (const k of ['accesses', 'ok', 'sigbus', 'bytesLost', 'hugepagesLost', 'rawPagesPoisoned'] as const) assert.is(touched[k], laidOut[k], `${policy} ${k}`);
+    assert.equal(touched.sigbusByCode, laidOut.sigbusByCode);
+    assert.equal(touched.signalLog, laidOut.signalLog);
+    assert.equal(touched.errors, laidOut.errors);
+  }
 });
 
 test('a scrub UE in the traced memory: KEEP loses 4 KiB and faults only on the bad page, DEFAULT loses the hugepage', async () => {
@@ -91,7 +132,7 @@ test('THP: the scrub UE splits the folio; only the bad page faults, or every loa
     assert.is(r.rawPagesPoisoned, 1);
     assert.is(r.bytesLost, 4096);
     assert.is(r.hugepagesLost, 0);
-    assert.is(r.host.thp.total, 4, 'the layout\'s 4 folios, backed by THP memory');
+    assert.is(r.host.faultIns, 4, 'the 4 touched folios, faulted in from THP memory');
   }
   // Split: the poisoned page is a HWPOISON PTE; its 64 accesses per pass fault, without a
   // new machine check.
@@ -127,7 +168,9 @@ test('UEs outside the host are counted, CEs skipped, and the result is reproduci
   const a = await replayTrace({ trace, policy: 'keep', poisonFraction: 0.5, seed: 9 });
   const b = await replayTrace({ trace, policy: 'keep', poisonFraction: 0.5, seed: 9 });
   assert.equal({ ...a.host }, { ...b.host });
-  assert.is(a.rawPagesPoisoned, 2);
+  assert.is(a.rawPagesPoisoned, a.errors.applied);
+  const all = await replayTrace({ trace, policy: 'keep', poisonFraction: 1 });
+  assert.is(all.rawPagesPoisoned, 4, 'one raw page in each touched hugepage');
   const errors = await errorStream(dir, [2 ** 20, 2 ** 32 + 64 * MiB], false);
   const c = await replayTrace({ trace, errors });
   assert.is(c.errors.applied + c.errors.outsideHost, 2);

@@ -187,14 +187,28 @@ const small: ScenarioInput = {
   errors: { generate: { mode: 'incident', incident: { perHostYear: 3, classWeights: [0.5, 0.3, 0.2, 0] } } },
 };
 
+/** A study's figures, without its timings. */
+const figures = (r: StudyRuns) => ({ ...r, wallSeconds: 0, profile: undefined });
+
 test('a study gives the same figures on 0 (inline), 1 and 2 workers', async () => {
   const s = parseScenario(small);
-  const strip = (r: StudyRuns) => ({ ...r, wallSeconds: 0 });
-  const inline = strip(await runStudy(s, { workers: 0 }));
+  const inline = figures(await runStudy(s, { workers: 0 }));
   assert.ok(inline.policies[0]!.total.rawPagesPoisoned > 0);
   for (const [workers, hostsPerShard] of [[1, 24], [2, 5]] as const) {
-    assert.equal(strip(await runStudy(s, { workers, hostsPerShard })), inline, `${workers} workers`);
+    assert.equal(figures(await runStudy(s, { workers, hostsPerShard })), inline, `${workers} workers`);
   }
+});
+
+test('reusing the baseline for hosts no UE hits gives the figures of simulating every host in every run', async () => {
+  const s = parseScenario(small);
+  const { steps, stepSeconds } = studySteps(s);
+  const hit = new Set((await loadStudyErrors(s, steps * stepSeconds)).ues.host).size;
+  assert.ok(hit > 0 && hit < s.fleet.hosts, `${hit} of ${s.fleet.hosts} hosts have UEs`);
+  const reused = await runStudy(s, { workers: 0, hostsPerShard: 7 });
+  const simulated = await runStudy(s, { workers: 0, hostsPerShard: 7, reuseErrorFreeHosts: false });
+  assert.is(reused.profile.hostRuns, 2 * s.fleet.hosts + 4 * hit, 'two baselines over every host, four policies over the hosts with UEs');
+  assert.is(simulated.profile.hostRuns, 6 * s.fleet.hosts);
+  assert.equal(figures(reused), figures(simulated));
 });
 
 test.run();

@@ -1,14 +1,21 @@
 #!/usr/bin/env node
-// mfrsim's command line: one subcommand per file in commands/.
+// mfrsim's command line: one subcommand per file in commands/, each loaded only when it runs
+// (a subcommand's modules, the kernel, zod schemas, vega, sqlite, worker pools, cost tens to
+// hundreds of milliseconds to load); help and unknown commands load them all.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { registerConvertCommand } from './commands/convert.js';
-import { registerErrorsCommand } from './commands/errors.js';
-import { registerReplayCommand } from './commands/replay.js';
-import { registerSelftestCommand } from './commands/selftest.js';
-import { registerStudyCommand } from './commands/study.js';
-import { registerWorkerCommand } from './commands/worker.js';
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from './usage-error.js';
+
+type Register = (program: Command) => void;
+
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  study: async () => (await import('./commands/study.js')).registerStudyCommand,
+  selftest: async () => (await import('./commands/selftest.js')).registerSelftestCommand,
+  replay: async () => (await import('./commands/replay.js')).registerReplayCommand,
+  convert: async () => (await import('./commands/convert.js')).registerConvertCommand,
+  errors: async () => (await import('./commands/errors.js')).registerErrorsCommand,
+  worker: async () => (await import('./commands/worker.js')).registerWorkerCommand,
+};
 
 const program = new Command();
 program
@@ -21,12 +28,11 @@ program
   .exitOverride()
   .addHelpText('after', '\nExit status: 0 success, 1 failure, 2 usage error (a bad flag, path or output).');
 
-registerStudyCommand(program);
-registerSelftestCommand(program);
-registerReplayCommand(program);
-registerConvertCommand(program);
-registerErrorsCommand(program);
-registerWorkerCommand(program);
+// The subcommand is the first argument that is not an option (mfrsim has no global option
+// that takes a value).
+const named = process.argv.slice(2).find((a) => !a.startsWith('-'));
+const wanted = named !== undefined && named in COMMANDS ? [named] : Object.keys(COMMANDS);
+for (const register of await Promise.all(wanted.map((name) => COMMANDS[name]!()))) register(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   // Commander has already printed its message (or the help, or the version: status 0).

@@ -4,7 +4,8 @@
 // hugepage kept mapped (KEEP, HGM) leaves its file; this file prices both with the unit
 // costs of cost-table.ts and keeps two latency distributions in HDR histograms (p50, p99,
 // max), mergeable across shards: memory_failure latency and release latency.
-import * as hdr from 'hdr-histogram-js';
+import type { Histogram } from 'hdr-histogram-js';
+import { hdr } from '#platform/hdr';
 import { vmemmapPages, type UnitCosts } from './cost-table.js';
 
 /** The policy codes of the kernel's work records (assembly/policy.ts). */
@@ -65,12 +66,14 @@ export interface RecoverySummary extends LatencySummary {
 /** The percentiles a latency distribution is drawn at. */
 export const LATENCY_PERCENTILES = [0, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.9, 100];
 
-const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 1e12, numberOfSignificantValueDigits: 3 });
-
-/** One latency distribution and its total. */
+/** One latency distribution and its total; its histogram is built with the first value. */
 class Latencies {
-  readonly histogram = newHistogram();
+  private built: Histogram | undefined;
   totalNs = 0;
+
+  private get histogram(): Histogram {
+    return (this.built ??= hdr().build({ lowestDiscernibleValue: 1, highestTrackableValue: 1e12, numberOfSignificantValueDigits: 3 }));
+  }
 
   add(ns: number): void {
     this.histogram.recordValue(Math.round(ns));
@@ -78,30 +81,31 @@ class Latencies {
   }
 
   summary(): LatencySummary {
-    const h = this.histogram;
-    const events = h.totalCount;
+    const h = this.built;
+    const events = h?.totalCount ?? 0;
     return {
       events,
       totalNs: this.totalNs,
-      p50Ns: events ? h.getValueAtPercentile(50) : 0,
-      p99Ns: events ? h.getValueAtPercentile(99) : 0,
-      maxNs: events ? h.maxValue : 0,
+      p50Ns: h && events ? h.getValueAtPercentile(50) : 0,
+      p99Ns: h && events ? h.getValueAtPercentile(99) : 0,
+      maxNs: h && events ? h.maxValue : 0,
     };
   }
 
   /** Nanoseconds at each of LATENCY_PERCENTILES (empty without events). */
   percentiles(): { percentile: number; ns: number }[] {
-    const h = this.histogram;
-    if (h.totalCount === 0) return [];
+    const h = this.built;
+    if (!h || h.totalCount === 0) return [];
     return LATENCY_PERCENTILES.map((percentile) => ({ percentile, ns: percentile === 0 ? h.minNonZeroValue : h.getValueAtPercentile(percentile) }));
   }
 
   encode(): { histogram: string; totalNs: number } {
-    return { histogram: this.histogram.totalCount ? hdr.encodeIntoCompressedBase64(this.histogram) : '', totalNs: this.totalNs };
+    const h = this.built;
+    return { histogram: h && h.totalCount ? hdr().encodeIntoCompressedBase64(h) : '', totalNs: this.totalNs };
   }
 
   merge(other: { histogram: string; totalNs: number }): void {
-    if (other.histogram !== '') this.histogram.add(hdr.decodeFromCompressedBase64(other.histogram));
+    if (other.histogram !== '') this.histogram.add(hdr().decodeFromCompressedBase64(other.histogram));
     this.totalNs += other.totalNs;
   }
 }

@@ -241,33 +241,56 @@ export class FleetShard {
       this.outOfMemory('spawn', p, index);
       const regions = vm.regions ?? [{ address: vm.address, length: vm.memory ?? 0, hugepage: vm.hugepage ?? '2M', policy: vm.policy ?? 'default' }];
       const mapped = regions.map((r) => this.mapRegion(index, p, r, vm.prefault !== false));
-      this.vms.push({ host: h, proc: p, base: mapped[0]!.base, size: mapped[0]!.size, hugepageShift: SHIFT[regions[0]!.hugepage] });
+      // A process may start with no mapping and map regions later (addRegion).
+      this.vms.push({ host: h, proc: p, base: mapped[0]?.base ?? 0, size: mapped[0]?.size ?? 0, hugepageShift: SHIFT[regions[0]?.hugepage ?? '2M'] });
     }
     this.drain();
   }
 
-  private mapRegion(index: number, p: number, r: RegionSpec, prefault: boolean): { base: number; size: number } {
+  private mapRegion(index: number, p: number, r: RegionSpec, prefault: boolean, context = `booting host ${index}: the pool cannot back its VMs`): { base: number; size: number } {
     const k = this.kernel;
     const shift = r.policy === 'thp' ? SHIFT['2M'] : SHIFT[r.hugepage];
     const size = Math.ceil(r.length / 2 ** shift) * 2 ** shift;
     const fixed = r.address !== undefined ? MAP_FIXED : 0;
     if (r.policy === 'thp') {
-      const base = this.check('mmap', k.mmap(p, r.address ?? 0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | fixed, -1, 0), index);
-      if (prefault) this.check('prefault', k.access(p, base, size, 1, 0), index);
+      const base = this.check('mmap', k.mmap(p, r.address ?? 0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | fixed, -1, 0), index, context);
+      if (prefault) this.check('prefault', k.access(p, base, size, 1, 0), index, context);
       return { base, size };
     }
     const memfdFlags = MFD_HUGETLB | MFD_SIZE[r.hugepage] | (r.policy === 'keep' ? MFD_MF_KEEP_UE_MAPPED : 0);
-    const fd = this.check('memfd_create', k.memfd_create(p, memfdFlags), index);
-    this.check('ftruncate', k.ftruncate(p, fd, size), index);
+    const fd = this.check('memfd_create', k.memfd_create(p, memfdFlags), index, context);
+    this.check('ftruncate', k.ftruncate(p, fd, size), index, context);
     const flags = (r.shared === false ? MAP_PRIVATE : MAP_SHARED) | fixed;
-    const base = this.check('mmap', k.mmap(p, r.address ?? 0, size, PROT_READ | PROT_WRITE, flags, fd, 0), index);
-    if (prefault) this.check('prefault', k.access(p, base, size, 1, 0), index);
+    const base = this.check('mmap', k.mmap(p, r.address ?? 0, size, PROT_READ | PROT_WRITE, flags, fd, 0), index, context);
+    if (prefault) this.check('prefault', k.access(p, base, size, 1, 0), index, context);
     return { base, size };
   }
 
-  private check(what: string, ret: number, host: number): number {
+  /** Maps one more region into a booted VM's process, not faulted in; returns its address. */
+  addRegion(vm: VmHandle, r: RegionSpec): number {
+    return this.mapRegion(vm.host, vm.proc, r, false, `host ${vm.host}: mapping ${r.length} bytes at 0x${(r.address ?? 0).toString(16)}`).base;
+  }
+
+  /** Whether the VM's process is still alive (not killed, not exited). */
+  isAlive(vm: VmHandle): boolean {
+    return this.kernel.proc_alive(vm.proc) !== 0;
+  }
+
+  /**
+   * The VM's process touches the byte at `va` (a 1-byte load or store): faults its page in
+   * like the first replayed access would. Returns the access's result (0, 1 after a signal,
+   * or -errno).
+   */
+  touch(vm: VmHandle, va: number, write: boolean): number {
+    const ret = this.kernel.access(vm.proc, va, 1, write ? 1 : 0, 0);
+    this.outOfMemory('touch', ret, vm.host);
+    this.drain();
+    return ret;
+  }
+
+  private check(what: string, ret: number, host: number, context: string): number {
     this.outOfMemory(what, ret, host);
-    if (ret < 0) throw sysError(-ret, what, `booting host ${host}: the pool cannot back its VMs`);
+    if (ret < 0) throw sysError(-ret, what, context);
     if (ret === 1 && what === 'prefault') throw new Error(`mfrsim: host ${host}: a VM could not fault in its memory`);
     return ret;
   }
@@ -298,14 +321,14 @@ export class FleetShard {
   }
 
   /**
-   * Replays access events [0, n) already written into accessColumns(). Throws ENOMEM when
+   * Replays access events [from, to) already written into accessColumns(). Throws ENOMEM when
    * the kernel instance ran out of memory: the events before the one that needed it ran.
    */
-  replayAccesses(n: number): void {
+  replayAccesses(to: number, from = 0): void {
     this.kernel.outbox_set_limit(this.outboxRoom());
-    this.kernel.replay_access(0, n);
+    this.kernel.replay_access(from, to);
     this.drain();
-    this.replayStopped('replay_access', n);
+    this.replayStopped('replay_access', to);
   }
 
   /** Replays error events [0, n) already written into errorColumns(); returns UEs handled. */

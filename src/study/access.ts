@@ -1,9 +1,9 @@
 // The study's guest access model: each VM touches a working set of 2 MiB chunks of its
 // memory, scattered over it as guest pages are; a hot part of the set takes most of the
 // accesses. Streams are keyed by (seed, fleet host), so every policy replays the same
-// accesses and a host's accesses never depend on its shard.
+// accesses and a host's accesses never depend on its shard. Accesses are drawn as guest
+// offsets of the host's VMs, so one draw serves every run the host takes part in.
 import { streamRng, uniform, uniformInt, type Rng } from '../errors/rng.js';
-import type { VmHandle } from '../fleet/shard.js';
 import type { AccessModel } from './scenario.js';
 
 const CHUNK_BYTES = 2 ** 21;
@@ -12,15 +12,14 @@ const LINES_PER_CHUNK = CHUNK_BYTES / LINE_BYTES;
 const STREAM_WORKING_SET = 0x57d1;
 const STREAM_ACCESS = 0x57d2;
 
-export interface AccessColumns {
-  proc: Uint32Array;
-  va: Float64Array;
+/** Drawn accesses: the VM (its index among the host's), the guest offset, load or store. */
+export interface GuestAccesses {
+  vm: Uint32Array;
+  offset: Float64Array;
   write: Uint8Array;
 }
 
 interface VmSampler {
-  proc: number;
-  base: number;
   /** Working-set chunk numbers; the first `hot` of them are the hot part. */
   chunks: Uint32Array;
   hot: number;
@@ -50,13 +49,14 @@ export class HostAccessStream {
   private readonly cumulative: number[];
   private readonly rng: Rng;
 
-  constructor(vms: readonly { vm: VmHandle; model: AccessModel }[], seed: number, fleetHost: number) {
-    this.vms = vms.map(({ vm, model }, i) => {
-      const total = Math.max(1, Math.floor(vm.size / CHUNK_BYTES));
+  /** `vms`: each VM's guest memory size and access model, in the host's order. */
+  constructor(vms: readonly { size: number; model: AccessModel }[], seed: number, fleetHost: number) {
+    this.vms = vms.map(({ size, model }, i) => {
+      const total = Math.max(1, Math.floor(size / CHUNK_BYTES));
       const count = Math.max(1, Math.round(model.workingSet * total));
       const chunks = pickChunks(streamRng(seed, STREAM_WORKING_SET, fleetHost, i), total, count);
       const hot = Math.max(1, Math.round(model.hotFraction * count));
-      return { proc: vm.proc, base: vm.base, chunks, hot, hotShare: model.hotShare, writeFraction: model.writeFraction };
+      return { chunks, hot, hotShare: model.hotShare, writeFraction: model.writeFraction };
     });
     let sum = 0;
     this.cumulative = vms.map(({ model }) => (sum += model.accessesPerStep));
@@ -64,8 +64,8 @@ export class HostAccessStream {
     this.rng = streamRng(seed, STREAM_ACCESS, fleetHost);
   }
 
-  /** Writes the next `n` accesses into the columns at [0, n). */
-  fill(cols: AccessColumns, n: number): void {
+  /** Writes the next `n` accesses into `out` at [0, n). */
+  fill(out: GuestAccesses, n: number): void {
     const rng = this.rng;
     for (let i = 0; i < n; i++) {
       const pick = uniformInt(rng, this.perStep);
@@ -76,9 +76,9 @@ export class HostAccessStream {
       const chunk = cold > 0 && uniform(rng) >= vm.hotShare
         ? vm.chunks[vm.hot + uniformInt(rng, cold)]!
         : vm.chunks[uniformInt(rng, vm.hot)]!;
-      cols.proc[i] = vm.proc;
-      cols.va[i] = vm.base + chunk * CHUNK_BYTES + uniformInt(rng, LINES_PER_CHUNK) * LINE_BYTES;
-      cols.write[i] = uniform(rng) < vm.writeFraction ? 1 : 0;
+      out.vm[i] = v;
+      out.offset[i] = chunk * CHUNK_BYTES + uniformInt(rng, LINES_PER_CHUNK) * LINE_BYTES;
+      out.write[i] = uniform(rng) < vm.writeFraction ? 1 : 0;
     }
   }
 }

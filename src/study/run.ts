@@ -11,7 +11,7 @@ import { loadStudyErrors, NO_UES, uesOfHosts, type StreamSummary } from './error
 import { studyHost } from './host-spec.js';
 import { BASELINE_POLICY, POLICIES, type Backing, type PolicyName } from './policies.js';
 import { studySteps, type Scenario } from './scenario.js';
-import { Fnv1a, runStudyShard, SERIES_FIELDS, type StepSeries, type StudyShardResult, type StudyShardTask } from './shard.js';
+import { Fnv1a, runStudyShard, SERIES_FIELDS, type ShardTiming, type StepSeries, type StudyShardResult, type StudyShardTask } from './shard.js';
 import { studyShardPlan } from './shard-plan.js';
 import type { ShardExecutor } from '../shards/plan.js';
 
@@ -32,6 +32,24 @@ export interface StudyOptions {
   executor?: ShardExecutor;
   /** Hears about adjustments to the request, e.g. fewer workers than asked for. */
   onNotice?: (message: string) => void;
+  /**
+   * Reuse the baseline's figures for a host that no UE hits, under every policy of the
+   * baseline's backing (default true; false simulates every host in every run, to check).
+   */
+  reuseErrorFreeHosts?: boolean;
+}
+
+/** Where a study's time went, in seconds; the shards' items are summed over every worker. */
+export interface StudyProfile {
+  /** Building the error stream (generated or read), on the main thread. */
+  errorStream: number;
+  shards: Omit<ShardTiming, 'finishedAt'>;
+  /** From each shard's end in its worker to its result on the main thread, summed. */
+  transfer: number;
+  /** Merging the shards' results into runs. */
+  merge: number;
+  /** Host-runs simulated (a host in one run); the rest reused the baseline's. */
+  hostRuns: number;
 }
 
 /** One run of a study (a policy, or a baseline): per-host and total figures, series, recovery costs. */
@@ -65,6 +83,7 @@ export interface StudyRuns {
   /** Simulated host-years per run. */
   hostYears: number;
   wallSeconds: number;
+  profile: StudyProfile;
 }
 
 // Workers load the compiled worker, also when this module runs from src/ under a loader.
@@ -79,6 +98,7 @@ export async function runStudy(scenario: Scenario, opts: StudyOptions = {}): Pro
   const started = performance.now();
   const { steps, stepSeconds } = studySteps(scenario);
   const { ues, summary } = await loadStudyErrors(scenario, steps * stepSeconds);
+  const streamSeconds = (performance.now() - started) / 1000;
   const { host, access } = studyHost(scenario);
   const hosts = scenario.fleet.hosts;
   const threads = opts.workers === 0 ? 1 : workerCount(opts.workers, hosts);
@@ -95,23 +115,27 @@ export async function runStudy(scenario: Scenario, opts: StudyOptions = {}): Pro
     ...scenario.policies.map((p) => ({ name: p, policy: p, errors: true })),
   ];
 
+  // A shard is a range of hosts under every run, so that each host's accesses are drawn once.
+  // A policy run simulates only the hosts UEs hit: without a memory failure the policies
+  // take no action, so every other host runs exactly as in its backing's baseline.
+  const reuse = opts.reuseErrorFreeHosts ?? true;
   const tasks: StudyShardTask[] = [];
-  runs.forEach(({ policy, errors }, run) => {
-    const runHost = POLICIES[policy].host(host);
-    for (let first = 0; first < hosts; first += per) {
-      const count = Math.min(per, hosts - first);
-      tasks.push({
-        run, host: runHost, access, firstHost: first, hostCount: count, seed: scenario.seed, steps, stepSeconds,
-        ues: errors ? uesOfHosts(ues, first, count) : NO_UES,
-        translation: scenario.translation, releaseAtEnd: scenario.releaseAtEnd,
-      });
-    }
-  });
+  for (let first = 0; first < hosts; first += per) {
+    const count = Math.min(per, hosts - first);
+    const shardUes = uesOfHosts(ues, first, count);
+    tasks.push({
+      firstHost: first, hostCount: count, access, seed: scenario.seed, steps, stepSeconds,
+      translation: scenario.translation, releaseAtEnd: scenario.releaseAtEnd,
+      runs: runs.map(({ policy, errors }, run) => ({ run, host: POLICIES[policy].host(host), ues: errors ? shardUes : NO_UES, onlyHostsWithUes: errors && reuse })),
+    });
+  }
 
   const totalHostYears = runs.length * hosts * scenario.years;
   let doneHostYears = 0;
+  let transferSeconds = 0;
   const finished = (r: StudyShardResult) => {
-    doneHostYears += r.hosts.length * scenario.years;
+    transferSeconds += Math.max(0, performance.timeOrigin + performance.now() - r.timing.finishedAt) / 1000;
+    doneHostYears += r.hostCount * runs.length * scenario.years;
     opts.onProgress?.(doneHostYears, totalHostYears);
     return r;
   };
@@ -130,33 +154,68 @@ export async function runStudy(scenario: Scenario, opts: StudyOptions = {}): Pro
       await pool.close();
     }
   }
-  const outcomes = runs.map(({ name }, run) => mergeRun(name, results.filter((r) => r.run === run), steps));
+  const merging = performance.now();
+  results.sort((a, b) => a.firstHost - b.firstHost);
+  const baselineOf = (policy: PolicyName) => backings.indexOf(POLICIES[policy].backing);
+  const outcomes = runs.map(({ name, policy }, run) => mergeRun(name, run, baselineOf(policy), results, steps));
   return {
     scenario, stream: summary, steps, stepSeconds,
     baselines: backings.map((backing, i) => ({ ...outcomes[i]!, backing })),
     policies: outcomes.slice(backings.length),
     hostYears: hosts * scenario.years,
     wallSeconds: (performance.now() - started) / 1000,
+    profile: studyProfile(results, streamSeconds, transferSeconds, (performance.now() - merging) / 1000),
   };
 }
 
-/** One run's shards, merged in host order. */
-function mergeRun(name: RunOutcome['name'], shards: StudyShardResult[], steps: number): RunOutcome {
-  shards.sort((a, b) => a.firstHost - b.firstHost);
-  const perHost = shards.flatMap((s) => s.hosts);
-  const series = Object.fromEntries(SERIES_FIELDS.map((f) => [f, Array.from({ length: steps }, (_, i) => shards.reduce((n, s) => n + s.series[f][i]!, 0))])) as StepSeries;
+/** Where a study's time went (the shards' timers summed over every worker). */
+function studyProfile(results: StudyShardResult[], errorStream: number, transfer: number, merge: number): StudyProfile {
+  const shards = { boot: 0, accessDraw: 0, accessReplay: 0, ueReplay: 0, sampling: 0, release: 0, total: 0 };
+  let hostRuns = 0;
+  for (const r of results) {
+    for (const k of Object.keys(shards) as (keyof typeof shards)[]) shards[k] += r.timing[k];
+    for (const run of r.runs) hostRuns += run.hosts.length;
+  }
+  return { errorStream, shards, transfer, merge, hostRuns };
+}
+
+/**
+ * One run's figures, host by host in fleet order: from the run's shards where it simulated
+ * the host, else from the baseline run of its backing (`baseline`, a run index).
+ */
+function mergeRun(name: RunOutcome['name'], run: number, baseline: number, shards: StudyShardResult[], steps: number): RunOutcome {
+  const perHost: HostStats[] = [];
+  const series = Object.fromEntries(SERIES_FIELDS.map((f) => [f, new Array<number>(steps).fill(0)])) as StepSeries;
   const tally = new RecoveryTally();
-  for (const s of shards) tally.merge(s.recovery);
   const digest = new Fnv1a();
-  for (const s of shards) for (const d of s.ueDigests) digest.add(d);
+  let uesReplayed = 0;
+  let uesHandled = 0;
+  for (const s of shards) {
+    const own = s.runs.find((r) => r.run === run)!;
+    const base = s.runs.find((r) => r.run === baseline)!;
+    tally.merge(own.recovery);
+    uesReplayed += own.uesReplayed;
+    uesHandled += own.uesHandled;
+    let k = 0;
+    base.hosts.forEach((host, b) => {
+      const simulated = own.hosts[k] === host;
+      const from = simulated ? own : base;
+      const i = simulated ? k++ : b;
+      perHost.push(from.stats[i]!);
+      digest.add(from.ueDigests[i]!);
+      SERIES_FIELDS.forEach((f, j) => {
+        for (let step = 0; step < steps; step++) series[f][step]! += from.series[i]![j * steps + step]!;
+      });
+    });
+  }
   const percentiles = tally.percentiles();
   return {
     name, perHost, total: sumStats(perHost), series,
     recovery: tally.summary(),
     latencyPercentiles: percentiles.memoryFailure,
     releasePercentiles: percentiles.release,
-    uesReplayed: shards.reduce((n, s) => n + s.uesReplayed, 0),
-    uesHandled: shards.reduce((n, s) => n + s.uesHandled, 0),
+    uesReplayed,
+    uesHandled,
     ueDigest: digest.value.toString(16).padStart(8, '0'),
   };
 }

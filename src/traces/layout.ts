@@ -4,7 +4,9 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { HugepageSize } from '../host/types.js';
-import type { TraceReader } from './types.js';
+import { HUGEPAGE_BYTES, type TraceReader } from './types.js';
+
+export { HUGEPAGE_BYTES };
 
 /** `keep`: the memfd is created with MFD_MF_KEEP_UE_MAPPED; `default`: hard-offline. */
 export type HugetlbPolicy = 'keep' | 'default';
@@ -26,9 +28,6 @@ export interface LayoutRegion {
 export interface AddressLayout {
   regions: LayoutRegion[];
 }
-
-/** Bytes per hugepage size. */
-export const HUGEPAGE_BYTES: Record<HugepageSize, number> = { '2M': 2 << 20, '1G': 1 << 30 };
 
 /** An invalid layout file: the file, the JSON path of the bad value and the reason. */
 export class LayoutError extends Error {

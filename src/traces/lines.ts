@@ -20,7 +20,7 @@ const TAB = 0x09;
 const HASH = 0x23;
 
 /** Value of each byte as a hex digit, -1 when it is not one. */
-const HEX_DIGIT = new Int8Array(256).fill(-1);
+export const HEX_DIGIT = new Int8Array(256).fill(-1);
 for (let i = 0; i < 10; i++) HEX_DIGIT[0x30 + i] = i;
 for (let i = 0; i < 6; i++) {
   HEX_DIGIT[0x41 + i] = 10 + i;
@@ -290,6 +290,15 @@ export interface LineParser {
    * its events and returns where the next line starts. Throws LineError when malformed.
    */
   parseLine(buf: Uint8Array, start: number, limit: number, out: AccessBatch): number;
+  /**
+   * Optional fast path: parses the run of lines from `start` that are in the format's most
+   * common form, while the batch holds at most `flushAbove` events, and returns where it
+   * stopped: at `limit`, at a full batch, or at the first line it leaves to parseLine (any
+   * other form, blank lines and every malformed line, so errors read the same). Sets
+   * `runLines` to the lines it parsed.
+   */
+  parseRun?(buf: Uint8Array, start: number, limit: number, out: AccessBatch, flushAbove: number): number;
+  readonly runLines?: number;
 }
 
 /** Reads a text trace through `parser`, yielding `batch` (reused) whenever it is full. */
@@ -318,8 +327,19 @@ function parseLines(scanner: LineScanner, parser: LineParser, batch: AccessBatch
   const limit = scanner.regionEnd;
   let p = scanner.pos;
   let line = scanner.lineNo;
+  const fast = parser.parseRun !== undefined;
   try {
     while (p < limit) {
+      if (fast) {
+        p = parser.parseRun!(buf, p, limit, batch, flushAbove);
+        line += parser.runLines!;
+        if (batch.length > flushAbove) {
+          scanner.pos = p;
+          scanner.lineNo = line;
+          return true;
+        }
+        if (p >= limit) break;
+      }
       line++;
       // Only a line starting with a space or a control byte can be blank; '#' starts a comment.
       const blankEnd = buf[p] <= SPACE ? blankRest(buf, p, limit) : buf[p] === HASH ? nextLineStart(findNewline(buf, p, limit), limit) : -1;

@@ -7,7 +7,7 @@ import { detectTrace } from './detect.js';
 import { TraceFormatError } from './errors.js';
 import { FORMAT_COLUMNS, TEXT_PARSERS, isTextFormat, isTraceFormat } from './formats.js';
 import { LineScanner, lineBatches, type LineParser } from './lines.js';
-import { openByteSource, type ByteSource } from './source.js';
+import { openByteSource, readAhead, type ByteSource } from './source.js';
 import type { AccessBatch, OpenTraceOptions, TraceColumns, TraceFormat, TraceReader } from './types.js';
 
 /**
@@ -83,7 +83,7 @@ class FileTrace implements TraceReader {
         yield* champsimBatches(source, this.path, batch);
       } else if (this.format === 'mfrsim') {
         this.salvaged = null;
-        yield* mfrsimBatches(source, this.path, batch, { salvage: this.salvage, onSalvage: (r) => (this.salvaged = r) });
+        yield* mfrsimBatches(readAhead(source), this.path, batch, { salvage: this.salvage, onSalvage: (r) => (this.salvaged = r) });
       } else if (isTextFormat(this.format)) {
         this.parser = TEXT_PARSERS[this.format]();
         yield* lineBatches(new LineScanner(source, this.path), this.parser, batch);

@@ -16,10 +16,12 @@ export interface ByteSource {
 
 // xz-decompress is a webpack UMD bundle that marks itself __esModule, so a default import
 // resolves differently under Node's ESM loader and under CommonJS transpilers; require is
-// the same everywhere.
-const { XzReadableStream } = createRequire(import.meta.url)('xz-decompress') as typeof import('xz-decompress');
+// the same everywhere. It loads with the first xz file, not with every trace reader.
+const requireXz = () => (createRequire(import.meta.url)('xz-decompress') as typeof import('xz-decompress')).XzReadableStream;
 
 const XZ_MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
+/** Bytes per read of readAhead. */
+const READ_AHEAD_CHUNK = 4 << 20;
 const XZ_INPUT_CHUNK = 1 << 20;
 
 export async function openByteSource(path: string): Promise<ByteSource> {
@@ -129,8 +131,67 @@ class XzSource implements ByteSource {
         controller.enqueue(chunk.subarray(0, bytesRead));
       },
     });
-    return new XzReadableStream(compressed).getReader();
+    return new (requireXz())(compressed).getReader();
   }
+}
+
+/**
+ * Reads `source` ahead in large chunks, the next one in flight while the caller consumes
+ * this one, so that a reader making small reads (a binary trace's block headers and blocks)
+ * does not wait on the disk between them.
+ */
+export function readAhead(source: ByteSource, chunkSize = READ_AHEAD_CHUNK): ByteSource {
+  let current = new Uint8Array(chunkSize);
+  let spare = new Uint8Array(chunkSize);
+  let length = 0;
+  let pos = 0;
+  /** Set once a chunk came back short: the end, or a failure to throw after its bytes. */
+  let last: { error: unknown } | null = null;
+  // A failure is kept with the bytes read before it (a read ahead may never be awaited).
+  const fetch = async (into: Uint8Array): Promise<{ bytes: number; failed: { error: unknown } | null }> => {
+    let bytes = 0;
+    try {
+      while (bytes < chunkSize) {
+        const n = await source.read(into, bytes, chunkSize - bytes);
+        if (n === 0) break;
+        bytes += n;
+      }
+      return { bytes, failed: null };
+    } catch (error) {
+      return { bytes, failed: { error } };
+    }
+  };
+  let next: ReturnType<typeof fetch> | null = fetch(spare);
+  return {
+    compressed: source.compressed,
+    get bytesRead() {
+      return source.bytesRead;
+    },
+    async read(into, offset, want) {
+      if (pos === length) {
+        if (last) {
+          if (last.error !== undefined) throw last.error;
+          return 0;
+        }
+        const { bytes, failed } = await next!;
+        [current, spare] = [spare, current];
+        length = bytes;
+        pos = 0;
+        if (failed) last = failed;
+        else if (bytes < chunkSize) last = { error: undefined };
+        next = last ? null : fetch(spare);
+        if (bytes === 0) return this.read(into, offset, want);
+      }
+      const n = Math.min(want, length - pos);
+      into.set(current.subarray(pos, pos + n), offset);
+      pos += n;
+      return n;
+    },
+    async close() {
+      await next;
+      await source.close();
+    },
+  };
 }
 
 /** A source over bytes already in memory (format detection runs parsers on a sample). */

@@ -1,5 +1,6 @@
 // Shapes shared by every access-trace reader. Readers emit columnar batches that the replay
 // loop copies straight into wasm linear memory, so every column is a plain typed array.
+import type { HugepageSize } from '../host/types.js';
 
 /** The access-trace formats mfrsim reads (see docs/formats.md). */
 export type TraceFormat =
@@ -23,6 +24,9 @@ export const TRACE_FORMATS: readonly TraceFormat[] = [
   'perf',
   'mfrsim',
 ];
+
+/** Bytes of each hugepage size. */
+export const HUGEPAGE_BYTES: Record<HugepageSize, number> = { '2M': 2 << 20, '1G': 1 << 30 };
 
 /** Values of the `kind` column. */
 export const ACCESS_READ = 0;

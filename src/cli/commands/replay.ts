@@ -1,27 +1,24 @@
 // `mfrsim replay`: a recorded access trace against one simulated host, or a fleet
 // description with synthetic workloads across worker threads. Prints a summary table and,
 // with --json, writes the figures.
+// A trace replay and a fleet replay load only their own modules (the fleet's worker pool
+// and zod schema are not needed to replay a trace).
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { inspectErrorStream } from '../../errors/format.js';
-import { loadFleet, type FleetDescription } from '../../fleet/description.js';
-import { withThpBacking, type HostSpec, type HostStats } from '../../fleet/shard.js';
-import { runFleet } from '../../fleet/pool.js';
+import type { FleetDescription } from '../../fleet/description.js';
+import type { HostSpec, HostStats } from '../../fleet/shard.js';
 import { fractionFlag, integerFlag, seedFlag } from '../flags.js';
 import { accessOutcomes } from '../outcomes.js';
 import { checkInputs, checkOutputs, writeOutputs } from '../output.js';
-import { fileProgress } from '../progress.js';
-import { StreamedArrayJson } from '../per-host-json.js';
 import type { RecoverySummary } from '../../costs/recovery-cost.js';
 import type { Environment } from '../../costs/cost-table.js';
-import { replayTrace, type TraceReplayResult } from '../../fleet/replay-trace.js';
+import type { TraceReplayResult } from '../../fleet/replay-trace.js';
 import { DEFAULT_TLB, translationFigures } from '../../costs/translation.js';
-import { TRACE_FORMATS, type TraceFormat } from '../../traces/index.js';
+import { TRACE_FORMATS, type TraceFormat } from '../../traces/types.js';
 import { UsageError } from '../usage-error.js';
 import type { HugepageSize } from '../../host/types.js';
 import { kernelBehaviour } from '../../host/kernel-behaviour.js';
 import type { TracePolicy } from '../../fleet/trace-batch.js';
 import { addQueueOptions, openQueue, type QueueFlags, type QueueSession } from '../queue.js';
-import { replayTracesCommand } from './replay-traces.js';
 
 interface ReplayOptions extends QueueFlags {
   trace?: string;
@@ -135,6 +132,7 @@ export async function writeJson(target: string, data: unknown): Promise<void> {
  */
 async function salvageNote(o: ReplayOptions): Promise<string | null> {
   if (!o.errors) return null;
+  const { inspectErrorStream } = await import('../../errors/format.js');
   const check = await inspectErrorStream(o.errors);
   if (check.complete) return null;
   if (!o.salvage) throw new Error(`${o.errors}: ${check.problem}${check.header.recordCount === null ? '; --salvage reads the complete records' : ''}`);
@@ -155,16 +153,18 @@ export function traceJson(r: TraceReplayResult) {
 
 async function replayTraceCommand(o: ReplayOptions): Promise<void> {
   const streamNote = await salvageNote(o);
-  let progress: ReturnType<typeof fileProgress> | undefined;
+  const { replayTrace } = await import('../../fleet/replay-trace.js');
+  const fileProgress = process.stderr.isTTY ? (await import('../progress.js')).fileProgress : undefined;
+  let progress: { update(bytesRead: number, events: number): void; stop(): void } | undefined;
   const r = await replayTrace({
     trace: o.trace!, format: o.format, layout: o.layout, hugepage: o.hugepage, policy: o.policy, thpSplitFailure: o.thpSplitFailure,
     errors: o.errors, errorsHost: o.errorsHost, poisonFraction: o.poisonFraction, seed: o.seed,
     killOnSigbus: o.killOnSigbus, salvage: o.salvage, ...costFlags(o),
     translation: o.tlb ? { nestedLevels: o.nested } : undefined,
-    onProgress: ({ bytesRead, fileSize, events }) => {
+    onProgress: fileProgress && (({ bytesRead, fileSize, events }) => {
       progress ??= fileProgress('replaying', fileSize);
       progress.update(bytesRead, events);
-    },
+    }),
   });
   progress?.stop();
   const regions = r.layout.regions;
@@ -192,6 +192,7 @@ async function replayTraceCommand(o: ReplayOptions): Promise<void> {
 }
 
 async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promise<void> {
+  const [{ loadFleet }, { withThpBacking }] = await Promise.all([import('../../fleet/description.js'), import('../../fleet/shard.js')]);
   const fleet = await loadFleet(o.fleet!);
   const streamNote = await salvageNote(o);
   if (streamNote) process.stderr.write(`${streamNote}\n`);
@@ -219,6 +220,7 @@ async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promi
 }
 
 async function fleetRun(o: ReplayOptions, fleet: FleetDescription, host: HostSpec, seed: number, queue: QueueSession | undefined): Promise<void> {
+  const [{ runFleet }, { StreamedArrayJson }] = await Promise.all([import('../../fleet/pool.js'), import('../per-host-json.js')]);
   const showProgress = process.stderr.isTTY && queue === undefined;
   // The per-host figures of the JSON output stream through a temporary file, so a fleet of
   // any size is written in bounded memory.
@@ -304,7 +306,7 @@ export function registerReplayCommand(program: Command): void {
         { flag: '--trace', path: o.trace }, { flag: '--fleet', path: o.fleet }, { flag: '--errors', path: o.errors }, { flag: '--layout', path: o.layout },
       ]);
       await checkOutputs([{ flag: '--json', path: o.json }, { flag: '--csv', path: o.csv }], [o.trace, o.fleet, o.errors, o.layout]);
-      if (o.traces) await replayTracesCommand(o);
+      if (o.traces) await (await import('./replay-traces.js')).replayTracesCommand(o);
       else await (o.trace ? replayTraceCommand(o) : replayFleetCommand(o, cmd.getOptionValueSource('policy') === 'cli'));
     });
 }
