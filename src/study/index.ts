@@ -8,8 +8,8 @@
 export { DEFAULT_SCENARIO } from './default-scenario.js';
 export { loadScenario, parseScenario, ScenarioError, studySteps, type AccessModel, type Scenario, type ScenarioInput } from './scenario.js';
 export { BASELINE_POLICY, POLICIES, POLICY_NAMES, type Backing, type PolicyName } from './policies.js';
-export { runStudy, type BaselineName, type RunOutcome, type StudyOptions, type StudyRuns } from './run.js';
-export { SERIES_FIELDS, type StepSeries } from './shard.js';
+export { runStudy, type BaselineName, type RunOutcome, type StudyOptions, type StudyProfile, type StudyRuns } from './run.js';
+export { SERIES_FIELDS, type ShardTiming, type StepSeries } from './shard.js';
 export type { StreamSummary } from './error-stream.js';
 export { baselineText, buildReport, type PolicyRow, type StudyReport } from './report.js';
 export { formatMetric, shownMetrics, studyMetrics, type Metric } from './metrics.js';
