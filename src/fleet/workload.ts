@@ -58,7 +58,7 @@ export function poisonedOffsets(seed: number, host: number, vmIndex: number, vm:
 
 /**
  * Poisons every VM of the shard's host `local` (fleet host `fleetHost`, which keys the
- * random streams) as the spec says; returns the poisoned guest offsets per VM.
+ * random streams) as its poison settings `spec` say; returns the poisoned guest offsets per VM.
  */
 export function poisonHost(shard: FleetShard, local: number, fleetHost: number, seed: number, spec: PoisonSpec): Map<VmHandle, number[]> {
   const byVm = new Map<VmHandle, number[]>();
