@@ -63,6 +63,11 @@ function rehash(next: u32): void {
   }
 }
 
+/** The hash that finds folios' poison blocks: its keys, values and capacity. */
+export function poisonHashKeys(): usize { return keys; }
+export function poisonHashVals(): usize { return vals; }
+export function poisonHashCap(): u32 { return cap; }
+
 /**
  * Heap bytes poisoning `n` more raw pages may take: each may add a folio's block and a
  * chunk, and the hash doubles to stay at most half full.

@@ -35,6 +35,10 @@ const ERR_CONSUMED: u8 = 2;
 let stoppedAt: i32 = -1;
 export function replay_stopped_at(): i32 { return stoppedAt; }
 
+/** Events of the last replay_access call that took the slow path (the rest completed inline). */
+let slowEvents: u32 = 0;
+export function replay_slow_events(): u32 { return slowEvents; }
+
 /** Bytes of `cap` rows of columns of the given widths. */
 function columnsBound(cap: u32, a: u64, b: u64, c: u64): u64 {
   return allocBound(<u64>cap * a) + allocBound(<u64>cap * b) + allocBound(<u64>cap * c);
@@ -104,6 +108,7 @@ function access_slow(p: u32, va: u64, write: bool): bool {
  */
 export function replay_access(from: u32, to: u32): void {
   stoppedAt = -1;
+  slowEvents = 0;
   // Runs of events by one process are counted in a register: a per-event store would
   // chain every iteration through memory.
   let runProc: u32 = 0xffff_ffff;
@@ -162,6 +167,7 @@ export function replay_access(from: u32, to: u32): void {
       if (tlbEnabled) tlb_access(p, va, shift);
       continue;
     }
+    slowEvents++;
     if (!access_slow(p, va, write)) {
       run--;
       stoppedAt = <i32>i;
