@@ -2,12 +2,11 @@
 // of the benchmark (bench/native/replay.c): it replays the same events over a dump of this
 // memory with the same fast-path checks, so it must find the same tables the same way.
 
-import { HOST_RECORD_BYTES, H_FRAME_BASE_OFF, H_N_OFF, hostTable } from './pool';
-import { poisonHashCap, poisonHashKeys, poisonHashVals } from './poison';
+import { poisonTable, poisonTableCap } from './poison';
 import { PROC_RECORD_BYTES, P_HOST_OFF, P_PGD_OFF, procTable } from './procs';
 import { replay_access_proc, replay_access_va, replay_access_write } from './replay';
 
-const FIELDS: i32 = 14;
+const FIELDS: i32 = 9;
 const layout: usize = memory.data(FIELDS * 4, 4);
 
 // @ts-ignore: decorator
@@ -24,12 +23,7 @@ export function replay_native_layout(): usize {
   field(4, PROC_RECORD_BYTES);
   field(5, P_PGD_OFF);
   field(6, P_HOST_OFF);
-  field(7, hostTable());
-  field(8, HOST_RECORD_BYTES);
-  field(9, H_N_OFF);
-  field(10, H_FRAME_BASE_OFF);
-  field(11, poisonHashKeys());
-  field(12, poisonHashVals());
-  field(13, poisonHashCap());
+  field(7, poisonTable());
+  field(8, poisonTableCap());
   return layout;
 }

@@ -91,12 +91,6 @@ const frameCaps: usize = memory.data(12, 4);
   return hs == HPAGE_1G_SHIFT ? SC_1G : SC_2M;
 }
 
-/** The host table's address, record size and the offsets the native baseline reads. */
-export function hostTable(): usize { return hosts; }
-export const HOST_RECORD_BYTES: usize = HOST_SIZE;
-export const H_N_OFF: usize = H_N;
-export const H_FRAME_BASE_OFF: usize = H_FRAME_BASE;
-
 export function hostFlags(h: u32): u32 {
   return load<u32>(hostPtr(h) + H_FLAGS);
 }

@@ -11,7 +11,7 @@ import type { KernelExports } from '../src/kernel/kernel.js';
 
 const SOURCE = fileURLToPath(new URL('./native/replay.c', import.meta.url));
 /** u32 fields of the kernel's layout block (assembly/layout.ts), in the order replay.c reads them. */
-const LAYOUT_FIELDS = 14;
+const LAYOUT_FIELDS = 9;
 
 let dir: string | undefined;
 let binary: string | null | undefined;

@@ -3,8 +3,8 @@
  * events the kernel holds in its columns over a dump of the kernel's linear memory, doing
  * the fast path of assembly/replay.ts replay_access: the last leaf remembered, else the
  * page-table walk from the process's PGD, the present / RW / _PAGE_SIM_POISONED tests and,
- * on a kept poisoned folio, the test of the raw page's bit in the folio's poison bitmap
- * found the way assembly/poison.ts finds it. Events the kernel would hand to its slow path
+ * on a kept poisoned folio, the test of the raw page's bit in its 2 MiB region's poison
+ * chunk, found the way assembly/poison.ts finds it. Events the kernel would hand to its slow path
  * are counted (and the caches forgotten, as the kernel does), not handled.
  *
  * usage: replay <memory dump> <events> <rounds> <layout fields...>
@@ -27,59 +27,38 @@ typedef uint32_t u32;
 #define PAGE_SIM_POISONED 0x400ull
 #define PTE_ADDR_MASK 0x000ffffffffff000ull
 #define PHYS_BASE 0x100000000ull
-#define SC_2M 0u
-#define SC_1G 1u
-#define SC_THP 2u
 #define BIT_CORRUPTED 1u
 #define NO_REGION UINT64_MAX
+#define NO_PAGE 1ull /* matches no masked address */
 
 static const uint8_t *mem;
 #define LOAD64(a) (*(const u64 *)(mem + (a)))
 #define LOAD32(a) (*(const u32 *)(mem + (a)))
 
 /* The layout block of assembly/layout.ts, in its order. */
-static u32 acc_proc, acc_va, acc_write, procs, proc_size, p_pgd, p_host, hosts, host_size,
-  h_n, h_frame_base, poison_keys, poison_vals, poison_cap;
+#define LAYOUT_FIELDS 9
+static u32 acc_proc, acc_va, acc_write, procs, proc_size, p_pgd, p_host, poison_table, poison_cap;
 
-/* assembly/poison.ts find(): open addressing, linear probing. */
-static u32 poison_find(u32 k) {
+/* assembly/poison.ts chunkAt(): the chunk of a 2 MiB region, by open addressing over
+ * 16-byte entries (u64 key, u32 chunk), linear probing. */
+static u32 chunk_at(u64 k) {
   if (poison_cap == 0) return 0;
   u32 mask = poison_cap - 1;
-  u32 i = ((u32)(k * 0x9e3779b1u) >> 7) & mask;
-  u32 at = LOAD32(poison_keys + (i << 2));
+  u32 i = (u32)((k * 0x9e3779b97f4a7c15ull) >> 32) & mask;
+  u64 at = LOAD64(poison_table + (i << 4));
   while (at != k && at != 0) {
     i = (i + 1) & mask;
-    at = LOAD32(poison_keys + (i << 2));
+    at = LOAD64(poison_table + (i << 4));
   }
-  return at == 0 ? 0 : LOAD32(poison_vals + (i << 2));
+  return at == 0 ? 0 : LOAD32(poison_table + (i << 4) + 8);
 }
 
-/* assembly/replay.ts raw_corrupted(): physToFrame, the folio's block, its chunk, the bit. */
-static int raw_corrupted(u32 h, u64 e, u64 va, u32 hs) {
-  u64 phys = (e & PTE_ADDR_MASK) + (va & ((1ull << hs) - 1));
-  u32 hp = hosts + h * host_size;
-  u64 off = phys - PHYS_BASE;
-  u32 n1 = LOAD32(hp + h_n + (SC_1G << 2));
-  u32 sc, local;
-  u64 base;
-  if ((off >> 30) < n1) {
-    sc = SC_1G;
-    local = (u32)(off >> 30);
-    base = PHYS_BASE + ((u64)local << 30);
-  } else {
-    u64 i2 = (off - ((u64)n1 << 30)) >> 21;
-    u64 n2 = LOAD32(hp + h_n + (SC_2M << 2));
-    sc = i2 < n2 ? SC_2M : SC_THP;
-    local = (u32)(sc == SC_2M ? i2 : i2 - n2);
-    base = PHYS_BASE + ((u64)n1 << 30) + (((sc == SC_THP ? n2 : 0) + local) << 21);
-  }
-  u32 raw = (u32)((phys - base) >> 12);
-  u32 g = LOAD32(hp + h_frame_base + (sc << 2)) + local;
-  u32 c = poison_find(((g << 2) | sc) + 1);
-  if (c != 0 && sc == SC_1G) c = LOAD32(c + ((raw >> 9) << 2));
+/* The raw page's corrupted bit in its region's chunk (assembly/replay.ts, outer loop). */
+static int raw_corrupted(u32 h, u64 phys) {
+  u32 c = chunk_at(((u64)h << 32) | (((phys - PHYS_BASE) >> 21) + 1));
   if (c == 0) return 0;
-  u64 word = LOAD64(c + (BIT_CORRUPTED << 6) + (((raw & 511) >> 6) << 3));
-  return (int)((word >> (raw & 63)) & 1);
+  u32 raw = (u32)(phys >> 12) & 511;
+  return (int)((LOAD64(c + (BIT_CORRUPTED << 6) + ((raw >> 6) << 3)) >> (raw & 63)) & 1);
 }
 
 struct counts { u64 fast, slow; };
@@ -91,11 +70,10 @@ static struct counts replay(u32 n, double *per_proc) {
   struct counts c = {0, 0};
   u32 run_proc = UINT32_MAX, run_start = 0;
   u64 pgd = 0, cached_region = NO_REGION, pud = 0;
-  u64 last_page = NO_REGION, last_shift = 0;
-  int last_writable = 0;
+  u64 last_mask = 0, last_read = NO_PAGE, last_write = NO_PAGE;
   for (u32 i = 0; i < n; i++) {
     u32 p = proc[i];
-    u64 va = (u64)vas[i];
+    u64 va = (u64)(int64_t)vas[i];
     int write = wr[i] != 0;
     if (p != run_proc) {
       if (run_proc != UINT32_MAX) per_proc[run_proc] += i - run_start;
@@ -103,38 +81,45 @@ static struct counts replay(u32 n, double *per_proc) {
       run_start = i;
       pgd = LOAD32(procs + p * proc_size + p_pgd);
       cached_region = NO_REGION;
-      last_page = NO_REGION;
+      last_read = last_write = NO_PAGE;
     }
-    if ((va >> last_shift) == last_page && (last_writable || !write)) { c.fast++; continue; }
+    u64 need = PAGE_PRESENT | ((u64)write << 1);
+    if ((va & last_mask) == (write ? last_write : last_read)) { c.fast++; continue; }
     u64 region = va >> 30;
     if (region != cached_region) {
       u64 top = LOAD64(pgd + (((va >> 39) & 511) << 3));
       pud = (top & PAGE_PRESENT) == 0 ? 0 : LOAD64((top & PTE_ADDR_MASK) + ((region & 511) << 3));
       cached_region = region;
     }
-    int at_pud = (pud & (PAGE_PRESENT | PAGE_PSE)) != PAGE_PRESENT;
-    u64 e = at_pud ? pud : LOAD64((pud & PTE_ADDR_MASK) + (((va >> 21) & 511) << 3));
-    u32 shift = at_pud ? 30 : 21;
-    if (!at_pud && (e & (PAGE_PRESENT | PAGE_PSE)) == PAGE_PRESENT) {
-      e = LOAD64((e & PTE_ADDR_MASK) + (((va >> 12) & 511) << 3));
-      shift = 12;
+    u64 e;
+    u32 shift;
+    if ((pud & (PAGE_PRESENT | PAGE_PSE)) != PAGE_PRESENT) {
+      e = pud;
+      shift = 30;
+    } else {
+      e = LOAD64((pud & PTE_ADDR_MASK) + (((va >> 21) & 511) << 3));
+      shift = 21;
+      if ((e & (PAGE_PRESENT | PAGE_PSE)) == PAGE_PRESENT) {
+        e = LOAD64((e & PTE_ADDR_MASK) + (((va >> 12) & 511) << 3));
+        shift = 12;
+      }
     }
-    u64 need = PAGE_PRESENT | (write ? PAGE_RW : 0);
     u64 bits = e & (need | PAGE_SIM_POISONED);
     if (bits == need) {
-      last_page = va >> shift;
-      last_shift = shift;
-      last_writable = (e & PAGE_RW) != 0;
+      last_mask = ~((1ull << shift) - 1);
+      last_read = va & last_mask;
+      last_write = (e & PAGE_RW) != 0 ? last_read : NO_PAGE;
       c.fast++;
       continue;
     }
-    if (bits == (need | PAGE_SIM_POISONED) && !raw_corrupted(LOAD32(procs + p * proc_size + p_host), e, va, shift)) {
+    if (bits == (need | PAGE_SIM_POISONED)
+        && !raw_corrupted(LOAD32(procs + p * proc_size + p_host), (e & PTE_ADDR_MASK) + (va & ((1ull << shift) - 1)))) {
       c.fast++;
       continue;
     }
     c.slow++;
     cached_region = NO_REGION;
-    last_page = NO_REGION;
+    last_read = last_write = NO_PAGE;
   }
   if (run_proc != UINT32_MAX) per_proc[run_proc] += n - run_start;
   return c;
@@ -152,8 +137,8 @@ static int by_value(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 4 + 14) {
-    fprintf(stderr, "usage: replay <memory dump> <events> <rounds> <14 layout fields>\n");
+  if (argc != 4 + LAYOUT_FIELDS) {
+    fprintf(stderr, "usage: replay <memory dump> <events> <rounds> <%d layout fields>\n", LAYOUT_FIELDS);
     return 2;
   }
   FILE *f = fopen(argv[1], "rb");
@@ -167,9 +152,8 @@ int main(int argc, char **argv) {
   mem = buf;
   u32 n = (u32)strtoul(argv[2], 0, 10);
   int rounds = atoi(argv[3]);
-  u32 *fields[] = { &acc_proc, &acc_va, &acc_write, &procs, &proc_size, &p_pgd, &p_host, &hosts, &host_size,
-    &h_n, &h_frame_base, &poison_keys, &poison_vals, &poison_cap };
-  for (int i = 0; i < 14; i++) *fields[i] = (u32)strtoul(argv[4 + i], 0, 10);
+  u32 *fields[] = { &acc_proc, &acc_va, &acc_write, &procs, &proc_size, &p_pgd, &p_host, &poison_table, &poison_cap };
+  for (int i = 0; i < LAYOUT_FIELDS; i++) *fields[i] = (u32)strtoul(argv[4 + i], 0, 10);
   /* Per-process run counts, as the kernel keeps them (P_ACCESSES). */
   u32 nprocs = 0;
   for (u32 i = 0; i < n; i++) if (((const u32 *)(mem + acc_proc))[i] >= nprocs) nprocs = ((const u32 *)(mem + acc_proc))[i] + 1;
