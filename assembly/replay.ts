@@ -110,10 +110,10 @@ function access_slow(p: u32, va: u64, write: bool): bool {
  * may change entries, so it forgets both. Out of memory, the batch stops before the event
  * that needed it (replay_stopped_at).
  *
- * The shape is for the engine's code generator: an inner loop with no calls, so that its
- * state stays in registers and independent walks of consecutive events overlap; the events
- * it cannot finish (a kept poisoned folio, the slow path, the translation model) break out
- * to the outer loop, which handles that one event and re-enters.
+ * The shape is for the engine's code generator: an inner loop with no calls (the poisoned
+ * raw page's test inlined), so that its state stays in registers and the walks of
+ * consecutive events overlap; the events it cannot finish (the slow path, the translation
+ * model) break out to the outer loop, which handles that one event and re-enters.
  */
 export function replay_access(from: u32, to: u32): void {
   stoppedAt = -1;
@@ -125,6 +125,9 @@ export function replay_access(from: u32, to: u32): void {
   const writeCol = accWrite;
   const procBase = procTable();
   const tlb = tlbEnabled;
+  // The poison hash changes only in the slow path (memory_failure); read again after it.
+  let poisons = poisonTable();
+  let poisonsCap = poisonTableCap();
   // Runs of events by one process are counted from indices when the process changes: a
   // per-event counter would chain every iteration through memory or a register.
   let runProc: u32 = NO_PROC;
@@ -137,7 +140,6 @@ export function replay_access(from: u32, to: u32): void {
   let lastMask: u64 = 0;
   let lastRead: u64 = NO_PAGE;
   let lastWrite: u64 = NO_PAGE;
-  let lastShift: u32 = 0;
   // The event the inner loop broke out on, for the outer loop.
   let p: u32 = 0;
   let va: u64 = 0;
@@ -162,13 +164,7 @@ export function replay_access(from: u32, to: u32): void {
         lastRead = NO_PAGE;
         lastWrite = NO_PAGE;
       }
-      need = _PAGE_PRESENT | (<u64>write << 1); // _PAGE_RW for a store
-      if ((va & lastMask) == (write ? lastWrite : lastRead)) {
-        if (!tlb) continue;
-        shift = lastShift;
-        bits = need;
-        break;
-      }
+      if ((va & lastMask) == (write ? lastWrite : lastRead)) continue;
       const region = va >> 30;
       if (region != cachedRegion) {
         const top = load<u64>(pgd + (<usize>((va >> 39) & 511) << 3));
@@ -188,32 +184,35 @@ export function replay_access(from: u32, to: u32): void {
           shift = PAGE_SHIFT;
         }
       }
+      need = _PAGE_PRESENT | (<u64>write << 1); // _PAGE_RW for a store
       bits = e & (need | _PAGE_SIM_POISONED);
-      if (bits != need) break;
-      lastShift = shift;
+      if (bits != need) {
+        if (bits != (need | _PAGE_SIM_POISONED)) break;
+        // A kept poisoned folio: the raw page's bit in its 2 MiB region's chunk
+        // (assembly/poison.ts), inlined; only a raw page with lost data faults.
+        const phys = (e & PTE_ADDR_MASK) + (va & ((<u64>1 << shift) - 1));
+        const host = load<u32>(procBase + <usize>p * PROC_RECORD_BYTES + P_HOST_OFF);
+        const c = chunkAt(poisons, poisonsCap, regionKey(host, phys));
+        if (c != 0 && chunkBit(c, <u32>(phys >> PAGE_SHIFT), BIT_CORRUPTED)) break;
+        // Not remembered as the last leaf: the next access may hit a corrupted raw page.
+        if (tlb) {
+          bits = need;
+          break;
+        }
+        continue;
+      }
+      // With the translation model on, every access goes to it: no leaf is remembered.
+      if (tlb) break;
       lastMask = ~((<u64>1 << shift) - 1);
       lastRead = va & lastMask;
       lastWrite = (e & _PAGE_RW) != 0 ? lastRead : NO_PAGE;
-      if (tlb) break;
     }
     if (i >= to) break;
-    // Event i: a completed access for the translation model, a kept poisoned folio whose
-    // raw page may still be good, or the slow path.
+    // Event i: a completed access for the translation model, or the slow path.
     if (bits == need) {
       tlb_access(p, va, shift);
       i++;
       continue;
-    }
-    if (bits == (need | _PAGE_SIM_POISONED)) {
-      // The raw page's bit in its 2 MiB region's chunk (assembly/poison.ts), inlined.
-      const phys = (e & PTE_ADDR_MASK) + (va & ((<u64>1 << shift) - 1));
-      const host = load<u32>(procBase + <usize>p * PROC_RECORD_BYTES + P_HOST_OFF);
-      const c = chunkAt(poisonTable(), poisonTableCap(), regionKey(host, phys));
-      if (c == 0 || !chunkBit(c, <u32>(phys >> PAGE_SHIFT), BIT_CORRUPTED)) {
-        if (tlb) tlb_access(p, va, shift);
-        i++;
-        continue;
-      }
     }
     slowEvents++;
     if (!access_slow(p, va, write)) {
@@ -223,6 +222,8 @@ export function replay_access(from: u32, to: u32): void {
     cachedRegion = NO_REGION;
     lastRead = NO_PAGE;
     lastWrite = NO_PAGE;
+    poisons = poisonTable();
+    poisonsCap = poisonTableCap();
     i++;
   }
   // Events [runStart, i) of the last run completed: i is `to`, or the event that found no memory.
