@@ -40,8 +40,9 @@ export { tlb_configure } from './tlb';
 export {
   replay_reserve_access, replay_access_proc, replay_access_va, replay_access_write, replay_access,
   replay_reserve_errors, replay_error_host, replay_error_phys, replay_error_flags, replay_errors,
-  replay_stopped_at,
+  replay_stopped_at, replay_slow_events,
 } from './replay';
+export { replay_native_layout } from './layout';
 export { arena_set_limit } from './arena';
 
 /** Whether the last -ENOMEM came from the kernel's own linear memory (not a pool). */

@@ -1,106 +1,111 @@
-// Per-raw-page poison bits: for every hugepage with a poisoned raw page, two 512-bit maps
-// per 2 MiB region (64 B *poisoned*: the kernel knows; 64 B *corrupted*: the data is really
-// lost). A 2 MiB folio has one such 128 B chunk; a 1 GiB folio has a 512-entry directory
-// of chunk pointers, filled on first poison, so a lightly poisoned 1 GiB page costs ~2.2 KiB.
-// Folios are found through an open-addressing hash keyed by global frame and frame class.
+// Per-raw-page poison bits: for every 2 MiB region of a hugepage (or THP folio) with a
+// poisoned raw page, a 128 B chunk of two 512-bit maps (64 B *poisoned*: the kernel knows;
+// 64 B *corrupted*: the data is really lost). Chunks are found through one open-addressing
+// hash keyed by host and 2 MiB region of the host's physical memory, whatever the folio's
+// size: a 1 GiB folio with one poisoned raw page costs one chunk and a hash entry (~200 B),
+// not a directory for its 512 regions, and the replay loop's test of a raw page is one
+// probe and one load, the same for every hugepage size.
 
 import { alloc, allocBound, doublingBound, free } from './arena';
-import { SC_1G } from './constants';
-import { globalFrame } from './pool';
+import { PHYS_BASE } from './constants';
+import { framePhys, rawPerFolio } from './pool';
 
 const CHUNK: usize = 128;
-const DIR_ENTRIES: u32 = 512;
+const RAW_PER_CHUNK: u32 = 512;
 export const BIT_POISONED: u32 = 0;
 export const BIT_CORRUPTED: u32 = 1;
 
-let keys: usize = 0;
-let vals: usize = 0;
+// Hash entries of 16 B: the key (u64, 0 = empty) and the chunk's address (u32), side by
+// side so that a probe and its chunk pointer take one cache line.
+const ENTRY: usize = 16;
+let table: usize = 0;
 let cap: u32 = 0;
 let used: u32 = 0;
 
+/** The hash table's address and capacity (entries), for the replay loop and its native baseline. */
+export function poisonTable(): usize { return table; }
+export function poisonTableCap(): u32 { return cap; }
+
+/**
+ * The key of the 2 MiB region holding phys on host h: the host in the high word, the
+ * region's number in the host's physical memory + 1 below (regions lie below 2^31: hosts
+ * end below 2^52), so no key is 0.
+ */
 // @ts-ignore: decorator
-@inline function hashKey(k: u32): u32 {
-  return (k * 0x9e3779b1) >> 7;
+@inline export function regionKey(h: u32, phys: u64): u64 {
+  return (<u64>h << 32) | (((phys - PHYS_BASE) >> 21) + 1);
 }
 
-function find(k: u32): u32 {
-  if (cap == 0) return 0;
-  const mask = cap - 1;
-  let i = hashKey(k) & mask;
-  let at = load<u32>(keys + (<usize>i << 2));
+// @ts-ignore: decorator
+@inline function slotOf(k: u64, mask: u32): u32 {
+  return <u32>((k * 0x9e37_79b9_7f4a_7c15) >> 32) & mask;
+}
+
+/** The chunk of region key k in the table at t of `capacity` entries, or 0 (inlined into the replay loop). */
+// @ts-ignore: decorator
+@inline export function chunkAt(t: usize, capacity: u32, k: u64): usize {
+  if (capacity == 0) return 0;
+  const mask = capacity - 1;
+  let i = slotOf(k, mask);
+  let at = load<u64>(t + (<usize>i << 4));
   while (at != k && at != 0) {
     i = (i + 1) & mask;
-    at = load<u32>(keys + (<usize>i << 2));
+    at = load<u64>(t + (<usize>i << 4));
   }
-  return at == 0 ? 0 : load<u32>(vals + (<usize>i << 2));
+  return at == 0 ? 0 : <usize>load<u32>(t + (<usize>i << 4), 8);
 }
 
-function insert(k: u32, v: u32): void {
+/** Whether bit `which` of raw page `raw` (its number in the 2 MiB region) is set in chunk c. */
+// @ts-ignore: decorator
+@inline export function chunkBit(c: usize, raw: u32, which: u32): bool {
+  return ((load<u64>(c + (<usize>which << 6) + (<usize>((raw & 511) >> 6) << 3)) >> (raw & 63)) & 1) != 0;
+}
+
+function insert(k: u64, c: usize): void {
   if ((used + 1) * 2 > cap) rehash(cap == 0 ? 64 : cap * 2);
   const mask = cap - 1;
-  let i = hashKey(k) & mask;
-  while (load<u32>(keys + (<usize>i << 2)) != 0) i = (i + 1) & mask;
-  store<u32>(keys + (<usize>i << 2), k);
-  store<u32>(vals + (<usize>i << 2), v);
+  let i = slotOf(k, mask);
+  while (load<u64>(table + (<usize>i << 4)) != 0) i = (i + 1) & mask;
+  store<u64>(table + (<usize>i << 4), k);
+  store<u32>(table + (<usize>i << 4), <u32>c, 8);
   used++;
 }
 
 function rehash(next: u32): void {
-  const oldKeys = keys;
-  const oldVals = vals;
+  const old = table;
   const oldCap = cap;
-  keys = alloc(<usize>next << 2);
-  vals = alloc(<usize>next << 2);
+  table = alloc(<usize>next * ENTRY);
   cap = next;
   used = 0;
   for (let i: u32 = 0; i < oldCap; i++) {
-    const k = load<u32>(oldKeys + (<usize>i << 2));
-    if (k != 0) insert(k, load<u32>(oldVals + (<usize>i << 2)));
+    const k = load<u64>(old + (<usize>i << 4));
+    if (k != 0) insert(k, <usize>load<u32>(old + (<usize>i << 4), 8));
   }
-  if (oldCap != 0) {
-    free(oldKeys, <usize>oldCap << 2);
-    free(oldVals, <usize>oldCap << 2);
-  }
+  if (oldCap != 0) free(old, <usize>oldCap * ENTRY);
 }
 
 /**
- * Heap bytes poisoning `n` more raw pages may take: each may add a folio's block and a
- * chunk, and the hash doubles to stay at most half full.
+ * Heap bytes poisoning `n` more raw pages may take: each may add a chunk, and the hash
+ * doubles to stay at most half full.
  */
 export function poison_bound(n: u64): u64 {
-  const blocks = n * (allocBound(<u64>DIR_ENTRIES << 2) + allocBound(CHUNK));
-  return blocks + 2 * doublingBound(cap, 2 * (<u64>used + n) + 2, 4, 64);
+  return n * allocBound(CHUNK) + doublingBound(cap, 2 * (<u64>used + n) + 2, ENTRY, 64);
 }
 
-/** The folio's poison block (a chunk for 2 MiB, a directory for 1 GiB), or 0. */
-function folioBlock(h: u32, sc: u32, local: u32, create: bool): usize {
-  const k = ((globalFrame(h, sc, local) << 2) | sc) + 1;
-  let b = <usize>find(k);
-  if (b == 0 && create) {
-    b = alloc(sc == SC_1G ? <usize>DIR_ENTRIES << 2 : CHUNK);
-    insert(k, <u32>b);
-  }
-  return b;
-}
-
-/** The chunk covering raw page `raw` of the folio, or 0. */
+/** The chunk covering raw page `raw` of the folio, or 0 (created when `create`). */
 function chunkOf(h: u32, sc: u32, local: u32, raw: u32, create: bool): usize {
-  const b = folioBlock(h, sc, local, create);
-  if (b == 0 || sc != SC_1G) return b;
-  const slot = b + (<usize>(raw >> 9) << 2);
-  let c = <usize>load<u32>(slot);
+  const k = regionKey(h, framePhys(h, sc, local) + (<u64>raw << 12));
+  let c = chunkAt(table, cap, k);
   if (c == 0 && create) {
     c = alloc(CHUNK);
-    store<u32>(slot, <u32>c);
+    insert(k, c);
   }
   return c;
 }
 
 export function rawTest(h: u32, sc: u32, local: u32, raw: u32, which: u32): bool {
   const c = chunkOf(h, sc, local, raw, false);
-  if (c == 0) return false;
-  const word = c + (<usize>which << 6) + (<usize>((raw & 511) >> 6) << 3);
-  return ((load<u64>(word) >> (raw & 63)) & 1) != 0;
+  return c != 0 && chunkBit(c, raw, which);
 }
 
 export function rawSet(h: u32, sc: u32, local: u32, raw: u32, which: u32): void {
@@ -114,11 +119,14 @@ export function rawSet(h: u32, sc: u32, local: u32, raw: u32, which: u32): void 
  * and skips whole 2 MiB regions without a chunk.
  */
 export function firstRawSet(h: u32, sc: u32, local: u32, from: u32, to: u32, which: u32): i32 {
-  const b = folioBlock(h, sc, local, false);
-  if (b == 0) return -1;
   let raw = from;
+  let c: usize = 0;
+  let region: u32 = 0xffff_ffff;
   while (raw < to) {
-    const c = sc == SC_1G ? <usize>load<u32>(b + (<usize>(raw >> 9) << 2)) : b;
+    if (raw / RAW_PER_CHUNK != region) {
+      region = raw / RAW_PER_CHUNK;
+      c = chunkOf(h, sc, local, raw, false);
+    }
     if (c == 0) {
       raw = (raw | 511) + 1;
       continue;
@@ -135,12 +143,11 @@ export function firstRawSet(h: u32, sc: u32, local: u32, from: u32, to: u32, whi
 
 /** Number of raw pages of the folio whose `which` bit is set (poisoned by default). */
 export function poisonedCount(h: u32, sc: u32, local: u32, which: u32 = BIT_POISONED): u32 {
-  const b = folioBlock(h, sc, local, false);
-  if (b == 0) return 0;
+  if (used == 0) return 0;
   let n: u32 = 0;
-  const regions: u32 = sc == SC_1G ? DIR_ENTRIES : 1;
-  for (let r: u32 = 0; r < regions; r++) {
-    const c = sc == SC_1G ? <usize>load<u32>(b + (<usize>r << 2)) : b;
+  const raws = rawPerFolio(sc);
+  for (let raw: u32 = 0; raw < raws; raw += RAW_PER_CHUNK) {
+    const c = chunkOf(h, sc, local, raw, false);
     if (c == 0) continue;
     for (let i: usize = 0; i < 8; i++) n += <u32>popcnt<u64>(load<u64>(c + (<usize>which << 6) + (i << 3)));
   }

@@ -95,10 +95,12 @@ export function markDead(p: u32): void {
 }
 export function procPgd(p: u32): usize { return <usize>load<u32>(procPtr(p) + P_PGD); }
 export function procAccesses(p: u32): f64 { return load<f64>(procPtr(p) + P_ACCESSES); }
-/** The address of p's record, for the replay loop's direct loads of P_PGD_OFF / P_ACCESSES. */
-// @ts-ignore: decorator
-@inline export function procRecord(p: u32): usize { return procPtr(p); }
+// The process table's layout, for the replay loop's direct loads (and its native baseline).
+export const PROC_RECORD_BYTES: usize = PROC_SIZE;
 export const P_PGD_OFF: usize = P_PGD;
+export const P_HOST_OFF: usize = P_HOST;
+/** The process table's address (it moves only when a process is created). */
+export function procTable(): usize { return procs; }
 export function procNext(p: u32): i32 { return load<i32>(procPtr(p) + P_NEXT); }
 export function mmapBase(p: u32): u64 { return load<u64>(procPtr(p) + P_MMAP_BASE); }
 export function setMmapBase(p: u32, v: u64): void { store<u64>(procPtr(p) + P_MMAP_BASE, v); }

@@ -7,12 +7,14 @@ import { alloc, allocBound, arena_reserve, free } from './arena';
 import { ENOMEM, HPAGE_1G_SHIFT, HPAGE_2M_SHIFT, LOG_MCE_USER, PAGE_SHIFT, PTE_ADDR_MASK, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, _PAGE_SIM_POISONED } from './constants';
 import { memory_failure, NOT_MAPPED, folio_vaddr } from './mfr';
 import { outbox_push } from './outbox';
-import { BIT_CORRUPTED, rawTest } from './poison';
+import { BIT_CORRUPTED, chunkAt, chunkBit, poisonTable, poisonTableCap, regionKey } from './poison';
 import {
   H_ACCESS_SIGNALLED, H_BAD_EVENTS, H_DEAD_EVENTS, HF_PANICKED, addHostStat, firstProc,
   foundSc, framePhys, hostFlags, physToFrame,
 } from './pool';
-import { PF_KVM_GUEST, P_ACCESSES, P_PGD_OFF, procAlive, procFlags, procHost, procNext, procRecord } from './procs';
+import {
+  PF_KVM_GUEST, PROC_RECORD_BYTES, P_ACCESSES, P_HOST_OFF, P_PGD_OFF, procAlive, procFlags, procHost, procNext, procTable,
+} from './procs';
 import { access_bound, memory_failure_bound } from './reserve';
 import { sys_access } from './syscalls';
 import { tlbEnabled, tlb_access } from './tlb';
@@ -34,6 +36,10 @@ const ERR_CONSUMED: u8 = 2;
 /** Where the last replay call stopped for want of memory (-ENOMEM for that event), or -1. */
 let stoppedAt: i32 = -1;
 export function replay_stopped_at(): i32 { return stoppedAt; }
+
+/** Events of the last replay_access call that took the slow path (the rest completed inline). */
+let slowEvents: u32 = 0;
+export function replay_slow_events(): u32 { return slowEvents; }
 
 /** Bytes of `cap` rows of columns of the given widths. */
 function columnsBound(cap: u32, a: u64, b: u64, c: u64): u64 {
@@ -94,100 +100,145 @@ function access_slow(p: u32, va: u64, write: bool): bool {
 
 /**
  * Replays access events [from, to). A present leaf that allows the access and has no
- * poisoned mark completes on the spot; everything else takes the slow path. Accesses are
- * counted per process; the outcomes other than success per host.
+ * poisoned mark completes on the spot; so does one with the mark whose raw page holds no
+ * lost data. Everything else takes the slow path. Accesses are counted per process; the
+ * outcomes other than success per host.
  *
  * Like the MMU's paging-structure caches, the loop remembers the last 1 GiB region it
- * walked (its PUD entry, and the PMD table below it): consecutive accesses there cost one
- * load. The slow path may change entries, so it forgets them. Out of memory, the batch
- * stops before the event that needed it (replay_stopped_at).
+ * walked (its PUD entry): consecutive accesses there cost one load from the PMD table. And
+ * like a TLB entry it remembers the last clean leaf that completed an access. The slow path
+ * may change entries, so it forgets both. Out of memory, the batch stops before the event
+ * that needed it (replay_stopped_at).
+ *
+ * The shape is for the engine's code generator: an inner loop with no calls (the poisoned
+ * raw page's test inlined), so that its state stays in registers and the walks of
+ * consecutive events overlap; the events it cannot finish (the slow path, the translation
+ * model) break out to the outer loop, which handles that one event and re-enters.
  */
 export function replay_access(from: u32, to: u32): void {
   stoppedAt = -1;
-  // Runs of events by one process are counted in a register: a per-event store would
-  // chain every iteration through memory.
-  let runProc: u32 = 0xffff_ffff;
-  let run: f64 = 0;
+  slowEvents = 0;
+  // Globals read once per call into locals: the engine reloads a global at every use. The
+  // slow path moves neither the columns nor the process table (only spawning does).
+  const procCol = accProc;
+  const vaCol = accVa;
+  const writeCol = accWrite;
+  const procBase = procTable();
+  const tlb = tlbEnabled;
+  // The poison hash changes only in the slow path (memory_failure); read again after it.
+  let poisons = poisonTable();
+  let poisonsCap = poisonTableCap();
+  // Runs of events by one process are counted from indices when the process changes: a
+  // per-event counter would chain every iteration through memory or a register.
+  let runProc: u32 = NO_PROC;
+  let runStart = from;
   let pgd: usize = 0;
   let cachedRegion: u64 = NO_REGION;
   let pud: u64 = 0;
-  // The last leaf that completed an access (like a TLB entry): its page number, size and
-  // whether it allows stores. Only clean leaves (no poisoned mark) are remembered.
-  let lastPage: u64 = NO_REGION;
-  let lastShift: u64 = 0;
-  let lastWritable = false;
-  for (let i = from; i < to; i++) {
-    const p = load<u32>(accProc + (<usize>i << 2));
-    const va = <u64>load<f64>(accVa + (<usize>i << 3));
-    const write = load<u8>(accWrite + <usize>i) != 0;
-    if (p != runProc) {
-      count_run(runProc, run);
-      runProc = p;
-      run = 0;
-      pgd = <usize>load<u32>(procRecord(p) + P_PGD_OFF);
-      cachedRegion = NO_REGION;
-      lastPage = NO_REGION;
+  // The last clean leaf (as a TLB entry): the mask of its page, the page's base address for
+  // reads, and for writes the same base when the leaf allows them (else NO_PAGE).
+  let lastMask: u64 = 0;
+  let lastRead: u64 = NO_PAGE;
+  let lastWrite: u64 = NO_PAGE;
+  // The event the inner loop broke out on, for the outer loop.
+  let p: u32 = 0;
+  let va: u64 = 0;
+  let write = false;
+  let e: u64 = 0;
+  let shift: u32 = 0;
+  let need: u64 = 0;
+  let bits: u64 = 0;
+  let i = from;
+  while (true) {
+    for (; i < to; i++) {
+      p = load<u32>(procCol + (<usize>i << 2));
+      // va < 2^48: the signed conversion is exact and cheaper than the unsigned one.
+      va = <u64><i64>load<f64>(vaCol + (<usize>i << 3));
+      write = load<u8>(writeCol + <usize>i) != 0;
+      if (p != runProc) {
+        if (runProc != NO_PROC) count_run(procBase, runProc, i - runStart);
+        runProc = p;
+        runStart = i;
+        pgd = <usize>load<u32>(procBase + <usize>p * PROC_RECORD_BYTES + P_PGD_OFF);
+        cachedRegion = NO_REGION;
+        lastRead = NO_PAGE;
+        lastWrite = NO_PAGE;
+      }
+      if ((va & lastMask) == (write ? lastWrite : lastRead)) continue;
+      const region = va >> 30;
+      if (region != cachedRegion) {
+        const top = load<u64>(pgd + (<usize>((va >> 39) & 511) << 3));
+        pud = (top & _PAGE_PRESENT) == 0 ? 0 : load<u64>(<usize>(top & PTE_ADDR_MASK) + (<usize>(region & 511) << 3));
+        cachedRegion = region;
+      }
+      // A 1 GiB leaf (or nothing) at the PUD, else the PMD entry below it; below a 2 MiB
+      // region that HGM split, its 4 KiB PTE.
+      if ((pud & (_PAGE_PRESENT | _PAGE_PSE)) != _PAGE_PRESENT) {
+        e = pud;
+        shift = HPAGE_1G_SHIFT;
+      } else {
+        e = load<u64>(<usize>(pud & PTE_ADDR_MASK) + (<usize>((va >> 21) & 511) << 3));
+        shift = HPAGE_2M_SHIFT;
+        if ((e & (_PAGE_PRESENT | _PAGE_PSE)) == _PAGE_PRESENT) {
+          e = load<u64>(<usize>(e & PTE_ADDR_MASK) + (<usize>((va >> 12) & 511) << 3));
+          shift = PAGE_SHIFT;
+        }
+      }
+      need = _PAGE_PRESENT | (<u64>write << 1); // _PAGE_RW for a store
+      bits = e & (need | _PAGE_SIM_POISONED);
+      if (bits != need) {
+        if (bits != (need | _PAGE_SIM_POISONED)) break;
+        // A kept poisoned folio: the raw page's bit in its 2 MiB region's chunk
+        // (assembly/poison.ts), inlined; only a raw page with lost data faults.
+        const phys = (e & PTE_ADDR_MASK) + (va & ((<u64>1 << shift) - 1));
+        const host = load<u32>(procBase + <usize>p * PROC_RECORD_BYTES + P_HOST_OFF);
+        const c = chunkAt(poisons, poisonsCap, regionKey(host, phys));
+        if (c != 0 && chunkBit(c, <u32>(phys >> PAGE_SHIFT), BIT_CORRUPTED)) break;
+        // Not remembered as the last leaf: the next access may hit a corrupted raw page.
+        if (tlb) {
+          bits = need;
+          break;
+        }
+        continue;
+      }
+      // With the translation model on, every access goes to it: no leaf is remembered.
+      if (tlb) break;
+      lastMask = ~((<u64>1 << shift) - 1);
+      lastRead = va & lastMask;
+      lastWrite = (e & _PAGE_RW) != 0 ? lastRead : NO_PAGE;
     }
-    run++;
-    if (va >> lastShift == lastPage && (lastWritable || !write)) {
-      if (tlbEnabled) tlb_access(p, va, <u32>lastShift);
-      continue;
-    }
-    const region = va >> 30;
-    if (region != cachedRegion) {
-      const top = load<u64>(pgd + (<usize>((va >> 39) & 511) << 3));
-      pud = (top & _PAGE_PRESENT) == 0 ? 0 : load<u64>(<usize>(top & PTE_ADDR_MASK) + (<usize>(region & 511) << 3));
-      cachedRegion = region;
-    }
-    // A 1 GiB leaf (or nothing) at the PUD, else the PMD entry below it.
-    const atPud = (pud & (_PAGE_PRESENT | _PAGE_PSE)) != _PAGE_PRESENT;
-    let e = atPud ? pud : load<u64>(<usize>(pud & PTE_ADDR_MASK) + (<usize>((va >> 21) & 511) << 3));
-    let shift = atPud ? HPAGE_1G_SHIFT : HPAGE_2M_SHIFT;
-    // A 2 MiB region that HGM split: its 4 KiB PTE.
-    if (!atPud && (e & (_PAGE_PRESENT | _PAGE_PSE)) == _PAGE_PRESENT) {
-      e = load<u64>(<usize>(e & PTE_ADDR_MASK) + (<usize>((va >> 12) & 511) << 3));
-      shift = PAGE_SHIFT;
-    }
-    const need = _PAGE_PRESENT | (write ? _PAGE_RW : 0);
-    const bits = e & (need | _PAGE_SIM_POISONED);
-    // A kept poisoned folio: only its corrupted raw pages fault (test the bitmap here).
+    if (i >= to) break;
+    // Event i: a completed access for the translation model, or the slow path.
     if (bits == need) {
-      lastPage = va >> shift;
-      lastShift = shift;
-      lastWritable = (e & _PAGE_RW) != 0;
-      if (tlbEnabled) tlb_access(p, va, shift);
+      tlb_access(p, va, shift);
+      i++;
       continue;
     }
-    if (bits == (need | _PAGE_SIM_POISONED) && !raw_corrupted(procHost(p), e, va, shift)) {
-      if (tlbEnabled) tlb_access(p, va, shift);
-      continue;
-    }
+    slowEvents++;
     if (!access_slow(p, va, write)) {
-      run--;
       stoppedAt = <i32>i;
       break;
     }
     cachedRegion = NO_REGION;
-    lastPage = NO_REGION;
+    lastRead = NO_PAGE;
+    lastWrite = NO_PAGE;
+    poisons = poisonTable();
+    poisonsCap = poisonTableCap();
+    i++;
   }
-  count_run(runProc, run);
+  // Events [runStart, i) of the last run completed: i is `to`, or the event that found no memory.
+  if (runProc != NO_PROC) count_run(procBase, runProc, i - runStart);
 }
 
+const NO_PROC: u32 = 0xffff_ffff;
 const NO_REGION: u64 = 0xffff_ffff_ffff_ffff;
-
-/** Whether the raw page that leaf e (a hugepage of shift hs) maps at va holds lost data. */
-function raw_corrupted(h: u32, e: u64, va: u64, hs: u32): bool {
-  const phys = (e & PTE_ADDR_MASK) + (va & ((<u64>1 << hs) - 1));
-  const local = physToFrame(h, phys);
-  const sc = foundSc;
-  return rawTest(h, sc, <u32>local, <u32>((phys - framePhys(h, sc, <u32>local)) >> 12), BIT_CORRUPTED);
-}
+/** Matches no masked address (those have bit 0 clear). */
+const NO_PAGE: u64 = 1;
 
 // @ts-ignore: decorator
-@inline function count_run(p: u32, n: f64): void {
-  if (p == 0xffff_ffff) return;
-  const rec = procRecord(p);
-  store<f64>(rec + P_ACCESSES, load<f64>(rec + P_ACCESSES) + n);
+@inline function count_run(procBase: usize, p: u32, n: u32): void {
+  const rec = procBase + <usize>p * PROC_RECORD_BYTES + P_ACCESSES;
+  store<f64>(rec, load<f64>(rec) + <f64>n);
 }
 
 /** The first live process mapping the raw page at phys (the workload that reads it), or -1. */

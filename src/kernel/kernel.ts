@@ -58,6 +58,10 @@ export interface KernelExports {
   replay_errors(from: number, to: number): number;
   /** Where the last replay call stopped for want of kernel memory, or -1. */
   replay_stopped_at(): number;
+  /** Events of the last replay_access call that took the slow path. */
+  replay_slow_events(): number;
+  /** Address of the replay loop's table layout, for the benchmark's native baseline (assembly/layout.ts). */
+  replay_native_layout(): number;
 }
 
 /** host_counter() selectors, in the kernel's order. */
