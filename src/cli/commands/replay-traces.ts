@@ -1,7 +1,6 @@
 // `mfrsim replay --traces GLOB --policy keep,default`: every trace of a batch under every
 // policy, one shard each, on this machine's threads or on a job queue (--queue); a table of
 // one row per trace and policy, and the same figures as JSON or CSV.
-import { writeFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { glob } from 'tinyglobby';
 import { runTraceBatch, type TraceBatchResult, type TracePolicy } from '../../fleet/trace-batch.js';
@@ -10,7 +9,8 @@ import type { HugepageSize } from '../../host/types.js';
 import { csvField } from '../../study/csv.js';
 import { openQueue, type QueueFlags } from '../queue.js';
 import { shardProgressBar } from '../shard-progress.js';
-import { traceJson, writeJson } from './replay.js';
+import { writeOutputs } from '../output.js';
+import { jsonText, traceJson } from './replay.js';
 
 export interface TraceBatchFlags extends QueueFlags {
   traces?: string;
@@ -62,8 +62,11 @@ function table(results: TraceBatchResult[]): string {
   return [line(head), ...rows.map(line)].join('\n');
 }
 
+function csvText(results: TraceBatchResult[]): string {
+  return [COLUMNS.map(([name]) => name), ...results.map((r) => COLUMNS.map(([, value]) => value(r)))].map((row) => row.map(csvField).join(',')).join('\n') + '\n';
+}
+
 export async function replayTracesCommand(o: TraceBatchFlags): Promise<void> {
-  if (o.json === '-' && o.csv === '-') throw new Error('only one of --json and --csv can write to stdout');
   // Paths as the pattern gives them: absolute for an absolute pattern, else relative.
   const traces = (await glob(o.traces!, { onlyFiles: true, expandDirectories: false, absolute: isAbsolute(o.traces!) })).sort();
   if (traces.length === 0) throw new Error(`no file matches ${o.traces} (quote the glob so that mfrsim expands it, not the shell)`);
@@ -83,12 +86,11 @@ export async function replayTracesCommand(o: TraceBatchFlags): Promise<void> {
       onProgress: bar?.update,
     }).finally(() => bar?.stop());
     if (o.json !== '-' && o.csv !== '-') process.stdout.write(`${table(results)}\n`);
-    if (o.json) await writeJson(o.json, { policies: o.policies, replays: results.map((r) => ({ policy: r.policy, ...traceJson(r) })) });
-    if (o.csv) {
-      const text = [COLUMNS.map(([name]) => name), ...results.map((r) => COLUMNS.map(([, value]) => value(r)))].map((row) => row.map(csvField).join(',')).join('\n') + '\n';
-      if (o.csv === '-') process.stdout.write(text);
-      else await writeFile(o.csv, text);
-    }
+    // Both outputs are rendered first, then written together: neither appears unless both do.
+    await writeOutputs([
+      { path: o.json, text: o.json ? jsonText({ policies: o.policies, replays: results.map((r) => ({ policy: r.policy, ...traceJson(r) })) }) : '' },
+      { path: o.csv, text: o.csv ? csvText(results) : '' },
+    ]);
     await queue?.finished();
   } finally {
     await queue?.close();

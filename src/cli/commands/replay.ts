@@ -122,8 +122,9 @@ function summary(title: string, s: HostStats, extra: [string, string][]): string
 /** Addresses (bigints) as hex strings. */
 const bigintHex = (_k: string, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v);
 
-export async function writeJson(target: string, data: unknown): Promise<void> {
-  await writeOutputs([{ path: target, text: `${JSON.stringify(data, bigintHex, 2)}\n` }]);
+/** The JSON output's text (addresses in hex). */
+export function jsonText(data: unknown): string {
+  return `${JSON.stringify(data, bigintHex, 2)}\n`;
 }
 
 /**
@@ -188,7 +189,7 @@ async function replayTraceCommand(o: ReplayOptions): Promise<void> {
       ['throughput', `${Math.round(r.eventsPerSecond).toLocaleString('en-US')} events/s (${r.replaySeconds.toFixed(2)} s)`],
     ])}\n`);
   }
-  if (o.json) await writeJson(o.json, json);
+  if (o.json) await writeOutputs([{ path: o.json, text: jsonText(json) }]);
 }
 
 async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promise<void> {

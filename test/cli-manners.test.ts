@@ -1,0 +1,88 @@
+// The command line's manners, subcommand by subcommand: every output path is checked before
+// any work (exit 2, naming the path), two outputs on stdout are refused, and every file an
+// input flag names is refused when it is not what the flag expects (exit 1, naming the file).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+const CLI = new URL('../dist/cli/main.js', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'mfrsim-manners-'));
+const at = (name: string) => join(dir, name);
+
+function mfrsim(...args: string[]): { status: number | null; stdout: string; stderr: string; ms: number } {
+  const started = Date.now();
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - started };
+}
+
+// Inputs every subcommand accepts, so that only the output is wrong.
+const INPUTS = ['trace.lackey', 'fleet.json', 'kern.log'];
+writeFileSync(at('trace.lackey'), ' L 1000,8\n S 2000,8\n L 201000,8\n');
+writeFileSync(at('fleet.json'), JSON.stringify({ hosts: 1, host: { hugepages: { '2M': 8 }, vms: [{ memory: 2 ** 21, hugepage: '2M' }] } }));
+writeFileSync(at('kern.log'), '[  10.0] mce: Uncorrected hardware memory error in user-access at 3710b3400\n');
+
+/** Every output flag of every subcommand, with the rest of a command line that would run. */
+const OUTPUTS: [string[], string][] = [
+  [['study'], '--json'],
+  [['study'], '--csv'],
+  [['study'], '--html'],
+  [['replay', '--trace', 'trace.lackey'], '--json'],
+  [['replay', '--fleet', 'fleet.json'], '--json'],
+  [['replay', '--traces', '*.lackey'], '--json'],
+  [['replay', '--traces', '*.lackey'], '--csv'],
+  [['convert', 'trace.lackey'], '--out'],
+  [['convert', 'trace.lackey'], '-o'],
+  [['errors', 'gen'], '--out'],
+  [['errors', 'gen'], '--json'],
+  [['errors', 'import', 'kern.log'], '--out'],
+  [['errors', 'import', 'kern.log'], '--json'],
+];
+
+test('every output path is checked before any work: a missing directory is refused at once with exit 2', () => {
+  for (const [args, flag] of OUTPUTS) {
+    const r = mfrsim(...args, flag, 'no/such/dir/out');
+    const what = `${[...args, flag].join(' ')}: ${r.stderr}`;
+    assert.is(r.status, 2, what);
+    // -o is --out's short form: the message gives the long one.
+    assert.match(r.stderr, `${flag === '-o' ? '--out' : flag} no/such/dir/out: the directory ${at('no/such/dir')} does not exist`, what);
+    assert.is(r.stdout, '', what);
+    assert.ok(r.ms < 10_000, `${what} refused up front (${r.ms} ms)`);
+  }
+  assert.equal(readdirSync(dir).sort(), INPUTS.sort());
+});
+
+test('two outputs on stdout are refused by every subcommand that has two outputs', () => {
+  for (const [args, message] of [
+    [['study', '--json', '-', '--csv', '-'], /--json and --csv would both write to stdout/],
+    [['replay', '--traces', '*.lackey', '--json', '-', '--csv', '-'], /--json and --csv would both write to stdout/],
+    [['errors', 'gen', '--out', '-', '--json', '-'], /--out and --json would both write to stdout/],
+    [['errors', 'import', 'kern.log', '--out', '-', '--json', '-'], /--out and --json would both write to stdout/],
+    // The HTML report and the binary trace are never written to stdout.
+    [['study', '--html', '-'], /--html cannot write to stdout; give a file/],
+    [['convert', 'trace.lackey', '--out', '-'], /--out cannot write to stdout; give a file/],
+  ] as const) {
+    const r = mfrsim(...args);
+    assert.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.is(r.stdout, '');
+  }
+});
+
+test('one output on stdout carries only that output: the summary moves to stderr or is left out', () => {
+  const json = mfrsim('replay', '--trace', 'trace.lackey', '--poison-fraction', '1', '--json', '-');
+  assert.is(json.status, 0, json.stderr);
+  assert.ok(JSON.parse(json.stdout).accesses === 3);
+  const csv = mfrsim('replay', '--traces', '*.lackey', '--policy', 'keep,default', '--csv', '-');
+  assert.is(csv.status, 0, csv.stderr);
+  assert.is(csv.stdout.trim().split('\n').length, 3, 'a header and one row per policy, no table');
+  const imp = mfrsim('errors', 'import', 'kern.log', '--json', '-');
+  assert.is(imp.status, 0, imp.stderr);
+  assert.is(JSON.parse(imp.stdout).records, 1);
+  assert.match(imp.stderr, /kern\.log \(kmsg\): 1 record/);
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+test.run();
