@@ -84,5 +84,39 @@ test('one output on stdout carries only that output: the summary moves to stderr
   assert.match(imp.stderr, /kern\.log \(kmsg\): 1 record/);
 });
 
+/** Every command's help: the program's, each subcommand's and each of `errors`' subcommands. */
+const COMMANDS = [[], ['study'], ['selftest'], ['replay'], ['convert'], ['errors'], ['errors', 'gen'], ['errors', 'import'], ['worker']];
+const helps = new Map<string, string>();
+function help(path: string[]): string {
+  const key = path.join(' ');
+  if (!helps.has(key)) {
+    const r = mfrsim(...path, '--help');
+    assert.is(r.status, 0, `${key} --help: ${r.stderr}`);
+    helps.set(key, r.stdout);
+  }
+  return helps.get(key)!;
+}
+
+test('every --help states the exit statuses and ends with two or three examples that use flags the command has', () => {
+  for (const path of COMMANDS) {
+    const text = help(path);
+    const name = `mfrsim ${path.join(' ')} --help`;
+    assert.match(text, /Exit status: 0 success, 1 failure \(.*\),\n\s+2 usage error \(/, name);
+    const examples = text.slice(text.lastIndexOf('\nExamples:\n')).trimEnd().split('\n').slice(2);
+    assert.ok(examples.length >= 4 && examples.length <= 6 && examples.length % 2 === 0, `${name}: ${examples.join('\n')}`);
+    for (let i = 0; i < examples.length; i += 2) {
+      assert.match(examples[i]!, /^  # \S/, name);
+      assert.match(examples[i + 1]!, /^  \$ mfrsim (study|selftest|replay|convert|errors (gen|import)|worker)\b/, name);
+      // The example's subcommand has every flag it uses.
+      const words = examples[i + 1]!.trim().split(/\s+/).slice(2);
+      const sub = words[0] === 'errors' ? words.slice(0, 2) : words.slice(0, 1);
+      const options = help(sub).split('\nOptions:\n')[1]!.split('\n\n')[0]!;
+      for (const flag of words.filter((w) => /^--?[a-z]/.test(w))) {
+        assert.ok(new RegExp(`^\\s+(-\\w, )?${flag}[ ,\\n]`, 'm').test(`${options}\n`), `${name}: ${sub.join(' ')} has no ${flag}`);
+      }
+    }
+  }
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();

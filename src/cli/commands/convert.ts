@@ -6,6 +6,7 @@ import { DEFAULT_BATCH_SIZE, MIN_BATCH_SIZE } from '../../traces/batch.js';
 import { openTrace } from '../../traces/open.js';
 import { TRACE_FORMATS, type TraceFormat } from '../../traces/types.js';
 import { integerFlag } from '../flags.js';
+import { addHelpExamples } from '../help.js';
 import { checkInputs, checkOutputs } from '../output.js';
 import { fileProgress } from '../progress.js';
 
@@ -19,7 +20,7 @@ interface ConvertOptions {
 }
 
 export function registerConvertCommand(program: Command): void {
-  program
+  const cmd = program
     .command('convert')
     .description("convert an access trace (plain or .xz) to mfrsim's binary trace format")
     .argument('<input>', 'trace file')
@@ -30,6 +31,10 @@ export function registerConvertCommand(program: Command): void {
     .action(async (input: string, options: ConvertOptions) => {
       process.stdout.write(`${await convertTrace(input, options)}\n`);
     });
+  addHelpExamples(cmd, [
+    ['mfrsim convert run.lackey.xz --out run.mfr', 'a compressed lackey trace (format detected) to the binary format'],
+    ['mfrsim convert samples.txt --format perf -o samples.mfr', "`perf script` output of physical addresses"],
+  ]);
 }
 
 /** Converts `input` and returns a one-line summary. */

@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { FleetDescription } from '../../fleet/description.js';
 import type { HostSpec, HostStats } from '../../fleet/shard.js';
 import { fractionFlag, integerFlag, seedFlag } from '../flags.js';
+import { addHelpExamples } from '../help.js';
 import { accessOutcomes } from '../outcomes.js';
 import { checkInputs, checkOutputs, writeOutputs } from '../output.js';
 import type { RecoverySummary } from '../../costs/recovery-cost.js';
@@ -310,4 +311,9 @@ export function registerReplayCommand(program: Command): void {
       if (o.traces) await (await import('./replay-traces.js')).replayTracesCommand(o);
       else await (o.trace ? replayTraceCommand(o) : replayFleetCommand(o, cmd.getOptionValueSource('policy') === 'cli'));
     });
+  addHelpExamples(cmd, [
+    ['mfrsim replay --trace prog.lackey --policy keep --errors fleet.mfrerr --errors-host auto', "a Valgrind lackey trace on a host that an error stream's UEs hit"],
+    ['mfrsim replay --fleet examples/fleet-1g.json --errors fleet.mfrerr --policy hgm --json hgm.json', 'a fleet of 1,000 hosts under HGM, the figures as JSON'],
+    ['mfrsim replay --traces "traces/*.lackey" --policy default,keep,hgm --csv batch.csv', 'every trace of a batch under three policies, one CSV row each'],
+  ]);
 }

@@ -6,6 +6,7 @@ import { runSelftest, type SelftestPolicy, type SelftestReport } from '../../hos
 import type { HugepageSize } from '../../host/types.js';
 import { KEEP_VERSIONS, type KeepVersionOption } from '../../host/kernel-behaviour.js';
 import { integerFlag } from '../flags.js';
+import { addHelpExamples } from '../help.js';
 
 function policyTitle(r: SelftestReport): string {
   return r.policy === 'keep' ? 'MFD_MF_KEEP_UE_MAPPED' : 'DEFAULT (MFD_HUGETLB)';
@@ -57,7 +58,7 @@ export function formatSideBySide(keep: SelftestReport, dflt: SelftestReport): st
 }
 
 export function registerSelftestCommand(program: Command): void {
-  program
+  const cmd = program
     .command('selftest')
     .description('run the upstream hugetlb-mfr selftest (tools/testing/selftests/mm/hugetlb-mfr.c, MFD_MF_KEEP_UE_MAPPED v3) inside the simulator')
     .addOption(new Option('--size <size>', 'hugepage size (default: both)').choices(['2M', '1G']))
@@ -82,4 +83,9 @@ export function registerSelftestCommand(program: Command): void {
       }
       if (!reports.every((r) => r.passed)) process.exitCode = 1;
     });
+  addHelpExamples(cmd, [
+    ['mfrsim selftest', 'both policies side by side, for 2 MiB and 1 GiB hugepages'],
+    ['mfrsim selftest --policy keep --size 2M --pages 8', 'one run as kselftest TAP output'],
+    ['mfrsim selftest --keep-version v3 --json', 'MFD_MF_KEEP_UE_MAPPED as posted in v3, as JSON'],
+  ]);
 }
