@@ -118,5 +118,34 @@ test('every --help states the exit statuses and ends with two or three examples 
   }
 });
 
+/** A figure people read that is not in the one unit style: a long number without separators, decimal or mixed units. */
+const OFF_STYLE = /(?<![\w.\-/:x])\d{4,}(?![\w\-])|\b(GB|MB|KB|kB|MiB\/s \(|GiB \(|sec|msec|usec)\b|\d\.\d{3} GiB/;
+
+test('figures people read are in one unit style: IEC sizes, separated counts, durations that keep 3 digits', () => {
+  const trace = mfrsim('replay', '--trace', 'trace.lackey', '--poison-fraction', '1', '--tlb');
+  assert.is(trace.status, 0, trace.stderr);
+  assert.match(trace.stdout, /memory lost\s+4 MiB\n/);
+  assert.match(trace.stdout, /layout\s+1 region\(s\), 128 MiB of 2M hugepages/);
+  assert.match(trace.stdout, /memory_failure latency\s+p50 \d+(\.\d+)? (ns|us|ms), p99 /);
+  assert.match(trace.stdout, /throughput\s+[\d,]+ events\/s \([\d.]+ (us|ms|s)\)/);
+  const batch = mfrsim('replay', '--traces', '*.lackey', '--policy', 'keep,default', '--poison-fraction', '1');
+  assert.is(batch.status, 0, batch.stderr);
+  assert.match(batch.stdout, /default .* 4 MiB /);
+  const convert = mfrsim('convert', 'trace.lackey', '--out', 'trace.mfr');
+  assert.is(convert.status, 0, convert.stderr);
+  assert.match(convert.stdout, /^3 events \(lackey, virtual addresses\) -> trace\.mfr in [\d.]+ (us|ms|s) \([\d.,]+ (bytes|KiB|MiB|GiB)\/s\)\n$/);
+  rmSync(at('trace.mfr'));
+  const gen = mfrsim('errors', 'gen', '--hosts', '2000');
+  assert.is(gen.status, 0, gen.stderr);
+  assert.match(gen.stdout, /calibration \(dram model, profile datacenter-2009, 2,000 hosts x 1 years, 32,000 DIMM-years\)/);
+  assert.match(gen.stdout, /errors per affected host-year: mean [\d,]+\.\d, median [\d,]+\.\d \[[\d,]+ host-years\]/);
+  const costs = mfrsim('study', '--show-costs');
+  assert.is(costs.status, 0, costs.stderr);
+  assert.match(costs.stdout, /^\s+100 ns  collect_procs: walking one task/m);
+  for (const [name, text] of [['replay', trace.stdout], ['replay --traces', batch.stdout], ['convert', convert.stdout], ['errors gen', gen.stdout]] as const) {
+    assert.not.match(text, OFF_STYLE, `${name}: ${OFF_STYLE.exec(text)?.[0]} in\n${text}`);
+  }
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();

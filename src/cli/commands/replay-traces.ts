@@ -7,6 +7,7 @@ import { runTraceBatch, type TraceBatchResult, type TracePolicy } from '../../fl
 import type { TraceFormat } from '../../traces/index.js';
 import type { HugepageSize } from '../../host/types.js';
 import { csvField } from '../../study/csv.js';
+import { formatBytes, formatCount } from '../../format/units.js';
 import { openQueue, type QueueFlags } from '../queue.js';
 import { shardProgressBar } from '../shard-progress.js';
 import { writeOutputs } from '../output.js';
@@ -31,8 +32,6 @@ export interface TraceBatchFlags extends QueueFlags {
   csv?: string;
 }
 
-const GiB = 2 ** 30;
-
 /** The columns of the table and the CSV: a name and the figure of one trace under one policy. */
 const COLUMNS: [string, (r: TraceBatchResult) => string | number][] = [
   ['trace', (r) => r.trace],
@@ -52,9 +51,8 @@ const COLUMNS: [string, (r: TraceBatchResult) => string | number][] = [
 function table(results: TraceBatchResult[]): string {
   const head = ['trace', 'policy', 'accesses', 'SIGBUS', 'killed', 'raw pages', 'hugepages lost', 'memory lost', 'UEs applied'];
   const rows = results.map((r) => [
-    r.trace, r.policy, r.accesses.toLocaleString('en-US'), r.sigbus.toLocaleString('en-US'), r.processKilled ? 'yes' : 'no',
-    r.rawPagesPoisoned.toLocaleString('en-US'), r.hugepagesLost.toLocaleString('en-US'), `${(r.bytesLost / GiB).toFixed(3)} GiB`,
-    r.errors.applied.toLocaleString('en-US'),
+    r.trace, r.policy, formatCount(r.accesses), formatCount(r.sigbus), r.processKilled ? 'yes' : 'no',
+    formatCount(r.rawPagesPoisoned), formatCount(r.hugepagesLost), formatBytes(r.bytesLost), formatCount(r.errors.applied),
   ]);
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
   // Names left, figures right.
