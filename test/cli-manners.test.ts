@@ -2,7 +2,7 @@
 // any work (exit 2, naming the path), two outputs on stdout are refused, and every file an
 // input flag names is refused when it is not what the flag expects (exit 1, naming the file).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -144,6 +144,35 @@ test('figures people read are in one unit style: IEC sizes, separated counts, du
   assert.match(costs.stdout, /^\s+100 ns  collect_procs: walking one task/m);
   for (const [name, text] of [['replay', trace.stdout], ['replay --traces', batch.stdout], ['convert', convert.stdout], ['errors gen', gen.stdout]] as const) {
     assert.not.match(text, OFF_STYLE, `${name}: ${OFF_STYLE.exec(text)?.[0]} in\n${text}`);
+  }
+});
+
+test('every table and line a command prints for people fits 100 columns', () => {
+  // Long names, so that the tables have to wrap.
+  const long = 'traces/of/the/benchmark/suite/a-trace-recorded-with-valgrind-lackey-from-spec2017.lackey';
+  mkdirSync(at('traces/of/the/benchmark/suite'), { recursive: true });
+  writeFileSync(at(long), ' L 1000,8\n S 2000,8\n L 201000,8\n');
+  const scenario = JSON.parse(mfrsim('study', '--show-scenario').stdout);
+  writeFileSync(at('vm.json'), JSON.stringify({ ...scenario, fleet: { ...scenario.fleet, hvo: false, environment: 'vm' } }));
+  const outputs: [string, string[]][] = [
+    ['errors gen (DRAM model)', ['errors', 'gen', '--hosts', '2000']],
+    ['errors gen (incidents)', ['errors', 'gen', '--hosts', '300', '--mode', 'incident', '--dimm-gib', '8', '--out', 'fleet.mfrerr']],
+    ['errors import', ['errors', 'import', 'kern.log', '--out', 'traces/of/the/benchmark/suite/kernel-log-of-the-host-that-failed.mfrerr']],
+    ['replay --trace', ['replay', '--trace', long, '--errors', 'fleet.mfrerr', '--errors-host', 'auto', '--tlb', '--nested', '4']],
+    ['replay --fleet', ['replay', '--fleet', 'fleet.json', '--errors', 'fleet.mfrerr', '--policy', 'thp']],
+    ['replay --traces', ['replay', '--traces', 'traces/**/*.lackey', '--policy', 'default,keep,hgm,thp', '--poison-fraction', '1']],
+    ['convert', ['convert', long, '--out', `${long}.mfr`]],
+    ['selftest', ['selftest']],
+    ['selftest --policy keep', ['selftest', '--policy', 'keep']],
+    ['study --show-costs', ['study', '--show-costs']],
+    ['study --show-costs (in a VM, HVO off)', ['study', 'vm.json', '--show-costs']],
+    ...COMMANDS.map((path): [string, string[]] => [`${path.join(' ')} --help`, [...path, '--help']]),
+  ];
+  for (const [name, args] of outputs) {
+    const r = mfrsim(...args);
+    assert.is(r.status, 0, `${name}: ${r.stderr}`);
+    assert.ok(r.stdout.length > 0, name);
+    for (const line of r.stdout.split('\n')) assert.ok(line.length <= 100, `${name}: ${line.length} columns:\n${line}\nin\n${r.stdout}`);
   }
 });
 

@@ -5,6 +5,7 @@
 // a dissolve re-allocate the hugepage's vmemmap first) and whether the kernel runs on bare
 // metal or in a VM (where broadcast TLB-flush IPIs trap to the hypervisor).
 
+import { formatTable } from '../format/table.js';
 import { formatDuration, formatNumber } from '../format/units.js';
 
 /** Where the host kernel runs: on bare metal, or in a VM (IPIs for TLB flushes trap to the hypervisor). */
@@ -192,10 +193,9 @@ export function vmemmapPages(hugepageShift: number, hvo: boolean): number {
 
 /** The table for people: one entry per unit cost with its source. */
 export function formatCostTable(s: CostSettings): string {
-  const lines = [`recovery cost table (HVO ${s.hvo ? 'on' : 'off'}, ${s.environment === 'vm' ? 'in a VM' : 'bare metal'})`];
-  for (const e of costTable(s)) {
-    lines.push(`  ${formatDuration(e.ns).padStart(9)}  ${e.work} [${e.basis}]`);
-    lines.push(`             ${e.source}`);
-  }
-  return lines.join('\n');
+  const rows = costTable(s).map((e) => [formatDuration(e.ns), `${e.work} [${e.basis}]\n${e.source}`]);
+  return [
+    `recovery cost table (HVO ${s.hvo ? 'on' : 'off'}, ${s.environment === 'vm' ? 'in a VM' : 'bare metal'})`,
+    formatTable([{ header: 'cost', align: 'right' }, { header: 'kernel work [basis], and the source of the figure', wrap: true }], rows, { indent: 2, rule: true }),
+  ].join('\n');
 }

@@ -131,7 +131,7 @@ export function largestHostBytes(hosts: Iterable<HostSpec>, opts: PlanOptions = 
     if (bytes > SHARD_BUDGET_BYTES) {
       throw new RangeError(
         `host ${index} needs about ${gib(bytes)} of simulator memory (${formatCount(frames)} hugepages and THP folios, ` +
-        `${spec.vms.length} VM(s)), more than one kernel instance holds (${gib(SHARD_BUDGET_BYTES)} of wasm32's 4 GiB); ` +
+        `${formatCount(spec.vms.length)} VM(s)), more than one kernel instance holds (${gib(SHARD_BUDGET_BYTES)} of wasm32's 4 GiB); ` +
         'give it less memory, back it with 1G hugepages instead of 2M, or split it over several hosts',
       );
     }

@@ -5,6 +5,7 @@ import { TraceWriter } from '../../traces/binary.js';
 import { DEFAULT_BATCH_SIZE, MIN_BATCH_SIZE } from '../../traces/batch.js';
 import { openTrace } from '../../traces/open.js';
 import { TRACE_FORMATS, type TraceFormat } from '../../traces/types.js';
+import { formatParagraph } from '../../format/table.js';
 import { formatBytes, formatCount, formatDuration } from '../../format/units.js';
 import { integerFlag } from '../flags.js';
 import { addHelpExamples } from '../help.js';
@@ -28,7 +29,7 @@ export function registerConvertCommand(program: Command): void {
     .option('--batch-size <n>', 'events per batch', integerFlag(MIN_BATCH_SIZE, 1 << 24), DEFAULT_BATCH_SIZE)
     .option('--salvage', 'read what an mfrsim trace that was never finished (or is cut short) holds: its complete blocks')
     .action(async (input: string, options: ConvertOptions) => {
-      process.stdout.write(`${await convertTrace(input, options)}\n`);
+      process.stdout.write(`${formatParagraph(await convertTrace(input, options), { hang: 2 })}\n`);
     });
   addHelpExamples(cmd, [
     ['mfrsim convert run.lackey.xz --out run.mfr', 'a compressed lackey trace (format detected) to the binary format'],

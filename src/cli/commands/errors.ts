@@ -16,6 +16,7 @@ import { makeMapping } from '../../errors/mapping.js';
 import { RASDAEMON_TABLES, type RasdaemonTable } from '../../errors/readers/rasdaemon.js';
 import { dimmsPerChannelFor, makeTopology } from '../../errors/topology.js';
 import { fractionFlag, integerFlag, numberFlag, seedFlag } from '../flags.js';
+import { formatParagraph } from '../../format/table.js';
 import { formatCount } from '../../format/units.js';
 import { addHelpExamples, type HelpExample } from '../help.js';
 import { checkInputs, checkOutputs, writeOutputs } from '../output.js';
@@ -157,7 +158,7 @@ async function runGen(o: GenFlags): Promise<void> {
   const calibration: CalibrationReport = computeCalibration(tally, config);
   // The report goes to stdout unless stdout carries the stream or the JSON.
   const report = o.out === '-' || o.json === '-' ? process.stderr : process.stdout;
-  const lines = [records !== null ? `${formatCount(records)} error records -> ${o.out === '-' ? 'stdout' : o.out}` : 'no --out: records not written', formatCalibration(calibration)];
+  const lines = [formatParagraph(records !== null ? `${formatCount(records)} error records -> ${o.out === '-' ? 'stdout' : o.out}` : 'no --out: records not written'), formatCalibration(calibration)];
   report.write(lines.join('\n') + '\n');
   if (o.json) await writeJson(o.json, { config, records, calibration });
 }
@@ -202,12 +203,13 @@ async function runImport(file: string, o: ImportFlags): Promise<void> {
   const s = log.stats;
   // The summary goes to stdout unless stdout carries the stream or the JSON.
   const report = o.out === '-' || o.json === '-' ? process.stderr : process.stdout;
-  report.write(
-    `${file} (${log.format}): ${formatCount(records)} records` +
+  report.write(formatParagraph(
+    `${file} (${log.format}): ${formatCount(records)} ${records === 1 ? 'record' : 'records'}` +
       `${o.out ? ` -> ${o.out === '-' ? 'stdout' : o.out}` : ' (no --out: not written)'}; ` +
       `${formatCount(s.skipped)} malformed skipped${s.firstSkipped ? ` (first: ${s.firstSkipped})` : ''}; ${formatCount(s.ignored)} without a usable address ignored` +
-      ` (${formatCount(s.records + s.skipped + s.ignored)} error records read)\n`,
-  );
+      ` (${formatCount(s.records + s.skipped + s.ignored)} error records read)`,
+    { hang: 2 },
+  ) + '\n');
   if (o.json) await writeJson(o.json, { file, format: log.format, records, stats: s });
 }
 

@@ -7,6 +7,7 @@ import { runTraceBatch, type TraceBatchResult, type TracePolicy } from '../../fl
 import type { TraceFormat } from '../../traces/index.js';
 import type { HugepageSize } from '../../host/types.js';
 import { csvField } from '../../study/csv.js';
+import { formatTable, type TableColumn } from '../../format/table.js';
 import { formatBytes, formatCount } from '../../format/units.js';
 import { openQueue, type QueueFlags } from '../queue.js';
 import { shardProgressBar } from '../shard-progress.js';
@@ -48,16 +49,25 @@ const COLUMNS: [string, (r: TraceBatchResult) => string | number][] = [
   ['recoveryEvents', (r) => r.recovery.events],
 ];
 
+/** The table's columns: names left, figures right; a long trace path wraps. */
+const TABLE: TableColumn[] = [
+  { header: 'trace', wrap: true },
+  { header: 'policy' },
+  { header: 'accesses', align: 'right' },
+  { header: 'SIGBUS', align: 'right' },
+  { header: 'killed', align: 'right' },
+  { header: 'raw pages poisoned', short: 'raw', align: 'right' },
+  { header: 'hugepages lost', short: 'lost', align: 'right' },
+  { header: 'memory lost', align: 'right' },
+  { header: 'UEs applied', short: 'UEs', align: 'right' },
+];
+
 function table(results: TraceBatchResult[]): string {
-  const head = ['trace', 'policy', 'accesses', 'SIGBUS', 'killed', 'raw pages', 'hugepages lost', 'memory lost', 'UEs applied'];
   const rows = results.map((r) => [
     r.trace, r.policy, formatCount(r.accesses), formatCount(r.sigbus), r.processKilled ? 'yes' : 'no',
     formatCount(r.rawPagesPoisoned), formatCount(r.hugepagesLost), formatBytes(r.bytesLost), formatCount(r.errors.applied),
   ]);
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
-  // Names left, figures right.
-  const line = (cells: string[]) => cells.map((x, c) => (c < 2 ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join('  ').trimEnd();
-  return [line(head), ...rows.map(line)].join('\n');
+  return formatTable(TABLE, rows);
 }
 
 function csvText(results: TraceBatchResult[]): string {

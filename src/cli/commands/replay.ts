@@ -8,6 +8,7 @@ import type { FleetDescription } from '../../fleet/description.js';
 import type { HostSpec, HostStats } from '../../fleet/shard.js';
 import { fractionFlag, integerFlag, seedFlag } from '../flags.js';
 import { addHelpExamples } from '../help.js';
+import { formatParagraph, formatTable, type TableColumn } from '../../format/table.js';
 import { formatBytes, formatCount, formatDuration, formatNumber, formatPercent } from '../../format/units.js';
 import { accessOutcomes } from '../outcomes.js';
 import { checkInputs, checkOutputs, writeOutputs } from '../output.js';
@@ -88,6 +89,9 @@ function costFlags(o: ReplayOptions): { hvo?: boolean; environment?: Environment
   return { ...(o.hvo !== undefined ? { hvo: o.hvo === 'on' } : {}), ...(o.environment !== undefined ? { environment: o.environment } : {}) };
 }
 
+/** The summary's columns: a figure's name, and the figure with its breakdown, which wraps. */
+const SUMMARY_COLUMNS: TableColumn[] = [{ header: 'figure' }, { header: 'value', wrap: true }];
+
 /** The summary printed for people: one figure per line. */
 function summary(title: string, s: HostStats, extra: [string, string][]): string {
   const o = accessOutcomes(s);
@@ -116,8 +120,7 @@ function summary(title: string, s: HostStats, extra: [string, string][]): string
     ...(s.thp.total > 0 ? [['THP folios', `${formatCount(s.thp.total)} (${formatCount(s.thp.split)} split to 4 KiB, ${formatCount(s.thp.free)} free)`] as [string, string]] : []),
     ...extra,
   ];
-  const w = Math.max(...rows.map(([k]) => k.length));
-  return [title, ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`)].join('\n');
+  return `${formatParagraph(title)}\n${formatTable(SUMMARY_COLUMNS, rows, { header: false, indent: 2 })}`;
 }
 
 /** Addresses (bigints) as hex strings. */
