@@ -176,5 +176,21 @@ test('every table and line a command prints for people fits 100 columns', () => 
   }
 });
 
+test("a file that is not what the command reads (this project's README) is refused, naming the file and the formats expected", () => {
+  const readme = new URL('../README.md', import.meta.url).pathname;
+  const imported = mfrsim('errors', 'import', readme, '--out', 'readme.mfrerr');
+  assert.is(imported.status, 1, imported.stderr);
+  assert.match(imported.stderr, `mfrsim: ${readme}: not an error log mfrsim reads: expected rasdaemon's SQLite database, mcelog output`);
+  assert.match(imported.stderr, /kernel log lines from dmesg, journalctl -k or \/dev\/kmsg \('mce: \.\.\.', 'Memory failure: 0x<pfn>: \.\.\.', EDAC's 'EDAC MCn: n UE \.\.\.'\)/);
+  assert.match(imported.stderr, /Pass --format \(rasdaemon, mcelog, kmsg, smartmem\)/);
+  for (const args of [['replay', '--trace', readme], ['convert', readme, '--out', 'readme.mfr']]) {
+    const r = mfrsim(...args);
+    assert.is(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, `mfrsim: ${readme}: cannot detect the trace format: no format reads line `);
+    assert.match(r.stderr, /pass --format \(lackey, ramulator2, perf, dramsim3, ramulator1-dram, ramulator1-cpu, champsim, mfrsim\)/);
+  }
+  assert.not.ok(readdirSync(dir).some((n) => n.startsWith('readme')), 'a refused input leaves no output');
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();
