@@ -84,6 +84,30 @@ test('one output on stdout carries only that output: the summary moves to stderr
   assert.match(imp.stderr, /kern\.log \(kmsg\): 1 record/);
 });
 
+test('every subcommand: usage errors exit 2 before any work, failures (bad input content) exit 1', () => {
+  writeFileSync(at('broken.json'), '{ "hosts": ');
+  const cases: [string[], number, RegExp][] = [
+    [['simulate'], 2, /unknown command 'simulate'/],
+    [['study', '--policies', 'keep,fast'], 2, /unknown policy fast/],
+    [['study', '--frobnicate'], 2, /unknown option '--frobnicate'/],
+    [['study', 'broken.json', '--show-scenario'], 1, /broken\.json/],
+    [['selftest', '--size', '3G'], 2, /Allowed choices are 2M, 1G/],
+    [['replay', '--traces', 'nothing/*.lackey'], 2, /--traces nothing\/\*\.lackey: no file matches/],
+    [['replay', '--fleet', 'broken.json'], 1, /broken\.json/],
+    [['convert', 'trace.lackey'], 2, /required option '-o, --out <file>' not specified/],
+    [['errors', 'gen', '--hosts', '0'], 2, /must be an integer from 1 to 10,000,000/],
+    [['errors', 'gen', '--params', 'broken.json'], 1, /broken\.json: not a JSON parameter object/],
+    [['errors', 'import', 'kern.log', '--format', 'syslog'], 2, /Allowed choices are auto, rasdaemon, mcelog, kmsg, smartmem/],
+    [['worker', 'http://queue:6379'], 2, /the scheme must be redis:\/\/ or rediss:\/\//],
+  ];
+  for (const [args, status, message] of cases) {
+    const r = mfrsim(...args);
+    assert.is(r.status, status, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message, args.join(' '));
+  }
+  rmSync(at('broken.json'));
+});
+
 /** Every command's help: the program's, each subcommand's and each of `errors`' subcommands. */
 const COMMANDS = [[], ['study'], ['selftest'], ['replay'], ['convert'], ['errors'], ['errors', 'gen'], ['errors', 'import'], ['worker']];
 const helps = new Map<string, string>();
@@ -166,13 +190,16 @@ test('every table and line a command prints for people fits 100 columns', () => 
     ['selftest --policy keep', ['selftest', '--policy', 'keep']],
     ['study --show-costs', ['study', '--show-costs']],
     ['study --show-costs (in a VM, HVO off)', ['study', 'vm.json', '--show-costs']],
-    ...COMMANDS.map((path): [string, string[]] => [`${path.join(' ')} --help`, [...path, '--help']]),
   ];
-  for (const [name, args] of outputs) {
+  const printed = new Map(outputs.map(([name, args]) => {
     const r = mfrsim(...args);
     assert.is(r.status, 0, `${name}: ${r.stderr}`);
-    assert.ok(r.stdout.length > 0, name);
-    for (const line of r.stdout.split('\n')) assert.ok(line.length <= 100, `${name}: ${line.length} columns:\n${line}\nin\n${r.stdout}`);
+    return [name, r.stdout];
+  }));
+  for (const path of COMMANDS) printed.set(`${path.join(' ')} --help`, help(path));
+  for (const [name, text] of printed) {
+    assert.ok(text.length > 0, name);
+    for (const line of text.split('\n')) assert.ok(line.length <= 100, `${name}: ${line.length} columns:\n${line}\nin\n${text}`);
   }
 });
 

@@ -10,6 +10,7 @@ import { csvField } from '../../study/csv.js';
 import { formatTable, type TableColumn } from '../../format/table.js';
 import { formatBytes, formatCount } from '../../format/units.js';
 import { openQueue, type QueueFlags } from '../queue.js';
+import { UsageError } from '../usage-error.js';
 import { shardProgressBar } from '../shard-progress.js';
 import { writeOutputs } from '../output.js';
 import { jsonText, traceJson } from './replay.js';
@@ -77,7 +78,8 @@ function csvText(results: TraceBatchResult[]): string {
 export async function replayTracesCommand(o: TraceBatchFlags): Promise<void> {
   // Paths as the pattern gives them: absolute for an absolute pattern, else relative.
   const traces = (await glob(o.traces!, { onlyFiles: true, expandDirectories: false, absolute: isAbsolute(o.traces!) })).sort();
-  if (traces.length === 0) throw new Error(`no file matches ${o.traces} (quote the glob so that mfrsim expands it, not the shell)`);
+  // A pattern that names no file is a bad path, like a missing --trace.
+  if (traces.length === 0) throw new UsageError(`--traces ${o.traces}: no file matches (quote the glob so that mfrsim expands it, not the shell)`);
   const queue = await openQueue(o, 'traces');
   try {
     const bar = queue ? undefined : shardProgressBar('traces');
