@@ -112,9 +112,9 @@ test('a host that no kernel instance holds is refused before anything boots, wit
   const manyVms: HostSpec = { hugepages: { '2M': 300_000 }, vms: Array.from({ length: 300_000 }, () => ({ memory: 2 ** 21, hugepage: '2M' as const })) };
   assert.ok(hostKernelBytes(manyVms) > SHARD_BUDGET_BYTES);
   const bytes = await refusal(manyVms);
-  assert.match(bytes, /^host 0 needs about \d+\.\d\d GiB of simulator memory \(300,000 hugepages and THP folios, 300000 VM\(s\)\), more than one kernel instance holds \(3\.50 GiB/);
+  assert.match(bytes, /^host 0 needs about [\d.]+ GiB of simulator memory \(300,000 hugepages and THP folios, 300,000 VM\(s\)\), more than one kernel instance holds \(3\.50 GiB/);
   assert.match(bytes, /1G hugepages instead of 2M/);
-  assert.match(await refusal({ hugepages: { '1G': 2 ** 22 }, vms: [] }), /^host 0's memory ends at 4\.000 PiB, beyond x86-64's 52-bit physical address space/);
+  assert.match(await refusal({ hugepages: { '1G': 2 ** 22 }, vms: [] }), /^host 0's memory ends at 4\.00 PiB, beyond x86-64's 52-bit physical address space/);
   // A single host (a trace replay's) is refused the same way before it boots.
   assert.throws(() => FleetShard.create([manyVms]), /^host 0 needs about/);
   assert.ok(performance.now() - started < 3000, 'refused up front');

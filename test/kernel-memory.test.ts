@@ -165,7 +165,7 @@ test('a host whose memory ends beyond 2^52 is refused at creation, with the numb
   } catch (err) {
     assert.instance(err, RangeError);
     assert.match((err as Error).message, /52-bit physical address space/);
-    assert.match((err as Error).message, /4\.000 PiB/);
+    assert.match((err as Error).message, /4\.00 PiB/);
   }
 });
 

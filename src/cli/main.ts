@@ -4,6 +4,7 @@
 // hundreds of milliseconds to load); help and unknown commands load them all.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { addHelpExamples } from './help.js';
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from './usage-error.js';
 
 type Register = (program: Command) => void;
@@ -25,8 +26,12 @@ program
   .showHelpAfterError()
   // Commander's own usage errors are thrown (subcommands inherit this), so that the handler
   // below gives every usage error the same exit status.
-  .exitOverride()
-  .addHelpText('after', '\nExit status: 0 success, 1 failure, 2 usage error (a bad flag, path or output).');
+  .exitOverride();
+addHelpExamples(program, [
+  ['mfrsim study --html report.html', 'compare the policies on the embedded cloud-region scenario, with an HTML report'],
+  ['mfrsim errors gen --hosts 1000 --years 3 --mode incident --dimm-gib 8 --out fleet.mfrerr', 'generate three years of memory errors for 1,000 hosts'],
+  ['mfrsim replay --fleet examples/fleet-1g.json --errors fleet.mfrerr --policy keep', 'replay those errors on a fleet whose VMs keep poisoned hugepages mapped'],
+]);
 
 // The subcommand is the first argument that is not an option (mfrsim has no global option
 // that takes a value).

@@ -24,7 +24,8 @@ export async function checkOutputs(outputs: readonly OutputFlag[], inputs: reado
   const toStdout = given.filter((o) => o.path === '-');
   for (const o of toStdout) if (o.stdout === false) throw new UsageError(`${o.flag} cannot write to stdout; give a file`);
   if (toStdout.length > 1) {
-    throw new UsageError(`${toStdout.map((o) => o.flag).join(' and ')} would all write to stdout; send all but one to files`);
+    const flags = toStdout.map((o) => o.flag);
+    throw new UsageError(`${flags.slice(0, -1).join(', ')} and ${flags.at(-1)} would ${flags.length === 2 ? 'both' : 'all'} write to stdout; send all but one to files`);
   }
   const files = given.filter((o) => o.path !== '-');
   const seen = new Map<string, string>();

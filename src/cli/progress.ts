@@ -1,8 +1,7 @@
 // A progress bar for streaming a trace file (bytes read, events/s, ETA) on stderr, shown
 // only when stderr is a terminal so that pipes and logs stay clean.
 import { SingleBar } from 'cli-progress';
-
-const MIB = 1 << 20;
+import { formatBytes, formatCount } from '../format/units.js';
 
 export interface FileProgress {
   /** Reports progress: file bytes consumed so far and events handled so far. */
@@ -14,15 +13,15 @@ export function fileProgress(label: string, fileSize: number): FileProgress {
   if (!process.stderr.isTTY) return { update() {}, stop() {} };
   const bar = new SingleBar({
     stream: process.stderr,
-    format: `${label} [{bar}] {percentage}% | {readMiB}/{totalMiB} MiB | {rate} events/s | ETA {eta_formatted}`,
+    format: `${label} [{bar}] {percentage}% | {read} of {total} | {rate} events/s | ETA {eta_formatted}`,
     etaBuffer: 50,
   });
-  const totalMiB = (fileSize / MIB).toFixed(0);
+  const total = formatBytes(fileSize);
   const started = performance.now();
   const payload = (bytesRead: number, events: number) => ({
-    readMiB: (bytesRead / MIB).toFixed(0),
-    totalMiB,
-    rate: Math.round(events / Math.max((performance.now() - started) / 1000, 1e-3)).toLocaleString('en-US'),
+    read: formatBytes(bytesRead),
+    total,
+    rate: formatCount(events / Math.max((performance.now() - started) / 1000, 1e-3)),
   });
   bar.start(fileSize, 0, payload(0, 0));
   return {

@@ -2,6 +2,7 @@
 // workers on a queue): shards done (and reused from an earlier attempt), the rate in the
 // plan's unit, workers, and the ETA. On stderr, only when stderr is a terminal.
 import { SingleBar } from 'cli-progress';
+import { formatCount, formatNumber } from '../format/units.js';
 import type { ShardProgress } from '../shards/plan.js';
 
 export interface ShardProgressBar {
@@ -40,7 +41,7 @@ export function shardProgressBar(label: string): ShardProgressBar {
 }
 
 function formatRate(x: number): string {
-  return x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toPrecision(3);
+  return x >= 100 ? formatCount(x) : formatNumber(x, x >= 10 ? 1 : 2);
 }
 
 function formatSeconds(s: number): string {

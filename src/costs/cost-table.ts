@@ -5,6 +5,9 @@
 // a dissolve re-allocate the hugepage's vmemmap first) and whether the kernel runs on bare
 // metal or in a VM (where broadcast TLB-flush IPIs trap to the hypervisor).
 
+import { formatTable } from '../format/table.js';
+import { formatDuration, formatNumber } from '../format/units.js';
+
 /** Where the host kernel runs: on bare metal, or in a VM (IPIs for TLB flushes trap to the hypervisor). */
 export type Environment = 'bare-metal' | 'vm';
 
@@ -91,14 +94,12 @@ const VM_IPI_FACTOR = (FREE_2M.vm.on - FREE_2M.vm.off) / (FREE_2M['bare-metal'].
 
 const AMIT = 'Amit, "Optimizing the TLB Shootdown Algorithm with Page Access Tracking", USENIX ATC 2017';
 
-/** A cost for people: microseconds, or milliseconds from 1 ms up. */
-const latency = (ns: number) => (ns < 1e6 ? `${(ns / US).toPrecision(3)} us` : `${(ns / 1e6).toPrecision(3)} ms`);
 
 /** The cost table under the settings, in the order the model adds it up. */
 export function costTable(s: CostSettings): CostEntry[] {
   const vm = s.environment === 'vm';
   const ipi = (ns: number) => (vm ? ns * VM_IPI_FACTOR : ns);
-  const inVm = (what: string) => (vm ? `${what}; x${VM_IPI_FACTOR.toFixed(2)} in a VM, where IPIs trap to the hypervisor (the HVO surcharge ratio of ${KRAVETZ})` : what);
+  const inVm = (what: string) => (vm ? `${what}; x${formatNumber(VM_IPI_FACTOR, 2)} in a VM, where IPIs trap to the hypervisor (the HVO surcharge ratio of ${KRAVETZ})` : what);
   const hvo = s.hvo ? 'on' : 'off';
   const free1G: Omit<CostEntry, 'key' | 'work'> = s.hvo
     ? vm
@@ -192,10 +193,9 @@ export function vmemmapPages(hugepageShift: number, hvo: boolean): number {
 
 /** The table for people: one entry per unit cost with its source. */
 export function formatCostTable(s: CostSettings): string {
-  const lines = [`recovery cost table (HVO ${s.hvo ? 'on' : 'off'}, ${s.environment === 'vm' ? 'in a VM' : 'bare metal'})`];
-  for (const e of costTable(s)) {
-    lines.push(`  ${latency(e.ns).padStart(9)}  ${e.work} [${e.basis}]`);
-    lines.push(`             ${e.source}`);
-  }
-  return lines.join('\n');
+  const rows = costTable(s).map((e) => [formatDuration(e.ns), `${e.work} [${e.basis}]\n${e.source}`]);
+  return [
+    `recovery cost table (HVO ${s.hvo ? 'on' : 'off'}, ${s.environment === 'vm' ? 'in a VM' : 'bare metal'})`,
+    formatTable([{ header: 'cost', align: 'right' }, { header: 'kernel work [basis], and the source of the figure', wrap: true }], rows, { indent: 2, rule: true }),
+  ].join('\n');
 }

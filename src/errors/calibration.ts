@@ -5,6 +5,8 @@ import type { GeneratorConfig } from './config.js';
 import { CountHistogram } from './count-histogram.js';
 import { FAULT_MODES, FIT_MODE_SHARES, FIT_PERMANENT_SHARE } from './fit.js';
 import { ERROR_PROFILES, type CalibrationFigure, type ProfileName } from './profiles.js';
+import { formatParagraph, formatTable, type TableColumn } from '../format/table.js';
+import { formatCount, formatNumber, formatPercent } from '../format/units.js';
 
 export const INCIDENT_CLASSES = ['page', 'region2M', 'rank', 'channel'] as const;
 
@@ -287,37 +289,40 @@ export function computeCalibration(tally: FleetTally, config: Pick<GeneratorConf
   };
 }
 
-const pct = (x: number, digits = 2) => `${(100 * x).toFixed(digits)}%`;
+const pct = formatPercent;
 
 /** A check's value or range as people read it: shares in percent, ratios as numbers. */
 function shown(c: CalibrationCheck, x: number): string {
-  return c.target[1] <= 1 ? pct(x, x < 0.1 ? 2 : 1) : x.toFixed(1);
+  return c.target[1] <= 1 ? pct(x, x < 0.1 ? 2 : 1) : formatNumber(x);
 }
+
+/** The profile checks' columns: the figure, its measured value, the published range, the verdict. */
+const CHECK_COLUMNS: TableColumn[] = [{ header: 'figure', wrap: true }, { header: 'measured', align: 'right' }, { header: 'target' }, { header: 'verdict' }];
 
 /** The report as the text the CLI prints. */
 export function formatCalibration(r: CalibrationReport): string {
   const f = r.figures;
+  const line = (text: string) => formatParagraph(text, { indent: 2, hang: 2 });
   const lines = [
-    `calibration (${r.mode} model, profile ${r.profile}, ${r.hosts} hosts x ${r.years} years` +
-      (r.dimmYears !== null ? `, ${r.dimmYears.toLocaleString('en-US')} DIMM-years)` : ')'),
-    `  errors: ${r.errors.total.toLocaleString('en-US')} (CE ${r.errors.ce.toLocaleString('en-US')}, UE ${r.errors.ue.toLocaleString('en-US')})`,
+    formatParagraph(`calibration (${r.mode} model, profile ${r.profile}, ${formatCount(r.hosts)} hosts x ${formatNumber(r.years, Number.isInteger(r.years) ? 0 : 2)} years` +
+      (r.dimmYears !== null ? `, ${formatCount(r.dimmYears)} DIMM-years)` : ')'), { hang: 2 }),
+    line(`errors: ${formatCount(r.errors.total)} (CE ${formatCount(r.errors.ce)}, UE ${formatCount(r.errors.ue)})`),
   ];
   if (r.checks.length > 0) {
-    const w = Math.max(...r.checks.map((c) => c.name.length));
     lines.push('  published figures (profile checks):');
-    for (const c of r.checks) {
-      lines.push(`    ${c.name.padEnd(w)}  ${shown(c, c.measured).padStart(7)}  target ${shown(c, c.target[0])}-${shown(c, c.target[1])}  ${c.ok ? 'ok' : 'OUT OF RANGE'}`);
-    }
+    const rows = r.checks.map((c) => [c.name, shown(c, c.measured), `target ${shown(c, c.target[0])}-${shown(c, c.target[1])}`, c.ok ? 'ok' : 'OUT OF RANGE']);
+    lines.push(formatTable(CHECK_COLUMNS, rows, { header: false, indent: 4 }));
   }
   const e = f.errorsPerAffectedHostYear;
-  lines.push(`  hosts with a UE: ${f.ueHosts} (${pct(f.hostsWithUePerYear)} per year)` +
-    (f.ueHostsWithEarlierCe !== null ? `; ${pct(f.ueHostsWithEarlierCe, 1)} of them had a CE first` : ''));
-  lines.push(`  errors per affected host-year: mean ${e.mean.toFixed(1)}, median ${e.median.toFixed(1)} [${e.affectedHostYears} host-years]`);
+  lines.push(line(`hosts with a UE: ${formatCount(f.ueHosts)} (${pct(f.hostsWithUePerYear)} per year)` +
+    (f.ueHostsWithEarlierCe !== null ? `; ${pct(f.ueHostsWithEarlierCe, 1)} of them had a CE first` : '')));
+  lines.push(line(`errors per affected host-year: mean ${formatNumber(e.mean)}, median ${formatNumber(e.median)} [${formatCount(e.affectedHostYears)} host-years]`));
   if (f.faultModes) {
-    lines.push(`  faults: channel events ${f.channelEvents}, channel faults ${f.channelFaults}, UE overlaps of two faults ${f.overlapFaults}, weakened-ECC UEs ${f.weakEccFaults}`);
+    lines.push(line(`faults: channel events ${formatCount(f.channelEvents)}, channel faults ${formatCount(f.channelFaults)}, ` +
+      `UE overlaps of two faults ${formatCount(f.overlapFaults)}, weakened-ECC UEs ${formatCount(f.weakEccFaults)}`));
   }
   if (f.incidentClasses) {
-    lines.push(`  incident classes: ${f.incidentClasses.map((c) => `${c.class} ${pct(c.share, 1)}`).join(', ')}`);
+    lines.push(line(`incident classes: ${f.incidentClasses.map((c) => `${c.class} ${pct(c.share, 1)}`).join(', ')}`));
   }
   return lines.join('\n');
 }

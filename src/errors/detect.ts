@@ -18,8 +18,16 @@ const SNIFF_LINES = 200;
 
 /** What each format looks like, for the message when a file is none of them. */
 const EXPECTED =
-  "rasdaemon's SQLite database, mcelog output ('CPU n BANK n', 'STATUS ... MCGSTATUS'), kernel log lines " +
-  "('mce: ...', 'Memory failure: ...', 'EDAC ... MCn: ...') or a SmartMem-style CSV whose header has row and column columns";
+  "rasdaemon's SQLite database, mcelog output ('CPU n BANK n', 'STATUS ... MCGSTATUS'), kernel log lines from dmesg, " +
+  "journalctl -k or /dev/kmsg ('mce: ...', 'Memory failure: 0x<pfn>: ...', EDAC's 'EDAC MCn: n UE ...') " +
+  'or a SmartMem-style CSV whose header has row and column columns';
+
+/**
+ * A kernel log line: the message starts the line or follows the log's prefix (a dmesg
+ * timestamp "] ", syslog's "kernel: ", /dev/kmsg's ";" or a "<n>" level), so that a
+ * document that only quotes such messages (a README) is not taken for a log.
+ */
+const KERNEL_LOG_LINE = /(?:^\s*|\]\s*|kernel:\s*|;|>)(?:mce: |Memory failure: (?:0x)?[0-9a-fA-F]+: |EDAC [\w ]*MC\d+: \d+ (?:CE|UE) )/;
 
 const isComment = (line: string) => line.trim() === '' || /^\s*(#|\/\/)/.test(line);
 
@@ -49,7 +57,7 @@ export async function detectFormat(path: string): Promise<DetectedFormat> {
   // A .csv file with a header row is read as SmartMem: its reader names any missing column.
   if (csvHeader || (name.endsWith('.csv') && header.includes(','))) return 'smartmem';
   if (lines.some((l) => /(^|\s)STATUS [0-9a-fA-F]+ MCGSTATUS\b/.test(l) || /^\s*CPU \d+ BANK \d+/.test(l))) return 'mcelog';
-  if (lines.some((l) => /mce: |Memory failure: |EDAC [\w ]*MC\d+:/.test(l))) return 'kmsg';
+  if (lines.some((l) => KERNEL_LOG_LINE.test(l))) return 'kmsg';
   const first = lines.find((l) => !isComment(l)) ?? lines[0] ?? '';
   const quoted = /[\x00-\x08\x0e-\x1f]/.test(first) ? 'binary data' : `'${first.slice(0, 80)}'`;
   throw fail(

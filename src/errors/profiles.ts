@@ -3,7 +3,9 @@
 // against (docs/error-streams.md, "Profiles"). A profile only sets parameters; anything the
 // user gives wins over it.
 import type { DramModelConfig, IncidentConfig, ReportingConfig } from './config.js';
+import { formatPercent } from '../format/units.js';
 import { FIT_MODE_SHARES, FIT_PER_DEVICE, FIT_PERMANENT_SHARE } from './fit.js';
+
 
 /** The names of the error-rate profiles. */
 export const PROFILE_NAMES = ['datacenter-2009', 'jaguar-ddr2'] as const;
@@ -60,13 +62,13 @@ function sc12ModeChecks(): CalibrationCheckSpec[] {
   return [
     ...FIT_PER_DEVICE.map((m, i) => ({
       name: `${m.mode} faults (share of faults)`,
-      source: `${SC12}: ${(FIT_MODE_SHARES[i]! * 100).toFixed(1)}% of the FIT`,
+      source: `${SC12}: ${formatPercent(FIT_MODE_SHARES[i]!, 1)} of the FIT`,
       figure: `mode:${m.mode}` as const,
       target: band(FIT_MODE_SHARES[i]!),
     })),
     {
       name: 'permanent faults (share of faults)',
-      source: `${SC12}: ${(FIT_PERMANENT_SHARE * 100).toFixed(0)}% of the FIT is permanent faults`,
+      source: `${SC12}: ${formatPercent(FIT_PERMANENT_SHARE, 0)} of the FIT is permanent faults`,
       figure: 'permanentShare',
       target: band(FIT_PERMANENT_SHARE),
     },

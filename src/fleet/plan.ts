@@ -5,8 +5,10 @@
 // kernel memory, so a run's memory depends on the shard size and the worker count, never
 // on the number of hosts in the fleet.
 import { DEFAULT_TLB, type TlbConfig } from '../costs/translation.js';
+import { formatBytes, formatCount } from '../format/units.js';
 import { MAX_FRAMES_PER_KERNEL } from '../kernel/kernel.js';
 import type { HostSpec, RegionSpec } from './shard.js';
+
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -101,7 +103,7 @@ export function hostKernelBytes(spec: HostSpec, opts: PlanOptions = {}): number 
 /** A plan's kernel memory budget for the hosts of one shard. */
 export const SHARD_BUDGET_BYTES = KERNEL_MEMORY_BYTES - KERNEL_HEADROOM_BYTES;
 
-const gib = (bytes: number) => `${(bytes / GiB).toFixed(2)} GiB`;
+const gib = formatBytes;
 
 /**
  * The most kernel memory any one host of the fleet takes; throws, with the numbers and what
@@ -116,20 +118,20 @@ export function largestHostBytes(hosts: Iterable<HostSpec>, opts: PlanOptions = 
     const physEnd = 2 ** 32 + (spec.hugepages['1G'] ?? 0) * GiB + ((spec.hugepages['2M'] ?? 0) + (spec.thpPages ?? 0)) * 2 * MiB;
     if (physEnd > 2 ** 52) {
       throw new RangeError(
-        `host ${index}'s memory ends at ${(physEnd / 2 ** 50).toFixed(3)} PiB, beyond x86-64's 52-bit physical address space ` +
+        `host ${index}'s memory ends at ${formatBytes(physEnd)}, beyond x86-64's 52-bit physical address space ` +
         '(4 PiB, memory starts at 4 GiB); give it fewer hugepages',
       );
     }
     if (frames > MAX_FRAMES_PER_KERNEL) {
       throw new RangeError(
-        `host ${index} has ${frames.toLocaleString('en-US')} hugepages and THP folios, more than one kernel instance numbers ` +
-        `(${MAX_FRAMES_PER_KERNEL.toLocaleString('en-US')}); back it with 1G hugepages instead of 2M, or split it over several hosts`,
+        `host ${index} has ${formatCount(frames)} hugepages and THP folios, more than one kernel instance numbers ` +
+        `(${formatCount(MAX_FRAMES_PER_KERNEL)}); back it with 1G hugepages instead of 2M, or split it over several hosts`,
       );
     }
     if (bytes > SHARD_BUDGET_BYTES) {
       throw new RangeError(
-        `host ${index} needs about ${gib(bytes)} of simulator memory (${frames.toLocaleString('en-US')} hugepages and THP folios, ` +
-        `${spec.vms.length} VM(s)), more than one kernel instance holds (${gib(SHARD_BUDGET_BYTES)} of wasm32's 4 GiB); ` +
+        `host ${index} needs about ${gib(bytes)} of simulator memory (${formatCount(frames)} hugepages and THP folios, ` +
+        `${formatCount(spec.vms.length)} VM(s)), more than one kernel instance holds (${gib(SHARD_BUDGET_BYTES)} of wasm32's 4 GiB); ` +
         'give it less memory, back it with 1G hugepages instead of 2M, or split it over several hosts',
       );
     }
@@ -150,7 +152,7 @@ export function hostsPerShard(hosts: number, perHostBytes: number, workers: numb
     if (requested > fit) {
       throw new RangeError(
         `${requested} hosts per shard need about ${gib(requested * perHostBytes)} of simulator memory; ` +
-        `one kernel instance holds ${fit.toLocaleString('en-US')} of these hosts (${gib(SHARD_BUDGET_BYTES)})`,
+        `one kernel instance holds ${formatCount(fit)} of these hosts (${gib(SHARD_BUDGET_BYTES)})`,
       );
     }
     return requested;

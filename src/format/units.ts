@@ -11,6 +11,11 @@ export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+/** A number with thousands separators and `digits` after the point: 31060.14 -> "31,060.1". */
+export function formatNumber(x: number, digits = 1): string {
+  return Number.isFinite(x) ? group(x, digits) : String(x);
+}
+
 /**
  * A size in IEC binary units, three significant digits below 1,000 of a unit and thousands
  * separators above: 4096 -> "4 KiB", 6165626 -> "5.88 MiB", 164282499072 -> "153 GiB".

@@ -3,6 +3,7 @@
 // arguments, makes one kernel call per operation, and turns the kernel's outbox records
 // into signals and kernel log lines.
 import { EBADF, EINVAL, EIO, ENOMEM, ESRCH, SIGBUS } from './constants.js';
+import { formatBytes } from '../format/units.js';
 import { toAddr, toFlags } from './args.js';
 import { compileKernel } from '../kernel/compile.js';
 import { Counter, HostFlag, MAX_FRAMES_PER_KERNEL, Out, ProcFlag, instantiateKernel, kernelMemoryFull, loadKernel, type KernelExports } from '../kernel/kernel.js';
@@ -10,6 +11,7 @@ import { drainOutbox, formatLogLine, isLogRecord, type OutboxRecord } from '../k
 import { sysError } from './syserror.js';
 import { KEEP_VERSIONS, keepVersionOf } from './kernel-behaviour.js';
 import type {
+
   AccessOptions, AccessResult, HostOptions, HugepageSize, Meminfo, MemoryFailureStats, Num, PageTableLeaf, PoolCounters, ThpCounters,
   Signal, SimHost, SimProcess, SpawnOptions,
 } from './types.js';
@@ -65,7 +67,7 @@ export class Host implements SimHost {
     const physEnd = PHYS_BASE + n1G * 2 ** 30 + (n2M + nThp) * 2 ** 21;
     if (physEnd > PHYS_ADDR_LIMIT) {
       throw new RangeError(
-        `Host.create: the pools and THP memory end at ${(physEnd / 2 ** 50).toFixed(3)} PiB, beyond x86-64's 52-bit physical ` +
+        `Host.create: the pools and THP memory end at ${formatBytes(physEnd)}, beyond x86-64's 52-bit physical ` +
         `address space (4 PiB, memory starts at 4 GiB); give the host fewer hugepages`,
       );
     }

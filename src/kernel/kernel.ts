@@ -2,7 +2,9 @@
 // is compiled once per process (Node reads it from disk on first use; browsers fetch it in
 // loadKernel); every instance is an independent simulated kernel.
 import { bundledKernelSync, fetchKernel } from '#platform/kernel-wasm';
+import { formatBytes } from '../format/units.js';
 import { compileKernel, type KernelWasm } from './compile.js';
+
 
 export interface KernelExports {
   memory: WebAssembly.Memory;
@@ -103,8 +105,7 @@ export const MAX_FRAMES_PER_KERNEL = 64 << 20;
  */
 export function kernelMemoryFull(k: KernelExports): string | undefined {
   if (k.arena_exhausted() === 0) return undefined;
-  const gib = (k.memory.buffer.byteLength / 2 ** 30).toFixed(2);
-  return `the simulator's kernel instance is out of memory (${gib} GiB of linear memory in use; wasm32 holds 4 GiB); nothing was changed`;
+  return `the simulator's kernel instance is out of memory (${formatBytes(k.memory.buffer.byteLength)} of linear memory in use; wasm32 holds 4 GiB); nothing was changed`;
 }
 
 let compiled: WebAssembly.Module | undefined;

@@ -3,6 +3,7 @@
 // and refuses jobs planned by another mfrsim version. A worker killed mid-shard loses its
 // lock; after the stall interval another worker's stalled-job check puts the job back.
 import { Worker, type Job } from 'bullmq';
+import { formatBytes, formatDuration } from '../format/units.js';
 import { createHash } from 'node:crypto';
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { probeRedis, redisClient } from './connection.js';
 import { parseRedisUrl } from './url.js';
 import { digestFile, doneKey, KEY_PREFIX, MFRSIM_VERSION, QUEUE_NAME, resultsKey, type JobFile, type ShardJobData, type ShardJobReturn } from './job.js';
 import { shardEntry } from '../shards/local.js';
+
 
 export interface QueueWorkerOptions {
   /** Shards run at once, each on its own thread (default 1). */
@@ -69,7 +71,7 @@ export async function startQueueWorker(url: string, opts: QueueWorkerOptions = {
     const done = doneKey(d.run);
     await client.multi().hset(key, job.id!, text).expire(key, d.resultsTtl).rpush(done, job.id!).expire(done, d.resultsTtl).exec();
     const seconds = (performance.now() - started) / 1000;
-    log(`${name}: done in ${seconds.toFixed(2)} s (${text.length} bytes)`);
+    log(`${name}: done in ${formatDuration(seconds * 1e9)} (${formatBytes(text.length)})`);
     return { resultBytes: text.length, seconds };
   };
 

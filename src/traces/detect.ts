@@ -4,6 +4,7 @@
 // failing that, the one that read furthest is taken, and the line where it stopped is the
 // error: the cause, with the line, rather than "cannot detect".
 import { basename } from 'node:path';
+import { formatCount } from '../format/units.js';
 import { createAccessBatch } from './batch.js';
 import { isMfrsimTrace } from './binary.js';
 import { CompressedDataError, TraceFormatError } from './errors.js';
@@ -11,6 +12,7 @@ import { TEXT_PARSERS, type TextTraceFormat } from './formats.js';
 import { LineScanner, lineBatches, lineText } from './lines.js';
 import { memorySource, openByteSource, readFully } from './source.js';
 import type { TraceFormat } from './types.js';
+
 
 const SAMPLE_BYTES = 64 << 10;
 const NEWLINE = 0x0a;
@@ -66,7 +68,7 @@ export async function detectTrace(path: string): Promise<TraceDetection> {
   }
   for (const format of Object.keys(TEXT_PARSERS) as TextTraceFormat[]) {
     const t = await trial(format);
-    if (t.failure === null && t.events > 0) return { format, basis: `its first ${t.lines.toLocaleString('en-US')} lines` };
+    if (t.failure === null && t.events > 0) return { format, basis: `its first ${formatCount(t.lines)} lines` };
   }
   // No format reads the whole sample: the one that got furthest is probably right and the
   // line it stopped at is the problem.

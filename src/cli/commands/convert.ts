@@ -5,11 +5,12 @@ import { TraceWriter } from '../../traces/binary.js';
 import { DEFAULT_BATCH_SIZE, MIN_BATCH_SIZE } from '../../traces/batch.js';
 import { openTrace } from '../../traces/open.js';
 import { TRACE_FORMATS, type TraceFormat } from '../../traces/types.js';
+import { formatParagraph } from '../../format/table.js';
+import { formatBytes, formatCount, formatDuration } from '../../format/units.js';
 import { integerFlag } from '../flags.js';
+import { addHelpExamples } from '../help.js';
 import { checkInputs, checkOutputs } from '../output.js';
 import { fileProgress } from '../progress.js';
-
-const MIB = 1 << 20;
 
 interface ConvertOptions {
   format: TraceFormat | 'auto';
@@ -19,7 +20,7 @@ interface ConvertOptions {
 }
 
 export function registerConvertCommand(program: Command): void {
-  program
+  const cmd = program
     .command('convert')
     .description("convert an access trace (plain or .xz) to mfrsim's binary trace format")
     .argument('<input>', 'trace file')
@@ -28,8 +29,12 @@ export function registerConvertCommand(program: Command): void {
     .option('--batch-size <n>', 'events per batch', integerFlag(MIN_BATCH_SIZE, 1 << 24), DEFAULT_BATCH_SIZE)
     .option('--salvage', 'read what an mfrsim trace that was never finished (or is cut short) holds: its complete blocks')
     .action(async (input: string, options: ConvertOptions) => {
-      process.stdout.write(`${await convertTrace(input, options)}\n`);
+      process.stdout.write(`${formatParagraph(await convertTrace(input, options), { hang: 2 })}\n`);
     });
+  addHelpExamples(cmd, [
+    ['mfrsim convert run.lackey.xz --out run.mfr', 'a compressed lackey trace (format detected) to the binary format'],
+    ['mfrsim convert samples.txt --format perf -o samples.mfr', "`perf script` output of physical addresses"],
+  ]);
 }
 
 /** Converts `input` and returns a one-line summary. */
@@ -54,12 +59,12 @@ async function convertTrace(input: string, options: ConvertOptions): Promise<str
   progress.stop();
   await writer.close();
   const seconds = (performance.now() - started) / 1000;
-  const skipped = trace.skippedRecords > 0 ? `, ${trace.skippedRecords} records skipped (no physical address)` : '';
-  const salvaged = trace.salvaged ? `salvaged ${trace.salvaged.events.toLocaleString('en-US')} events of an unfinished trace (reading stopped at ${trace.salvaged.stoppedAt})\n` : '';
+  const skipped = trace.skippedRecords > 0 ? `, ${formatCount(trace.skippedRecords)} records skipped (no physical address)` : '';
+  const salvaged = trace.salvaged ? `salvaged ${formatCount(trace.salvaged.events)} events of an unfinished trace (reading stopped at ${trace.salvaged.stoppedAt})\n` : '';
   return (
     salvaged +
-    `${writer.eventCount} events (${trace.format}${trace.compressed ? ', xz' : ''}, ` +
+    `${formatCount(writer.eventCount)} events (${trace.format}${trace.compressed ? ', xz' : ''}, ` +
     `${trace.physical ? 'physical' : 'virtual'} addresses${skipped}) -> ${options.out} ` +
-    `in ${seconds.toFixed(1)} s (${(trace.fileSize / MIB / Math.max(seconds, 1e-3)).toFixed(0)} MiB/s)`
+    `in ${formatDuration(seconds * 1e9)} (${formatBytes(trace.fileSize / Math.max(seconds, 1e-3))}/s)`
   );
 }

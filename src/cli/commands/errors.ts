@@ -16,6 +16,9 @@ import { makeMapping } from '../../errors/mapping.js';
 import { RASDAEMON_TABLES, type RasdaemonTable } from '../../errors/readers/rasdaemon.js';
 import { dimmsPerChannelFor, makeTopology } from '../../errors/topology.js';
 import { fractionFlag, integerFlag, numberFlag, seedFlag } from '../flags.js';
+import { formatParagraph } from '../../format/table.js';
+import { formatCount } from '../../format/units.js';
+import { addHelpExamples, type HelpExample } from '../help.js';
 import { checkInputs, checkOutputs, writeOutputs } from '../output.js';
 
 /** Options shared by both subcommands: the machines' shape and the DRAM -> physical mapping. */
@@ -155,7 +158,7 @@ async function runGen(o: GenFlags): Promise<void> {
   const calibration: CalibrationReport = computeCalibration(tally, config);
   // The report goes to stdout unless stdout carries the stream or the JSON.
   const report = o.out === '-' || o.json === '-' ? process.stderr : process.stdout;
-  const lines = [records !== null ? `${records.toLocaleString('en-US')} error records -> ${o.out === '-' ? 'stdout' : o.out}` : 'no --out: records not written', formatCalibration(calibration)];
+  const lines = [formatParagraph(records !== null ? `${formatCount(records)} error records -> ${o.out === '-' ? 'stdout' : o.out}` : 'no --out: records not written'), formatCalibration(calibration)];
   report.write(lines.join('\n') + '\n');
   if (o.json) await writeJson(o.json, { config, records, calibration });
 }
@@ -200,17 +203,31 @@ async function runImport(file: string, o: ImportFlags): Promise<void> {
   const s = log.stats;
   // The summary goes to stdout unless stdout carries the stream or the JSON.
   const report = o.out === '-' || o.json === '-' ? process.stderr : process.stdout;
-  report.write(
-    `${file} (${log.format}): ${records.toLocaleString('en-US')} records` +
+  report.write(formatParagraph(
+    `${file} (${log.format}): ${formatCount(records)} ${records === 1 ? 'record' : 'records'}` +
       `${o.out ? ` -> ${o.out === '-' ? 'stdout' : o.out}` : ' (no --out: not written)'}; ` +
-      `${s.skipped} malformed skipped${s.firstSkipped ? ` (first: ${s.firstSkipped})` : ''}; ${s.ignored} without a usable address ignored` +
-      ` (${(s.records + s.skipped + s.ignored).toLocaleString('en-US')} error records read)\n`,
-  );
+      `${formatCount(s.skipped)} malformed skipped${s.firstSkipped ? ` (first: ${s.firstSkipped})` : ''}; ${formatCount(s.ignored)} without a usable address ignored` +
+      ` (${formatCount(s.records + s.skipped + s.ignored)} error records read)`,
+    { hang: 2 },
+  ) + '\n');
   if (o.json) await writeJson(o.json, { file, format: log.format, records, stats: s });
 }
 
+const GEN_EXAMPLES: HelpExample[] = [
+  ['mfrsim errors gen --hosts 10000 --years 3 --out fleet.mfrerr', 'three years of DRAM faults for 10,000 hosts, and the calibration report'],
+  ['mfrsim errors gen --hosts 1000 --mode incident --incident-rate 0.05 --json -', 'the incident shortcut: the calibration as JSON only, no stream'],
+  ['mfrsim errors gen --profile jaguar-ddr2 --ecc secded --out ddr2.mfrerr', "another publication's rates, with SEC-DED ECC"],
+];
+
+const IMPORT_EXAMPLES: HelpExample[] = [
+  ['mfrsim errors import /var/lib/rasdaemon/ras-mc_event.db --out site.mfrerr', "rasdaemon's database (needs better-sqlite3)"],
+  ['mfrsim errors import kern.log --skip-bad --out kern.mfrerr', 'a kernel log (dmesg, journalctl -k), skipping malformed lines'],
+  ['mfrsim errors import mcelog.txt --format mcelog --json -', 'mcelog output: the import summary as JSON only'],
+];
+
 export function registerErrorsCommand(program: Command): void {
   const errors = program.command('errors').description('generate or import memory-error streams (docs/error-streams.md)');
+  addHelpExamples(errors, [GEN_EXAMPLES[0]!, IMPORT_EXAMPLES[0]!]);
 
   addMachineOptions(
     errors
@@ -231,6 +248,7 @@ export function registerErrorsCommand(program: Command): void {
       .option('--batch-size <n>', 'records per batch (the output does not depend on it)', integerFlag(1, 1 << 24)),
     ['linear', 'xor'],
   ).action((o: GenFlags) => runGen(o));
+  addHelpExamples(errors.commands.at(-1)!, GEN_EXAMPLES);
 
   addMachineOptions(
     errors
@@ -244,4 +262,5 @@ export function registerErrorsCommand(program: Command): void {
       .option('--json <file>', 'write the import summary as JSON ("-": stdout)'),
     ['linear', 'xor', 'logged'],
   ).action((file: string, o: ImportFlags) => runImport(file, o));
+  addHelpExamples(errors.commands.at(-1)!, IMPORT_EXAMPLES);
 }

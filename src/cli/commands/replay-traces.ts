@@ -1,16 +1,19 @@
 // `mfrsim replay --traces GLOB --policy keep,default`: every trace of a batch under every
 // policy, one shard each, on this machine's threads or on a job queue (--queue); a table of
 // one row per trace and policy, and the same figures as JSON or CSV.
-import { writeFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { glob } from 'tinyglobby';
 import { runTraceBatch, type TraceBatchResult, type TracePolicy } from '../../fleet/trace-batch.js';
 import type { TraceFormat } from '../../traces/index.js';
 import type { HugepageSize } from '../../host/types.js';
 import { csvField } from '../../study/csv.js';
+import { formatTable, type TableColumn } from '../../format/table.js';
+import { formatBytes, formatCount } from '../../format/units.js';
 import { openQueue, type QueueFlags } from '../queue.js';
+import { UsageError } from '../usage-error.js';
 import { shardProgressBar } from '../shard-progress.js';
-import { traceJson, writeJson } from './replay.js';
+import { writeOutputs } from '../output.js';
+import { jsonText, traceJson } from './replay.js';
 
 export interface TraceBatchFlags extends QueueFlags {
   traces?: string;
@@ -31,8 +34,6 @@ export interface TraceBatchFlags extends QueueFlags {
   csv?: string;
 }
 
-const GiB = 2 ** 30;
-
 /** The columns of the table and the CSV: a name and the figure of one trace under one policy. */
 const COLUMNS: [string, (r: TraceBatchResult) => string | number][] = [
   ['trace', (r) => r.trace],
@@ -49,24 +50,36 @@ const COLUMNS: [string, (r: TraceBatchResult) => string | number][] = [
   ['recoveryEvents', (r) => r.recovery.events],
 ];
 
+/** The table's columns: names left, figures right; a long trace path wraps. */
+const TABLE: TableColumn[] = [
+  { header: 'trace', wrap: true },
+  { header: 'policy' },
+  { header: 'accesses', align: 'right' },
+  { header: 'SIGBUS', align: 'right' },
+  { header: 'killed', align: 'right' },
+  { header: 'raw pages poisoned', short: 'raw', align: 'right' },
+  { header: 'hugepages lost', short: 'lost', align: 'right' },
+  { header: 'memory lost', align: 'right' },
+  { header: 'UEs applied', short: 'UEs', align: 'right' },
+];
+
 function table(results: TraceBatchResult[]): string {
-  const head = ['trace', 'policy', 'accesses', 'SIGBUS', 'killed', 'raw pages', 'hugepages lost', 'memory lost', 'UEs applied'];
   const rows = results.map((r) => [
-    r.trace, r.policy, r.accesses.toLocaleString('en-US'), r.sigbus.toLocaleString('en-US'), r.processKilled ? 'yes' : 'no',
-    r.rawPagesPoisoned.toLocaleString('en-US'), r.hugepagesLost.toLocaleString('en-US'), `${(r.bytesLost / GiB).toFixed(3)} GiB`,
-    r.errors.applied.toLocaleString('en-US'),
+    r.trace, r.policy, formatCount(r.accesses), formatCount(r.sigbus), r.processKilled ? 'yes' : 'no',
+    formatCount(r.rawPagesPoisoned), formatCount(r.hugepagesLost), formatBytes(r.bytesLost), formatCount(r.errors.applied),
   ]);
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
-  // Names left, figures right.
-  const line = (cells: string[]) => cells.map((x, c) => (c < 2 ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join('  ').trimEnd();
-  return [line(head), ...rows.map(line)].join('\n');
+  return formatTable(TABLE, rows);
+}
+
+function csvText(results: TraceBatchResult[]): string {
+  return [COLUMNS.map(([name]) => name), ...results.map((r) => COLUMNS.map(([, value]) => value(r)))].map((row) => row.map(csvField).join(',')).join('\n') + '\n';
 }
 
 export async function replayTracesCommand(o: TraceBatchFlags): Promise<void> {
-  if (o.json === '-' && o.csv === '-') throw new Error('only one of --json and --csv can write to stdout');
   // Paths as the pattern gives them: absolute for an absolute pattern, else relative.
   const traces = (await glob(o.traces!, { onlyFiles: true, expandDirectories: false, absolute: isAbsolute(o.traces!) })).sort();
-  if (traces.length === 0) throw new Error(`no file matches ${o.traces} (quote the glob so that mfrsim expands it, not the shell)`);
+  // A pattern that names no file is a bad path, like a missing --trace.
+  if (traces.length === 0) throw new UsageError(`--traces ${o.traces}: no file matches (quote the glob so that mfrsim expands it, not the shell)`);
   const queue = await openQueue(o, 'traces');
   try {
     const bar = queue ? undefined : shardProgressBar('traces');
@@ -83,12 +96,11 @@ export async function replayTracesCommand(o: TraceBatchFlags): Promise<void> {
       onProgress: bar?.update,
     }).finally(() => bar?.stop());
     if (o.json !== '-' && o.csv !== '-') process.stdout.write(`${table(results)}\n`);
-    if (o.json) await writeJson(o.json, { policies: o.policies, replays: results.map((r) => ({ policy: r.policy, ...traceJson(r) })) });
-    if (o.csv) {
-      const text = [COLUMNS.map(([name]) => name), ...results.map((r) => COLUMNS.map(([, value]) => value(r)))].map((row) => row.map(csvField).join(',')).join('\n') + '\n';
-      if (o.csv === '-') process.stdout.write(text);
-      else await writeFile(o.csv, text);
-    }
+    // Both outputs are rendered first, then written together: neither appears unless both do.
+    await writeOutputs([
+      { path: o.json, text: o.json ? jsonText({ policies: o.policies, replays: results.map((r) => ({ policy: r.policy, ...traceJson(r) })) }) : '' },
+      { path: o.csv, text: o.csv ? csvText(results) : '' },
+    ]);
     await queue?.finished();
   } finally {
     await queue?.close();

@@ -7,6 +7,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { FleetDescription } from '../../fleet/description.js';
 import type { HostSpec, HostStats } from '../../fleet/shard.js';
 import { fractionFlag, integerFlag, seedFlag } from '../flags.js';
+import { addHelpExamples } from '../help.js';
+import { formatParagraph, formatTable, type TableColumn } from '../../format/table.js';
+import { formatBytes, formatCount, formatDuration, formatNumber, formatPercent } from '../../format/units.js';
 import { accessOutcomes } from '../outcomes.js';
 import { checkInputs, checkOutputs, writeOutputs } from '../output.js';
 import type { RecoverySummary } from '../../costs/recovery-cost.js';
@@ -60,26 +63,24 @@ function policyList(value: string): TracePolicy[] {
   return names as TracePolicy[];
 }
 
-const GiB = 2 ** 30;
-
 /** The translation cost model's lines of the summary (when it ran). */
 function translationRows(s: HostStats, o: ReplayOptions): [string, string][] {
   if (!o.tlb) return [];
   const f = translationFigures(s.translation, DEFAULT_TLB.cyclesPerAccess);
   return [
-    ['TLB walks', `${f.walksPerKiloAccess.toFixed(1)} per 1,000 accesses (${f.walkCyclesPerAccess.toFixed(1)} cycles per access${o.nested ? `, nested ${o.nested} levels` : ''})`],
-    ['walk share of cycles', `${(f.walkShare * 100).toFixed(2)}% (at ${DEFAULT_TLB.cyclesPerAccess} cycles per access otherwise)`],
+    ['TLB walks', `${formatNumber(f.walksPerKiloAccess)} per 1,000 accesses (${formatNumber(f.walkCyclesPerAccess)} cycles per access${o.nested ? `, nested ${o.nested} levels` : ''})`],
+    ['walk share of cycles', `${formatPercent(f.walkShare)} (at ${formatCount(DEFAULT_TLB.cyclesPerAccess)} cycles per access otherwise)`],
   ];
 }
 
 /** The recovery cost model's lines of the summary: memory_failure latency, and release latency (deferred dissolves). */
 function recoveryRows(r: RecoverySummary): [string, string][] {
-  const us = (ns: number) => `${(ns / 1000).toFixed(1)} us`;
+  const us = formatDuration;
   return [
     ['memory_failure latency', r.events === 0 ? 'no recovery events'
-      : `p50 ${us(r.p50Ns)}, p99 ${us(r.p99Ns)}, max ${us(r.maxNs)} over ${r.events} events (${us(r.totalNs)} in all)`],
+      : `p50 ${us(r.p50Ns)}, p99 ${us(r.p99Ns)}, max ${us(r.maxNs)} over ${formatCount(r.events)} events (${us(r.totalNs)} in all)`],
     ['release latency', r.release.events === 0 ? 'no hugepage dissolved at release'
-      : `p50 ${us(r.release.p50Ns)}, p99 ${us(r.release.p99Ns)}, max ${us(r.release.maxNs)} over ${r.release.dissolves} dissolves (${us(r.release.totalNs)} in all)`],
+      : `p50 ${us(r.release.p50Ns)}, p99 ${us(r.release.p99Ns)}, max ${us(r.release.maxNs)} over ${formatCount(r.release.dissolves)} dissolves (${us(r.release.totalNs)} in all)`],
   ];
 }
 
@@ -88,42 +89,46 @@ function costFlags(o: ReplayOptions): { hvo?: boolean; environment?: Environment
   return { ...(o.hvo !== undefined ? { hvo: o.hvo === 'on' } : {}), ...(o.environment !== undefined ? { environment: o.environment } : {}) };
 }
 
+/** The summary's columns: a figure's name, and the figure with its breakdown, which wraps. */
+const SUMMARY_COLUMNS: TableColumn[] = [{ header: 'figure' }, { header: 'value', wrap: true }];
+
 /** The summary printed for people: one figure per line. */
 function summary(title: string, s: HostStats, extra: [string, string][]): string {
   const o = accessOutcomes(s);
   const rows: [string, string][] = [
-    ['accesses', s.accesses.toLocaleString('en-US')],
-    ['  completed', o.completed.toLocaleString('en-US')],
-    ['  signalled', o.signalled.toLocaleString('en-US')],
-    ['  outside the layout', o.outsideLayout.toLocaleString('en-US')],
-    ['  process already dead', o.deadProcess.toLocaleString('en-US')],
-    ['SIGBUS', s.sigbus.toLocaleString('en-US')],
-    ['  BUS_MCEERR_AR', s.sigbusByCode.BUS_MCEERR_AR.toLocaleString('en-US')],
-    ['  BUS_MCEERR_AO', s.sigbusByCode.BUS_MCEERR_AO.toLocaleString('en-US')],
-    ['  BUS_ADRERR', s.sigbusByCode.BUS_ADRERR.toLocaleString('en-US')],
-    ['  SI_KERNEL', s.sigbusByCode.SI_KERNEL.toLocaleString('en-US')],
-    ['processes killed', String(s.killed)],
-    ['raw pages poisoned', s.rawPagesPoisoned.toLocaleString('en-US')],
-    ['hugepages lost whole', s.hugepagesLost.toLocaleString('en-US')],
-    ['memory lost', `${(s.bytesLost / GiB).toFixed(3)} GiB (${s.bytesLost.toLocaleString('en-US')} bytes)`],
-    ['memory failures', `${s.memoryFailure.total} (recovered ${s.memoryFailure.recovered}, failed ${s.memoryFailure.failed}, ignored ${s.memoryFailure.ignored})`],
-    ['page-table pages (splits)', s.pageTablePages.toLocaleString('en-US')],
-    ['hugepages dissolved', `${s.dissolves} (${s.vmemmapPagesRestored.toLocaleString('en-US')} vmemmap pages restored)`],
-    ['repeated consumption', `${s.repeatedConsumption.toLocaleString('en-US')} loads of known-bad pages`],
-    ['refcount underflows', `${s.refcountUnderflows.toLocaleString('en-US')} (KEEP v3 releases that dropped more references than they held)`],
+    ['accesses', formatCount(s.accesses)],
+    ['  completed', formatCount(o.completed)],
+    ['  signalled', formatCount(o.signalled)],
+    ['  outside the layout', formatCount(o.outsideLayout)],
+    ['  process already dead', formatCount(o.deadProcess)],
+    ['SIGBUS', formatCount(s.sigbus)],
+    ['  BUS_MCEERR_AR', formatCount(s.sigbusByCode.BUS_MCEERR_AR)],
+    ['  BUS_MCEERR_AO', formatCount(s.sigbusByCode.BUS_MCEERR_AO)],
+    ['  BUS_ADRERR', formatCount(s.sigbusByCode.BUS_ADRERR)],
+    ['  SI_KERNEL', formatCount(s.sigbusByCode.SI_KERNEL)],
+    ['processes killed', formatCount(s.killed)],
+    ['raw pages poisoned', formatCount(s.rawPagesPoisoned)],
+    ['hugepages lost whole', formatCount(s.hugepagesLost)],
+    ['memory lost', formatBytes(s.bytesLost)],
+    ['memory failures', `${formatCount(s.memoryFailure.total)} (recovered ${formatCount(s.memoryFailure.recovered)}, failed ${formatCount(s.memoryFailure.failed)}, ` +
+      `ignored ${formatCount(s.memoryFailure.ignored)})`],
+    ['page-table pages (splits)', formatCount(s.pageTablePages)],
+    ['hugepages dissolved', `${formatCount(s.dissolves)} (${formatCount(s.vmemmapPagesRestored)} vmemmap pages restored)`],
+    ['repeated consumption', `${formatCount(s.repeatedConsumption)} loads of known-bad pages`],
+    ['refcount underflows', `${formatCount(s.refcountUnderflows)} (KEEP v3 releases that dropped more references than they held)`],
     // THP memory, where the host has any: folios still usable, and in-use ones split to 4 KiB.
-    ...(s.thp.total > 0 ? [['THP folios', `${s.thp.total.toLocaleString('en-US')} (${s.thp.split.toLocaleString('en-US')} split to 4 KiB, ${s.thp.free.toLocaleString('en-US')} free)`] as [string, string]] : []),
+    ...(s.thp.total > 0 ? [['THP folios', `${formatCount(s.thp.total)} (${formatCount(s.thp.split)} split to 4 KiB, ${formatCount(s.thp.free)} free)`] as [string, string]] : []),
     ...extra,
   ];
-  const w = Math.max(...rows.map(([k]) => k.length));
-  return [title, ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`)].join('\n');
+  return `${formatParagraph(title)}\n${formatTable(SUMMARY_COLUMNS, rows, { header: false, indent: 2 })}`;
 }
 
 /** Addresses (bigints) as hex strings. */
 const bigintHex = (_k: string, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v);
 
-export async function writeJson(target: string, data: unknown): Promise<void> {
-  await writeOutputs([{ path: target, text: `${JSON.stringify(data, bigintHex, 2)}\n` }]);
+/** The JSON output's text (addresses in hex). */
+export function jsonText(data: unknown): string {
+  return `${JSON.stringify(data, bigintHex, 2)}\n`;
 }
 
 /**
@@ -136,7 +141,7 @@ async function salvageNote(o: ReplayOptions): Promise<string | null> {
   const check = await inspectErrorStream(o.errors);
   if (check.complete) return null;
   if (!o.salvage) throw new Error(`${o.errors}: ${check.problem}${check.header.recordCount === null ? '; --salvage reads the complete records' : ''}`);
-  return `salvaged ${check.records.toLocaleString('en-US')} records of the unfinished stream ${o.errors} (${check.problem})`;
+  return `salvaged ${formatCount(check.records)} records of the unfinished stream ${o.errors} (${check.problem})`;
 }
 
 /** The figures of one trace's replay, as --json writes them. */
@@ -170,25 +175,25 @@ async function replayTraceCommand(o: ReplayOptions): Promise<void> {
   const regions = r.layout.regions;
   const mapped = regions.reduce((n, x) => n + x.length, 0);
   const notes = [
-    ...(r.salvaged ? [`salvaged ${r.salvaged.events.toLocaleString('en-US')} events of the unfinished trace ${r.trace} (reading stopped at ${r.salvaged.stoppedAt})`] : []),
+    ...(r.salvaged ? [`salvaged ${formatCount(r.salvaged.events)} events of the unfinished trace ${r.trace} (reading stopped at ${r.salvaged.stoppedAt})`] : []),
     ...(streamNote ? [streamNote] : []),
   ];
   for (const note of notes) process.stderr.write(`${note}\n`);
   const json = traceJson(r);
   if (o.json !== '-') {
     process.stdout.write(`${summary(`replay of ${r.trace} (${r.format})`, r.host, [
-      ['layout', `${regions.length} region(s), ${(mapped / GiB).toFixed(2)} GiB of ${o.policy === 'thp' ? '2M THP folios' : `${regions[0]!.hugepageSize} hugepages`}, policy ${o.policy === 'hgm' || o.policy === 'thp' ? o.policy : regions[0]!.policy}`],
+      ['layout', `${regions.length} region(s), ${formatBytes(mapped)} of ${o.policy === 'thp' ? '2M THP folios' : `${regions[0]!.hugepageSize} hugepages`}, policy ${o.policy === 'hgm' || o.policy === 'thp' ? o.policy : regions[0]!.policy}`],
       o.errors
-        ? ['error records', `${r.errors.records.toLocaleString('en-US')}: ${r.errors.applied.toLocaleString('en-US')} UEs of stream host ${r.errors.host} applied, ` +
-          `${r.errors.corrected.toLocaleString('en-US')} CEs skipped, ${r.errors.outsideHost.toLocaleString('en-US')} outside the pools, ` +
-          `${r.errors.otherHosts.toLocaleString('en-US')} of other hosts`]
-        : ['UEs applied', `${r.errors.applied} (--poison-fraction)`],
+        ? ['error records', `${formatCount(r.errors.records)}: ${formatCount(r.errors.applied)} UEs of stream host ${r.errors.host} applied, ` +
+          `${formatCount(r.errors.corrected)} CEs skipped, ${formatCount(r.errors.outsideHost)} outside the pools, ` +
+          `${formatCount(r.errors.otherHosts)} of other hosts`]
+        : ['UEs applied', `${formatCount(r.errors.applied)} (--poison-fraction)`],
       ...recoveryRows(r.recovery),
       ...translationRows(r.host, o),
-      ['throughput', `${Math.round(r.eventsPerSecond).toLocaleString('en-US')} events/s (${r.replaySeconds.toFixed(2)} s)`],
+      ['throughput', `${formatCount(r.eventsPerSecond)} events/s (${formatDuration(r.replaySeconds * 1e9)})`],
     ])}\n`);
   }
-  if (o.json) await writeJson(o.json, json);
+  if (o.json) await writeOutputs([{ path: o.json, text: jsonText(json) }]);
 }
 
 async function replayFleetCommand(o: ReplayOptions, policyGiven: boolean): Promise<void> {
@@ -250,14 +255,14 @@ async function fleetRun(o: ReplayOptions, fleet: FleetDescription, host: HostSpe
   const eventsPerSecond = r.total.accesses / Math.max(r.wallSeconds, 1e-9);
   if (o.json !== '-') {
     const e = r.errors;
-    process.stdout.write(`${summary(`fleet replay of ${o.fleet} (${fleet.hosts} hosts)`, r.total, [
+    process.stdout.write(`${summary(`fleet replay of ${o.fleet} (${formatCount(fleet.hosts)} hosts)`, r.total, [
       ...(o.errors
-        ? [['error records', `${e.records.toLocaleString('en-US')}: ${e.applied.toLocaleString('en-US')} UEs applied, ${e.corrected.toLocaleString('en-US')} CEs skipped, ` +
-          `${e.outsidePools.toLocaleString('en-US')} outside the pools, ${e.outsideFleet.toLocaleString('en-US')} of hosts beyond the fleet`] as [string, string]]
+        ? [['error records', `${formatCount(e.records)}: ${formatCount(e.applied)} UEs applied, ${formatCount(e.corrected)} CEs skipped, ` +
+          `${formatCount(e.outsidePools)} outside the pools, ${formatCount(e.outsideFleet)} of hosts beyond the fleet`] as [string, string]]
         : []),
       ...recoveryRows(r.recovery),
       ...translationRows(r.total, o),
-      ['throughput', `${Math.round(eventsPerSecond).toLocaleString('en-US')} events/s end to end (${r.wallSeconds.toFixed(2)} s)`],
+      ['throughput', `${formatCount(eventsPerSecond)} events/s end to end (${formatDuration(r.wallSeconds * 1e9)})`],
     ])}\n`);
   }
   if (o.json && perHost) {
@@ -309,4 +314,9 @@ export function registerReplayCommand(program: Command): void {
       if (o.traces) await (await import('./replay-traces.js')).replayTracesCommand(o);
       else await (o.trace ? replayTraceCommand(o) : replayFleetCommand(o, cmd.getOptionValueSource('policy') === 'cli'));
     });
+  addHelpExamples(cmd, [
+    ['mfrsim replay --trace prog.lackey --policy keep --errors fleet.mfrerr --errors-host auto', "a Valgrind lackey trace on a host that an error stream's UEs hit"],
+    ['mfrsim replay --fleet examples/fleet-1g.json --errors fleet.mfrerr --policy hgm --json hgm.json', 'a fleet of 1,000 hosts under HGM, the figures as JSON'],
+    ['mfrsim replay --traces "traces/*.lackey" --policy default,keep,hgm --csv batch.csv', 'every trace of a batch under three policies, one CSV row each'],
+  ]);
 }

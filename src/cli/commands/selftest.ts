@@ -5,7 +5,9 @@ import { Command, Option } from 'commander';
 import { runSelftest, type SelftestPolicy, type SelftestReport } from '../../host/selftest.js';
 import type { HugepageSize } from '../../host/types.js';
 import { KEEP_VERSIONS, type KeepVersionOption } from '../../host/kernel-behaviour.js';
+import { formatParagraph, formatTable, TERMINAL_WIDTH, type TableColumn } from '../../format/table.js';
 import { integerFlag } from '../flags.js';
+import { addHelpExamples } from '../help.js';
 
 function policyTitle(r: SelftestReport): string {
   return r.policy === 'keep' ? 'MFD_MF_KEEP_UE_MAPPED' : 'DEFAULT (MFD_HUGETLB)';
@@ -16,26 +18,39 @@ function kernelText(r: SelftestReport): string {
   return `kernel: MFD_MF_KEEP_UE_MAPPED ${r.kernel.keepVersionText}; log lines and counters ${r.kernel.logLines.generation}`;
 }
 
+/** A TAP diagnostic: `text` on "#" lines that fit the terminal, continuation lines indented. */
+function diagnostic(text: string, indent = ''): string[] {
+  return formatParagraph(text, { width: TERMINAL_WIDTH - 2 - indent.length, hang: 2 }).split('\n').map((l) => `# ${indent}${l}`);
+}
+
 /** One report as kselftest TAP output. */
 export function formatTap(r: SelftestReport): string {
   const lines = [
     'TAP version 13',
     `1..${r.steps.length}`,
-    `# hugetlb-mfr: ${r.size} hugepages, ${policyTitle(r)}, ${r.pages} poisoned raw page(s)`,
-    `# ${kernelText(r)}`,
+    ...diagnostic(`hugetlb-mfr: ${r.size} hugepages, ${policyTitle(r)}, ${r.pages} poisoned raw page(s)`),
+    ...diagnostic(kernelText(r)),
   ];
   for (const s of r.steps) {
     lines.push(`${s.ok ? 'ok' : 'not ok'} ${s.n} ${s.name}`);
-    if (!s.ok) lines.push(`#   expected: ${s.expected}`, `#   actual:   ${s.actual}`);
+    if (!s.ok) lines.push(...diagnostic(`expected: ${s.expected}`, '  '), ...diagnostic(`actual:   ${s.actual}`, '  '));
   }
   const pass = r.steps.filter((s) => s.ok).length;
   lines.push(`# Totals: pass:${pass} fail:${r.steps.length - pass} xfail:0 xpass:0 skip:0 error:0`);
   return lines.join('\n');
 }
 
+/** The side-by-side table's columns: the step, and what each policy did (text that wraps). */
+const SIDE_BY_SIDE: TableColumn[] = [
+  { header: '#', align: 'right' },
+  { header: 'step', wrap: true },
+  { header: 'MFD_MF_KEEP_UE_MAPPED', wrap: true },
+  { header: 'DEFAULT (MFD_HUGETLB)', wrap: true },
+];
+
 /** Two reports of the same size, one row per step: what each policy did. */
 export function formatSideBySide(keep: SelftestReport, dflt: SelftestReport): string {
-  const rows: string[][] = [['#', 'step', 'MFD_MF_KEEP_UE_MAPPED', 'DEFAULT (MFD_HUGETLB)']];
+  const rows: string[][] = [];
   const n = Math.max(keep.steps.length, dflt.steps.length);
   for (let i = 0; i < n; i++) {
     const k = keep.steps[i];
@@ -44,20 +59,15 @@ export function formatSideBySide(keep: SelftestReport, dflt: SelftestReport): st
     const cell = (s: typeof k) => (s ? `${s.ok ? 'ok' : 'NOT OK'}: ${s.actual}` : '');
     rows.push([String(i + 1), name, cell(k), cell(d)]);
   }
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd();
-  const out = [
-    `hugetlb-mfr, ${keep.size} hugepages, ${keep.pages} poisoned raw page(s): ${keep.passed && dflt.passed ? 'both policies behave as the test expects' : 'MISMATCH'}`,
-    kernelText(keep),
-    line(rows[0]!),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...rows.slice(1).map(line),
-  ];
-  return out.join('\n');
+  return [
+    formatParagraph(`hugetlb-mfr, ${keep.size} hugepages, ${keep.pages} poisoned raw page(s): ${keep.passed && dflt.passed ? 'both policies behave as the test expects' : 'MISMATCH'}`),
+    formatParagraph(kernelText(keep), { hang: 2 }),
+    formatTable(SIDE_BY_SIDE, rows, { rule: true }),
+  ].join('\n');
 }
 
 export function registerSelftestCommand(program: Command): void {
-  program
+  const cmd = program
     .command('selftest')
     .description('run the upstream hugetlb-mfr selftest (tools/testing/selftests/mm/hugetlb-mfr.c, MFD_MF_KEEP_UE_MAPPED v3) inside the simulator')
     .addOption(new Option('--size <size>', 'hugepage size (default: both)').choices(['2M', '1G']))
@@ -82,4 +92,9 @@ export function registerSelftestCommand(program: Command): void {
       }
       if (!reports.every((r) => r.passed)) process.exitCode = 1;
     });
+  addHelpExamples(cmd, [
+    ['mfrsim selftest', 'both policies side by side, for 2 MiB and 1 GiB hugepages'],
+    ['mfrsim selftest --policy keep --size 2M --pages 8', 'one run as kselftest TAP output'],
+    ['mfrsim selftest --keep-version v3 --json', 'MFD_MF_KEEP_UE_MAPPED as posted in v3, as JSON'],
+  ]);
 }

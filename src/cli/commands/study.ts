@@ -12,6 +12,7 @@ import { costSettingsOf, loadScenario, parseScenario, type Scenario } from '../.
 import { formatCostTable } from '../../costs/cost-table.js';
 import { formatTable } from '../../study/table.js';
 import { integerFlag, seedFlag } from '../flags.js';
+import { addHelpExamples } from '../help.js';
 import { checkInputs, checkOutputs, writeOutputs } from '../output.js';
 import { addQueueOptions, openQueue, type QueueFlags } from '../queue.js';
 
@@ -88,4 +89,9 @@ export function registerStudyCommand(program: Command): void {
     .option('--show-costs', "print the recovery cost model's unit costs for the scenario's hosts (HVO, environment), each with its source, and exit");
   addQueueOptions(cmd)
     .action((file: string | undefined, o: StudyFlags) => runStudyCommand(file, o));
+  addHelpExamples(cmd, [
+    ['mfrsim study --html report.html --json study.json', 'the embedded cloud-region scenario: the table, an HTML report and every figure as JSON'],
+    ['mfrsim study examples/study-2m-vms.json --policies default,keep --csv -', 'a scenario file, two policies, the side-by-side table as CSV on stdout'],
+    ['mfrsim study --show-costs', "the recovery cost model's unit costs and their sources"],
+  ]);
 }
