@@ -4,18 +4,16 @@
 // a call and a failed call changes nothing. The bounds err on the large side: they only
 // decide how close to wasm32's 4 GiB a call is still accepted.
 
-import { allocBound } from './arena';
 import { HPAGE_1G_SHIFT, HPAGE_2M_SHIFT, MAP_ANONYMOUS, MAP_HUGETLB, MAP_HUGE_SHIFT, MAP_SHARED, PAGE_SHIFT } from './constants';
 import { file_create_bound, fileShift, slot_bound } from './files';
 import { put_files_bound } from './hugetlb';
 import { outbox_bound } from './outbox';
+import { tables_bound } from './pagetable';
 import { poison_bound } from './poison';
 import { HF_HGM, H_PT_PAGES, firstProc, hostCounter, hostFlags, hwCorruptedPages } from './pool';
 import { fd_install_bound, fdget, mappedBytes, procHost, procNext, vma_insert_bound, vmaCount } from './procs';
 import { kill_queue_bound } from './signal';
 
-/** A page-table page (PUD, PMD or PTE table; HGM and THP splits). */
-const TABLE: u64 = allocBound(4096);
 /** Outbox records of one memory_failure() beyond three per process (log, signal, death). */
 const MF_RECORDS: u64 = 6;
 const TASK_SIZE: u64 = 0x7fff_ffff_f000;
@@ -36,7 +34,7 @@ export function memory_failure_bound(h: u32, n: u64, records: u64): u64 {
   }
   const splits: u64 = (hostFlags(h) & HF_HGM) != 0 ? 2 * vmas : 1;
   return poison_bound(n) + outbox_bound(n * (MF_RECORDS + 3 * (procs + vmas)) + records) + kill_queue_bound(procs + vmas)
-    + n * splits * TABLE + put_files_bound(vmas);
+    + tables_bound(n * splits) + put_files_bound(vmas);
 }
 
 /**
@@ -52,7 +50,7 @@ function fault_bound(p: u32, span: u64): u64 {
     const most = ((span >> HPAGE_2M_SHIFT) + 2) * 513;
     tables += split < most ? split : most;
   }
-  return tables * TABLE;
+  return tables_bound(tables);
 }
 
 /** The span a call on [addr, addr+len) can fault in: no more than p maps (summed only for long ranges). */
