@@ -6,8 +6,8 @@ import {
   PTE_ADDR_MASK, SLOT_EMPTY, SLOT_RESERVED,
 } from './constants';
 import {
-  addFileFds, addFileVmas, cacheCap, fileFds, fileHost, fileIndices, fileShift, fileLive, fileVmas,
-  file_free, slotGet, slotSet,
+  addFileFds, addFileVmas, cacheCap, cache_clear, extentCount, extentFrom, extentLen, extentStart, extentValue,
+  fileFds, fileHost, fileIndices, fileShift, fileLive, fileVmas, file_free, slotGet, slotSet,
 } from './files';
 import { POLICY_DEFAULT, POLICY_HGM, POLICY_KEEP, file_policy } from './policy';
 import { outbox_push } from './outbox';
@@ -58,12 +58,11 @@ function keep_v3_put_hwpoison_refs(h: u32, sc: u32, local: u32): void {
 /**
  * The page cache lets go of a folio (remove_inode_single_folio + free_huge_folio): a healthy
  * one returns to the pool; a poisoned one is dissolved under KEEP and, under DEFAULT, stays
- * pinned by memory-failure's reference: leaked, never returned.
+ * pinned by memory-failure's reference: leaked, never returned. The caller empties its index.
  */
-function remove_from_page_cache(f: u32, idx: u64, local: u32): void {
+function remove_from_page_cache(f: u32, local: u32): void {
   const h = fileHost(f);
   const sc = scOfShift(fileShift(f));
-  slotSet(f, idx, SLOT_EMPTY);
   const policy = file_policy(f);
   if ((folioWord(h, sc, local) & F_HWPOISON) == 0) {
     enqueue_hugetlb_folio(h, sc, local);
@@ -76,21 +75,24 @@ function remove_from_page_cache(f: u32, idx: u64, local: u32): void {
   }
 }
 
-/** remove_inode_hugepages + hugetlb_unreserve_pages over indices [from, to). */
+/** remove_inode_hugepages + hugetlb_unreserve_pages over indices [from, to), in index order. */
 export function remove_inode_hugepages(f: u32, from: u64, to: u64): void {
   const h = fileHost(f);
   const sc = scOfShift(fileShift(f));
-  const end = to < <u64>cacheCap(f) ? to : <u64>cacheCap(f);
-  for (let idx = from; idx < end; idx++) {
-    const s = slotGet(f, idx);
-    if (s == SLOT_EMPTY) continue;
-    if (s == SLOT_RESERVED) {
-      slotSet(f, idx, SLOT_EMPTY);
-      addPoolResv(h, sc, -1);
+  const end = to < cacheCap(f) ? to : cacheCap(f);
+  for (let i = extentFrom(f, from); i < extentCount(f) && extentStart(f, i) < end; i++) {
+    const start = extentStart(f, i);
+    const lo = from > start ? from : start;
+    const stop = start + <u64>extentLen(f, i);
+    const hi = end < stop ? end : stop;
+    const v = extentValue(f, i);
+    if (v == SLOT_RESERVED) {
+      addPoolResv(h, sc, -<i32>(hi - lo));
     } else {
-      remove_from_page_cache(f, idx, s - 1);
+      for (let idx = lo; idx < hi; idx++) remove_from_page_cache(f, v - 1 + <u32>(idx - start));
     }
   }
+  cache_clear(f, from, end);
 }
 
 /** hugetlb_vmdelete_list: clears every shared mapper's leaves for file indices [from, to). */
@@ -148,7 +150,7 @@ export function split_poisoned_to_raw_ptes(h: u32, sc: u32, local: u32, slot: us
 
 /** The last fd and the last mapping are gone: every hugepage and reservation goes. */
 function hugetlbfs_evict_inode(f: u32): void {
-  remove_inode_hugepages(f, 0, <u64>cacheCap(f));
+  remove_inode_hugepages(f, 0, cacheCap(f));
   file_free(f);
 }
 

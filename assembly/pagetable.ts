@@ -1,9 +1,10 @@
-// x86-64 4-level page tables in linear memory. Table pages are 4 KiB blocks of the arena;
-// a non-leaf entry holds the linear-memory address of the next table in its address bits,
+// x86-64 4-level page tables in linear memory. Table pages are 4 KiB pages carved from
+// 128 KiB runs of the arena (so the small records allocated between tables leave no
+// 4 KiB alignment gaps); freed tables go to a free list of their own. A non-leaf entry holds the linear-memory address of the next table in its address bits,
 // a leaf holds the simulated physical address. 1 GiB pages are PUD leaves, 2 MiB pages PMD
 // leaves (both with _PAGE_PSE). A HWPOISON entry is non-present with _PAGE_SWP_HWPOISON.
 
-import { alloc, free } from './arena';
+import { alloc, allocBound } from './arena';
 import {
   HPAGE_1G_SHIFT, PTE_ADDR_MASK, _PAGE_PRESENT, _PAGE_PSE, _PAGE_RW, _PAGE_SIM_POISONED,
   _PAGE_SWP_HWPOISON, _PAGE_USER,
@@ -11,9 +12,44 @@ import {
 
 const TABLE_BYTES: usize = 4096;
 const TABLE_LINK: u64 = _PAGE_PRESENT | _PAGE_RW | _PAGE_USER;
+const RUN_BYTES: usize = 128 << 10;
+const RUN_TABLES: u64 = <u64>(RUN_BYTES / TABLE_BYTES);
+
+/** The unused rest of the current run, and the freed tables (linked through their first word). */
+let runNext: usize = 0;
+let runEnd: usize = 0;
+let freeTables: usize = 0;
+
+/** A zeroed, 4 KiB-aligned table page: a freed one, else the next of the current run. */
+function table_alloc(): usize {
+  if (freeTables != 0) {
+    const t = freeTables;
+    freeTables = load<usize>(t);
+    memory.fill(t, 0, TABLE_BYTES);
+    return t;
+  }
+  if (runNext == runEnd) {
+    // alloc aligns blocks of 4 KiB and more to 4 KiB, and zeroes them.
+    runNext = alloc(RUN_BYTES);
+    runEnd = runNext + RUN_BYTES;
+  }
+  const t = runNext;
+  runNext += TABLE_BYTES;
+  return t;
+}
+
+function table_free(t: usize): void {
+  store<usize>(t, freeTables);
+  freeTables = t;
+}
+
+/** Heap bytes `n` table allocations may take: a new run per RUN_TABLES of them (a sum of bounds stays a bound). */
+export function tables_bound(n: u64): u64 {
+  return (n + RUN_TABLES - 1) / RUN_TABLES * allocBound(RUN_BYTES);
+}
 
 export function pgd_alloc(): usize {
-  return alloc(TABLE_BYTES);
+  return table_alloc();
 }
 
 // @ts-ignore: decorator
@@ -26,7 +62,7 @@ function descend(entryPtr: usize, create: bool): usize {
   const e = load<u64>(entryPtr);
   if ((e & _PAGE_PRESENT) != 0) return <usize>(e & PTE_ADDR_MASK);
   if (!create) return 0;
-  const t = alloc(TABLE_BYTES);
+  const t = table_alloc();
   store<u64>(entryPtr, <u64>t | TABLE_LINK);
   return t;
 }
@@ -101,7 +137,7 @@ export function walk_leaf(hugeSlot: usize, va: u64, hs: u32): usize {
  */
 export function split_huge_leaf(at: usize, shift: u32): usize {
   const e = load<u64>(at);
-  const table = alloc(TABLE_BYTES);
+  const table = table_alloc();
   const child = shift - 9;
   const flags = (e & (_PAGE_PRESENT | _PAGE_RW | _PAGE_USER)) | (child > 12 ? _PAGE_PSE : 0);
   const base = e & PTE_ADDR_MASK;
@@ -116,7 +152,7 @@ export function free_split_tables(e: u64, hs: u32): u32 {
   const table = <usize>(e & PTE_ADDR_MASK);
   let pages: u32 = 1;
   for (let i: usize = 0; i < 512; i++) pages += free_split_tables(load<u64>(table + (i << 3)), hs - 9);
-  free(table, TABLE_BYTES);
+  table_free(table);
   return pages;
 }
 
@@ -133,7 +169,7 @@ export function free_empty_pmd_table(pgd: usize, va: u64): void {
   if (!is_table_link(e)) return;
   const table = <usize>(e & PTE_ADDR_MASK);
   for (let i: usize = 0; i < 512; i++) if (load<u64>(table + (i << 3)) != 0) return;
-  free(table, TABLE_BYTES);
+  table_free(table);
   store<u64>(at, 0);
 }
 

@@ -1,7 +1,7 @@
 // Processes: flags, a page table, VMAs (kept sorted by start) and an fd table.
 
 import { allocBound, realloc } from './arena';
-import { pgd_alloc } from './pagetable';
+import { pgd_alloc, tables_bound } from './pagetable';
 import { hostAppendProc, nextPid } from './pool';
 
 const PROC_SIZE: usize = 64;
@@ -78,7 +78,7 @@ export function set_current(p: i32): void { currentProc = p; }
 /** Heap bytes proc_create may take: the process table doubling once, and a PGD page. */
 export function proc_create_bound(): u64 {
   const table = procCount < procCap ? 0 : allocBound(<u64>(procCap == 0 ? 16 : procCap * 2) * PROC_SIZE);
-  return table + allocBound(4096);
+  return table + tables_bound(1);
 }
 
 /** Processes created so far (kernel process numbers are below this). */

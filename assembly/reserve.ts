@@ -4,18 +4,19 @@
 // a call and a failed call changes nothing. The bounds err on the large side: they only
 // decide how close to wasm32's 4 GiB a call is still accepted.
 
-import { allocBound } from './arena';
 import { HPAGE_1G_SHIFT, HPAGE_2M_SHIFT, MAP_ANONYMOUS, MAP_HUGETLB, MAP_HUGE_SHIFT, MAP_SHARED, PAGE_SHIFT } from './constants';
-import { file_create_bound, fileShift, slot_bound } from './files';
+import { cache_bound, extentCount, file_create_bound, fileHost, fileShift } from './files';
 import { put_files_bound } from './hugetlb';
 import { outbox_bound } from './outbox';
+import { tables_bound } from './pagetable';
 import { poison_bound } from './poison';
-import { HF_HGM, H_PT_PAGES, firstProc, hostCounter, hostFlags, hwCorruptedPages } from './pool';
-import { fd_install_bound, fdget, mappedBytes, procHost, procNext, vma_insert_bound, vmaCount } from './procs';
+import { HF_HGM, H_PT_PAGES, firstProc, hostCounter, hostFlags, hwCorruptedPages, poolFree, scOfShift } from './pool';
+import {
+  V_FILE, V_FLAGS, V_SHIFT, VM_SHARED, fd_install_bound, fdget, mappedBytes, procHost, procNext, vmaAt, vma_insert_bound,
+  vmaCount,
+} from './procs';
 import { kill_queue_bound } from './signal';
 
-/** A page-table page (PUD, PMD or PTE table; HGM and THP splits). */
-const TABLE: u64 = allocBound(4096);
 /** Outbox records of one memory_failure() beyond three per process (log, signal, death). */
 const MF_RECORDS: u64 = 6;
 const TASK_SIZE: u64 = 0x7fff_ffff_f000;
@@ -36,13 +37,14 @@ export function memory_failure_bound(h: u32, n: u64, records: u64): u64 {
   }
   const splits: u64 = (hostFlags(h) & HF_HGM) != 0 ? 2 * vmas : 1;
   return poison_bound(n) + outbox_bound(n * (MF_RECORDS + 3 * (procs + vmas)) + records) + kill_queue_bound(procs + vmas)
-    + n * splits * TABLE + put_files_bound(vmas);
+    + tables_bound(n * splits) + put_files_bound(vmas);
 }
 
 /**
  * Faulting in hugepages over `span` bytes of p's mappings: the PUD and PMD tables of the
- * range, and on an HGM host the split tables of poisoned folios: per poisoned raw page at
- * most a PTE table and its 1 GiB folio's PMD table, and per folio at most 513 tables.
+ * range, on an HGM host the split tables of poisoned folios (per poisoned raw page at most a
+ * PTE table and its 1 GiB folio's PMD table, and per folio at most 513 tables), and the
+ * page-cache extents of shared mappings.
  */
 function fault_bound(p: u32, span: u64): u64 {
   let tables = (span >> HPAGE_1G_SHIFT) + 2 + (span >> 39) + 2;
@@ -52,7 +54,27 @@ function fault_bound(p: u32, span: u64): u64 {
     const most = ((span >> HPAGE_2M_SHIFT) + 2) * 513;
     tables += split < most ? split : most;
   }
-  return tables * TABLE;
+  return tables_bound(tables) + fault_cache_bound(p, span);
+}
+
+/**
+ * A fault on a shared mapping adds a folio to its file's page cache: at most two extents (a
+ * reserved extent split around it, and its own), for at most as many hugepages as the span
+ * covers and the pool has free. Each shared VMA's file is bounded on its own, as if it took
+ * every fault: the sum stays a bound where files are mapped twice.
+ */
+function fault_cache_bound(p: u32, span: u64): u64 {
+  let bytes: u64 = 0;
+  for (let i: u32 = 0; i < vmaCount(p); i++) {
+    const v = vmaAt(p, i);
+    if ((load<u32>(v + V_FLAGS) & VM_SHARED) == 0) continue;
+    const f = load<u32>(v + V_FILE);
+    const hs = load<u32>(v + V_SHIFT);
+    const free = <u64>poolFree(fileHost(f), scOfShift(hs));
+    const hugepages = (span >> hs) + 2;
+    bytes += cache_bound(<i32>f, 2 * (hugepages < free ? hugepages : free));
+  }
+  return bytes;
 }
 
 /** The span a call on [addr, addr+len) can fault in: no more than p maps (summed only for long ranges). */
@@ -99,20 +121,27 @@ export function mmap_bound(p: u32, len: u64, flags: u32, fd: i32, offset: u64): 
   if (f >= 0) hs = fileShift(<u32>f);
   else if (anon && (flags & MAP_HUGETLB) != 0 && ((flags >> MAP_HUGE_SHIFT) & 0x3f) == HPAGE_1G_SHIFT) hs = HPAGE_1G_SHIFT;
   let bytes = file_create_bound() + vma_insert_bound(p);
-  // Shared mappings reserve page-cache slots [offset, offset + len) of their file.
+  // Shared mappings reserve the empty indices of [offset, offset + len): an extent per empty
+  // run (at most one more than the extents there are), each inserted before it merges.
   if ((flags & MAP_SHARED) != 0 && (anon || f >= 0)) {
     const pages = ((len < TASK_SIZE ? len : TASK_SIZE) >> hs) + 1;
-    bytes += slot_bound(f, (anon ? 0 : offset >> hs) + pages);
+    const runs = f < 0 ? 1 : <u64>extentCount(<u32>f) + 1;
+    bytes += cache_bound(f, (pages < runs ? pages : runs) + 1);
   }
   return bytes;
 }
 
-/** sys_fallocate: page-cache slots up to the end of the range (a hole punch frees only). */
+/**
+ * sys_fallocate: a folio per index of the range, as many as the pool has free (at most two
+ * extents each, a split and its own), or a hole punched (one extent split in two).
+ */
 export function fallocate_bound(p: u32, fd: i32, offset: u64, len: u64): u64 {
   const f = fdget(p, fd);
   if (f < 0 || len == 0) return 0;
   const hs = fileShift(<u32>f);
-  return slot_bound(f, (offset + len + ((<u64>1 << hs) - 1)) >> hs) + release_bound(p);
+  const pages = ((offset + len + ((<u64>1 << hs) - 1)) >> hs) - (offset >> hs);
+  const free = <u64>poolFree(fileHost(<u32>f), scOfShift(hs));
+  return cache_bound(f, 2 * (pages < free ? pages : free) + 1) + release_bound(p);
 }
 
 /** sys_memfd_create: a file and an fd. */

@@ -76,7 +76,7 @@ export function sys_ftruncate(p: u32, fd: i32, size: u64): i32 {
   // new size, neither pages (fallocate KEEP_SIZE) nor reservations (read-only mappings).
   setFileSize(<u32>f, size);
   const from = size >> hs;
-  const to = <u64>cacheCap(<u32>f);
+  const to = cacheCap(<u32>f);
   if (from < to) {
     hugetlb_vmdelete_list(<u32>f, from, to);
     remove_inode_hugepages(<u32>f, from, to);

@@ -30,12 +30,14 @@ const PROC_RECORD = 64;
 const FILE_RECORD = 48;
 const VMA_RECORD = 40;
 const FRAME_RECORD = 8;
-const SLOT = 4;
+// The page cache keeps extents (assembly/files.ts): at most one 16-byte extent per hugepage
+// of the file, when its hugepages were faulted in an order that never lets extents merge.
+const EXTENT = 16;
 const TABLE = 4096;
-// Poison of one raw page (assembly/poison.ts): a 1 GiB folio's directory, a 128 B chunk,
-// and the hash's two 4-byte arrays at most half full.
-const POISON_1G = 2048 + 128 + 16;
-const POISON_2M = 128 + 16;
+// Poison of one raw page (assembly/poison.ts): its 2 MiB region's 128 B chunk, and a
+// 16-byte hash entry in a table at most half full that doubles as it grows.
+const POISON_CHUNK = 128;
+const POISON_ENTRY = 16;
 
 /** Heap bytes one allocation of `size` takes at most: its power-of-two block and alignment. */
 function allocBound(size: number): number {
@@ -76,15 +78,15 @@ function regionsOf(vm: HostSpec['vms'][number]): RegionSpec[] {
   return vm.regions ?? [{ length: vm.memory ?? 0, hugepage: vm.hugepage ?? '2M', policy: vm.policy ?? 'default', address: vm.address }];
 }
 
-/** One region's page-cache slots, page tables, poison and file record. */
+/** One region's page-cache extents, page tables, poison and file record. */
 function regionBytes(r: RegionSpec, poisonFraction: number): number {
   const shift = r.policy === 'thp' || r.hugepage === '2M' ? 21 : 30;
   const pages = Math.ceil(r.length / 2 ** shift);
   // PUD tables per 512 GiB and, for 2 MiB leaves, PMD tables per 1 GiB the region crosses.
   const tables = Math.ceil(r.length / (512 * GiB)) + 1 + (shift === 21 ? Math.ceil(r.length / GiB) + 1 : 0);
-  const slots = r.policy === 'thp' ? 0 : doublingBytes(pages * SLOT);
+  const extents = r.policy === 'thp' ? 0 : doublingBytes(pages * EXTENT);
   const poisoned = Math.ceil(pages * poisonFraction);
-  return doublingBytes(FILE_RECORD) + slots + tables * allocBound(TABLE) + poisoned * (shift === 30 ? POISON_1G : POISON_2M);
+  return doublingBytes(FILE_RECORD) + extents + tables * allocBound(TABLE) + poisoned * (allocBound(POISON_CHUNK) + 4 * POISON_ENTRY);
 }
 
 /** Kernel linear memory a booted host takes, at most (before an error stream's UEs). */
