@@ -30,8 +30,11 @@ const PROC_RECORD = 64;
 const FILE_RECORD = 48;
 const VMA_RECORD = 40;
 const FRAME_RECORD = 8;
-// The page cache keeps extents (assembly/files.ts): at most one 16-byte extent per hugepage
-// of the file, when its hugepages were faulted in an order that never lets extents merge.
+// The page cache keeps 16-byte extents (assembly/files.ts): runs of reserved indices or of
+// consecutive frames. A booted VM faults its memory in order from a fresh pool, so a file is
+// one run of frames and the reserved rest; each poisoned hugepage may split a run in three.
+// Later splits (an error stream's UEs, hole punches) come out of the headroom, and the
+// kernel reserves for each operation before it runs (assembly/reserve.ts).
 const EXTENT = 16;
 const TABLE = 4096;
 // Poison of one raw page (assembly/poison.ts): its 2 MiB region's 128 B chunk, and a
@@ -84,8 +87,8 @@ function regionBytes(r: RegionSpec, poisonFraction: number): number {
   const pages = Math.ceil(r.length / 2 ** shift);
   // PUD tables per 512 GiB and, for 2 MiB leaves, PMD tables per 1 GiB the region crosses.
   const tables = Math.ceil(r.length / (512 * GiB)) + 1 + (shift === 21 ? Math.ceil(r.length / GiB) + 1 : 0);
-  const extents = r.policy === 'thp' ? 0 : doublingBytes(pages * EXTENT);
   const poisoned = Math.ceil(pages * poisonFraction);
+  const extents = r.policy === 'thp' ? 0 : doublingBytes((2 + 2 * poisoned) * EXTENT);
   return doublingBytes(FILE_RECORD) + extents + tables * allocBound(TABLE) + poisoned * (allocBound(POISON_CHUNK) + 4 * POISON_ENTRY);
 }
 
