@@ -12,7 +12,7 @@ import {
   H_ACCESS_SIGNALLED, H_BAD_EVENTS, H_DEAD_EVENTS, HF_PANICKED, addHostStat, firstProc,
   foundSc, framePhys, hostFlags, physToFrame,
 } from './pool';
-import { PF_KVM_GUEST, P_ACCESSES, P_PGD_OFF, procAlive, procFlags, procHost, procNext, procRecord } from './procs';
+import { PF_KVM_GUEST, P_ACCESSES, P_PGD_OFF, countProcUeMapped, procAlive, procFlags, procHost, procNext, procRecord } from './procs';
 import { access_bound, memory_failure_bound } from './reserve';
 import { sys_access } from './syscalls';
 import { tlbEnabled, tlb_access } from './tlb';
@@ -190,6 +190,16 @@ function raw_corrupted(h: u32, e: u64, va: u64, hs: u32): bool {
   store<f64>(rec + P_ACCESSES, load<f64>(rec + P_ACCESSES) + n);
 }
 
+/** Counts the UE at phys against every live process that maps its raw page (the VMs it affects). */
+function count_mapped_ue(h: u32, phys: u64): void {
+  const local = physToFrame(h, phys);
+  const sc = foundSc;
+  const raw = <u32>((phys - framePhys(h, sc, <u32>local)) >> 12);
+  for (let p = firstProc(h); p >= 0; p = procNext(<u32>p)) {
+    if (procAlive(<u32>p) && folio_vaddr(<u32>p, h, sc, <u32>local, raw) != NOT_MAPPED) countProcUeMapped(<u32>p);
+  }
+}
+
 /** The first live process mapping the raw page at phys (the workload that reads it), or -1. */
 function consumer_of(h: u32, phys: u64): i32 {
   const local = physToFrame(h, phys);
@@ -221,6 +231,7 @@ export function replay_errors(from: u32, to: u32): u32 {
       stoppedAt = <i32>i;
       break;
     }
+    count_mapped_ue(h, phys);
     const consumer = (flags & ERR_CONSUMED) != 0 ? consumer_of(h, phys) : -1;
     if (consumer >= 0) outbox_push(LOG_MCE_USER, h, 0, 0, phys, 0);
     memory_failure(h, phys, consumer, true);

@@ -36,12 +36,19 @@ test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mfrsim-study-'));
 });
 
-test('the terminal table has a column per policy and a line per metric', () => {
+test('the terminal report opens with the verdict, then operator and kernel figures, within 100 columns', () => {
   const text = formatTable(report);
-  for (const p of report.policies) assert.ok(text.includes(p.label), p.label);
-  for (const m of studyMetrics(report)) assert.ok(text.includes(m.label), m.label);
-  assert.ok(text.includes('memory lost after year 1'));
+  const lines = text.split('\n');
+  for (const p of report.policies) assert.ok(text.includes(`${p.short}: ${p.label}`), `legend of ${p.label}`);
+  for (const m of studyMetrics(report)) assert.ok(text.includes(m.label.trim()), m.label);
+  assert.ok(text.includes('  after year 1'));
+  const at = (heading: string) => lines.indexOf(heading);
+  assert.ok(at('VERDICT') > 0 && at('VERDICT') < at('OPERATOR FIGURES (totals over the fleet and the study; means over the replicates)'));
+  assert.ok(at('OPERATOR FIGURES (totals over the fleet and the study; means over the replicates)') < at('KERNEL FIGURES'));
+  assert.match(text, /One replicate of 30 hosts over 2 years/);
+  assert.match(text, /hugepage memory saved +reference +\S/);
   assert.match(text, /simulated host-years\/s/);
+  for (const line of lines) assert.ok(line.length <= 100, `${line.length} columns: ${line}`);
 });
 
 test('a figure that applies to none of the policies stays out of the table, not out of the CSV', () => {
@@ -51,13 +58,14 @@ test('a figure that applies to none of the policies stays out of the table, not 
   assert.ok(formatCsv(hugetlbOnly).split('\n')[0]!.split(',').includes('thp_folios_retired'));
 });
 
-test('the CSV has one row per policy with the raw figures', () => {
+test('the CSV has one row per policy and replicate with the raw figures', () => {
   const lines = formatCsv(report).trimEnd().split('\n');
-  assert.is(lines.length, 1 + report.policies.length);
+  assert.is(lines.length, 1 + report.policies.length + report.differences.length, 'one replicate: no interval rows');
   const header = lines[0]!.split(',');
-  assert.equal(header.slice(0, 3), ['policy', 'label', 'memory_lost_bytes_year_1']);
-  const rows = lines.slice(1).map((l) => l.split(','));
+  assert.equal(header.slice(0, 7), ['policy', 'label', 'row', 'replicate', 'seed', 'memory_lost_bytes', 'memory_lost_bytes_year_1']);
+  const rows = lines.slice(1, 1 + report.policies.length).map((l) => l.split(','));
   for (const [i, row] of rows.entries()) {
+    assert.equal(row.slice(2, 5), ['replicate', '1', String(report.scenario.seed)]);
     const p = report.policies[i]!;
     assert.is(row.length, header.length);
     assert.is(row[0], p.policy);
@@ -151,7 +159,7 @@ test('mfrsim study writes the table, JSON, CSV and HTML', async () => {
   await writeFile(scenario, JSON.stringify({ ...quick, years: 1 }));
   const [json, csv, html] = ['out.json', 'out.csv', 'out.html'].map((f) => join(dir, f));
   const table = await cli([scenario, '--json', json!, '--csv', csv!, '--html', html!, '--seed', '9', '--workers', '0']);
-  assert.match(table, /^study quick: 30 hosts x 1 years/);
+  assert.match(table, /^study quick: 30 hosts x 1 year \(/);
   const written = JSON.parse(await readFile(json!, 'utf8')) as StudyReport;
   assert.is(written.scenario.seed, 9);
   assert.equal(written.policies.map((p) => p.policy), ['default', 'keep', 'hgm', 'thp']);
