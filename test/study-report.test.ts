@@ -8,11 +8,12 @@ import { Command } from 'commander';
 import { chromium } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { UsageError } from '../src/cli/usage-error.js';
 import { registerStudyCommand } from '../src/cli/commands/study.js';
 import { formatCsv } from '../src/study/csv.js';
 import { DEFAULT_SCENARIO } from '../src/study/default-scenario.js';
 import { formatHtml } from '../src/study/html.js';
-import { studyMetrics } from '../src/study/metrics.js';
+import { shownMetrics, studyMetrics } from '../src/study/metrics.js';
 import { buildReport, type StudyReport } from '../src/study/report.js';
 import { runStudy } from '../src/study/run.js';
 import { parseScenario, type ScenarioInput } from '../src/study/scenario.js';
@@ -22,6 +23,7 @@ import { formatTable } from '../src/study/table.js';
 const quick: ScenarioInput = {
   ...structuredClone(DEFAULT_SCENARIO),
   name: 'quick',
+  replicates: 1,
   years: 2,
   stepsPerYear: 4,
   fleet: { ...DEFAULT_SCENARIO.fleet, hosts: 30 },
@@ -127,13 +129,13 @@ test('the HTML report renders every chart offline in headless Chromium', async (
       const marks = [...svg.querySelectorAll('g.role-mark')].map((g) => g.querySelectorAll('path, rect, line, text').length);
       return { width: box.width, height: box.height, markGroups: marks.length, markElements: marks.reduce((a, b) => a + b, 0) };
     }));
-    assert.is(charts.length, 4);
+    assert.is(charts.length, 5, 'memory over time, loss against cost, latency, HugeTLB hugepages, THP folios');
     for (const [i, c] of charts.entries()) {
       assert.ok(c.width > 100 && c.height > 100, `chart ${i} has a size`);
       assert.ok(c.markGroups > 0 && c.markElements > 0, `chart ${i} draws marks`);
     }
-    const rows = await page.$$eval('table tbody tr', (trs) => trs.length);
-    assert.is(rows, studyMetrics(report).length);
+    const rows = await page.$$eval('table.operator tbody tr, table.kernel tbody tr', (trs) => trs.length);
+    assert.is(rows, shownMetrics(report).length);
   } finally {
     await browser.close();
   }
@@ -177,6 +179,24 @@ test('mfrsim study rejects a bad scenario with the JSON path and reason', async 
   } catch (err) {
     assert.is((err as Error).message, `${scenario}: invalid scenario:\n  workloads[0].vmsPerHost: Too small: expected number to be >=1`);
   }
+});
+
+test('--replicates: out of range, or with a stream file (one draw of the errors), is a usage error before any work', async () => {
+  for (const bad of ['0', '101', '2.5']) {
+    await cli(['--replicates', bad, '--show-scenario']).then(
+      () => assert.unreachable(`--replicates ${bad} was accepted`),
+      (err: Error & { code?: string }) => assert.is(err.code, 'commander.invalidArgument'),
+    );
+  }
+  const scenario = join(dir, 'from-file.json');
+  await writeFile(scenario, JSON.stringify({ ...quick, errors: { file: 'fleet.mfrerr' } }));
+  const json = join(dir, 'never.json');
+  const err = await cli([scenario, '--replicates', '3', '--json', json]).then(() => null, (e: Error) => e);
+  assert.instance(err, UsageError);
+  assert.match(err!.message, /from-file\.json: 3 replicates need a generated error stream/);
+  await readFile(json, 'utf8').then(() => assert.unreachable('an output was written'), () => {});
+  const shown = JSON.parse(await cli(['--replicates', '4', '--show-scenario'])) as { replicates: number };
+  assert.is(shown.replicates, 4);
 });
 
 test('--show-scenario prints the default scenario with its defaults filled in', async () => {

@@ -3,6 +3,7 @@
 // differences the same way. A study with one replicate has no interval rows.
 import { studyMetrics } from './metrics.js';
 import type { Interval } from './intervals.js';
+import { POLICIES } from './policies.js';
 import type { StudyReport } from './report.js';
 
 /** One CSV field: quoted when it holds a quote, a comma or a line break. */
@@ -30,6 +31,6 @@ export function formatCsv(r: StudyReport): string {
     rows.push([policy, label, `${prefix}ci95_high`, null, null, ...at((i) => i.high)]);
   };
   for (const p of r.policies) block(p.policy, p.label, '', p.intervals);
-  for (const d of r.differences) block(d.policy, `${r.policies.find((p) => p.policy === d.policy)!.label} - ${d.against}`, 'difference_', d.figures);
+  for (const d of r.differences) block(d.policy, `${POLICIES[d.policy].label} - ${POLICIES[d.against].label}`, 'difference_', d.figures);
   return [header, ...rows].map((row) => row.map(csvField).join(',')).join('\n') + '\n';
 }

@@ -190,7 +190,7 @@ export function studySteps(s: Scenario): { steps: number; stepSeconds: number } 
  * errors, so replicates would differ in their workloads only and understate the spread.
  */
 export function replicatesProblem(s: Pick<Scenario, 'replicates' | 'errors'>): string | null {
-  return s.replicates > 1 && s.errors.file !== undefined
+  return s.replicates > 1 && s.errors.file !== undefined && s.errors.generate === undefined
     ? `${s.replicates} replicates need a generated error stream ("errors.generate"): a stream file is one draw of the errors`
     : null;
 }

@@ -68,6 +68,9 @@ function cell(policy: PolicyName, value: Interval | null, format: (x: number) =>
   return { policy, value, resolved: isResolved, text, mean, plusMinus };
 }
 
+/** A count, or a mean of counts (one decimal below 100). */
+const countText = (x: number) => (Math.abs(x) >= 100 || Number.isInteger(x) ? formatCount(x) : x.toLocaleString('en-US', { maximumFractionDigits: 1 }));
+
 /** The verdict of a report: sentences first, then the table they quote. */
 export function studyVerdict(r: StudyReport): Verdict {
   const s = r.scenario;
@@ -78,7 +81,7 @@ export function studyVerdict(r: StudyReport): Verdict {
   const refRow = r.policies.find((p) => p.policy === ref);
   const rows: VerdictRow[] = [];
 
-  const count = (x: number) => (Math.abs(x) >= 100 || Number.isInteger(x) ? formatCount(x) : x.toLocaleString('en-US', { maximumFractionDigits: 1 }));
+  const count = countText;
   const share = (x: number) => formatPercent(x, 3);
   const latency = (x: number) => formatDuration(x);
   // Savings: the reference minus the policy, replicate by replicate, per 1,000 hosts per year.
@@ -128,7 +131,7 @@ function sentences(r: StudyReport, rows: VerdictRow[], refRow: PolicyRow | null,
     return `${c.mean} ${what}${c.plusMinus ? ` (${c.plusMinus})` : ''}`;
   };
   if (refRow !== null) {
-    const perYear = (x: number) => (x * perKiloHostYear).toLocaleString('en-US', { maximumFractionDigits: 1 });
+    const perYear = (x: number) => countText(x * perKiloHostYear);
     out.push(`Per 1,000 hosts per year, DEFAULT, the reference, loses ${formatBytes(refRow.memoryLostBytes * perKiloHostYear)} of hugepage memory, kills ${perYear(refRow.vmsKilled)} VMs and delivers ${perYear(refRow.sigbus.total)} SIGBUS.`);
     for (const p of r.policies) {
       if (p.policy === refRow.policy) continue;
