@@ -51,10 +51,10 @@ function policyEncoding(r: StudyReport) {
 /**
  * One label per spot: points within 3% of the axes' spans of each other share a label
  * ("KEEP, HGM"), so that overlapping series are named. Labels whose text would still run
- * into an earlier one (near in y, within a third of the x span) get `row` 1, 2, ...: the
- * caller moves them up by as many text lines.
+ * into an earlier one (near in y, within `reach` of the x span: about a label's width) get
+ * `row` 1, 2, ...: the caller moves them up by as many text lines.
  */
-function sharedLabels<T extends { policy: string }>(values: T[], x: (v: T) => number, y: (v: T) => number): (T & { row: number })[] {
+function sharedLabels<T extends { policy: string }>(values: T[], x: (v: T) => number, y: (v: T) => number, reach = 1 / 3): (T & { row: number })[] {
   const xs = values.map(x);
   const ys = values.map(y);
   const xSpan = Math.max(...xs) - Math.min(...xs) || 1;
@@ -63,7 +63,7 @@ function sharedLabels<T extends { policy: string }>(values: T[], x: (v: T) => nu
   for (const v of values) {
     const near = labels.find((l) => Math.abs(x(l) - x(v)) <= 0.03 * xSpan && Math.abs(y(l) - y(v)) <= 0.03 * ySpan);
     if (near) near.policy = `${near.policy}, ${v.policy}`;
-    else labels.push({ ...v, row: labels.filter((l) => Math.abs(x(l) - x(v)) <= xSpan / 3 && Math.abs(y(l) - y(v)) <= 0.06 * ySpan).length });
+    else labels.push({ ...v, row: labels.filter((l) => Math.abs(x(l) - x(v)) <= xSpan * reach && Math.abs(y(l) - y(v)) <= 0.06 * ySpan).length });
   }
   return labels;
 }
@@ -153,7 +153,8 @@ function stackedLabels<T extends { policy: string; lossPercent: number; gib: num
   const logs = values.map((v) => Math.log10(v.gib));
   const decades = Math.max(2, Math.max(...logs) - Math.min(...logs));
   // One text line is about a fifteenth of the plot's height.
-  return sharedLabels(values, (v) => v.lossPercent, (v) => Math.log10(v.gib)).map((l) => ({ ...l, labelGib: l.gib * 10 ** ((l.row * decades) / 15) }));
+  // "KEEP (cost not resolved)" is about as wide as the points' spread: stack labels over the whole span.
+  return sharedLabels(values, (v) => v.lossPercent, (v) => Math.log10(v.gib), 1).map((l) => ({ ...l, labelGib: l.gib * 10 ** ((l.row * decades) / 15) }));
 }
 
 function latencyDistribution(r: StudyReport): VegaLiteChart {
