@@ -111,7 +111,7 @@ test('the library runs in Chromium with no shim and gives the figures Node gives
     if ('error' in done) return assert.unreachable(done.error);
     assert.equal(errors, [], 'console errors');
     assert.equal(done.kernelForms, ['URL', 'string', 'ArrayBuffer', 'Uint8Array', 'WebAssembly.Module', 'Response']);
-    assert.is(done.charts, 4, 'the four charts drawn in the page');
+    assert.is(done.charts, 5, 'the five charts drawn in the page');
     assert.ok(done.missingDependencyError);
     assert.is(done.results.readme.signals, '[{"signo":7,"code":4,"addr":"ram+0x1000","addrLsb":12}]');
     assert.equal(done.results.readme.read, { ok: true });

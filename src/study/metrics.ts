@@ -108,10 +108,3 @@ export function formatHalfWidth(m: Pick<Metric, 'format'>, i: Interval | null): 
   const half = (i.high - i.low) / 2;
   return half === 0 ? '' : `±${m.format(half)}`;
 }
-
-/** A metric's mean with its interval's half-width: "153 GiB ±12 GiB" ("-" where it does not apply). */
-export function formatMetricInterval(m: Metric, row: PolicyRow): string {
-  const mean = formatMetric(m, row);
-  const half = formatHalfWidth(m, row.intervals[m.key] ?? null);
-  return half ? `${mean} ${half}` : mean;
-}

@@ -30,6 +30,7 @@ export interface VerdictRow {
   cells: VerdictCell[];
 }
 
+/** A study's verdict: the sentences and the table they quote. */
 export interface Verdict {
   replicates: number;
   /** The policy the savings are measured against (null when the study does not run DEFAULT). */
