@@ -20,7 +20,7 @@ import {
 } from './pool';
 import { HPAGE_1G_SHIFT, HPAGE_2M_SHIFT, PAGE_SHIFT, PHYS_BASE, SC_1G, SC_2M, SC_THP } from './constants';
 import {
-  PF_KVM_GUEST, proc_create, proc_create_bound, procAccesses, procAlive, procFlags, procHost, procNext, procPgd, procPid, set_current,
+  PF_KVM_GUEST, proc_create, proc_create_bound, procAccesses, procAlive, procTranslated, procUesMapped, procWalkCycles, procFlags, procHost, procNext, procPgd, procPid, set_current,
 } from './procs';
 import { tlb_spawn_bound, tlb_spawned } from './tlb';
 
@@ -168,6 +168,19 @@ export function proc_pgd(p: u32): usize {
 }
 export function proc_alive(p: u32): bool {
   return procAlive(p);
+}
+/**
+ * Process p's figures: 0 replayed accesses, 1 accesses translated (by the translation model),
+ * 2 their page-walk cycles, 3 replayed UEs on memory it mapped.
+ */
+export function proc_counter(p: u32, which: u32): f64 {
+  switch (which) {
+    case 0: return procAccesses(p);
+    case 1: return procTranslated(p);
+    case 2: return procWalkCycles(p);
+    case 3: return <f64>procUesMapped(p);
+  }
+  return 0;
 }
 
 /** -errno when process p cannot make a system call now, else 0. */

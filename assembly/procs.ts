@@ -4,7 +4,7 @@ import { allocBound, realloc } from './arena';
 import { pgd_alloc, tables_bound } from './pagetable';
 import { hostAppendProc, nextPid } from './pool';
 
-const PROC_SIZE: usize = 64;
+const PROC_SIZE: usize = 80;
 const P_HOST: usize = 0;
 const P_PID: usize = 4;
 const P_FLAGS: usize = 8;
@@ -17,6 +17,9 @@ const P_FD_CAP: usize = 32;
 const P_NEXT: usize = 36; // next process of the same host, -1 at the end
 const P_MMAP_BASE: usize = 40; // u64, top-down placement
 export const P_ACCESSES: usize = 48; // f64, replayed accesses (counted per process: no branch per event)
+const P_WALK_CYCLES: usize = 56; // f64, the translation model's page-walk cycles of the process's accesses
+const P_UES_MAPPED: usize = 64; // u32, replayed UEs that hit memory the process mapped
+const P_TRANSLATED: usize = 72; // f64, accesses the translation model translated (those that completed)
 
 export const PF_ALIVE: u32 = 1;
 export const PF_CAP_SYS_ADMIN: u32 = 2;
@@ -63,6 +66,9 @@ export function proc_create(h: u32, flags: u32): u32 {
   store<u32>(pp + P_PGD, <u32>pgd_alloc());
   store<i32>(pp + P_NEXT, -1);
   store<u64>(pp + P_MMAP_BASE, MMAP_BASE);
+  store<f64>(pp + P_WALK_CYCLES, 0);
+  store<u32>(pp + P_UES_MAPPED, 0);
+  store<f64>(pp + P_TRANSLATED, 0);
   const prev = hostAppendProc(h, p);
   if (prev >= 0) store<i32>(procPtr(<u32>prev) + P_NEXT, p);
   store<u32>(pp + P_PID, nextPid(h));
@@ -97,6 +103,18 @@ export function procPgd(p: u32): usize { return <usize>load<u32>(procPtr(p) + P_
 export function procAccesses(p: u32): f64 { return load<f64>(procPtr(p) + P_ACCESSES); }
 // The process table's layout, for the replay loop's direct loads (and its native baseline).
 export const PROC_RECORD_BYTES: usize = PROC_SIZE;
+export function procWalkCycles(p: u32): f64 { return load<f64>(procPtr(p) + P_WALK_CYCLES); }
+export function procTranslated(p: u32): f64 { return load<f64>(procPtr(p) + P_TRANSLATED); }
+export function countProcTranslated(p: u32): void {
+  store<f64>(procPtr(p) + P_TRANSLATED, load<f64>(procPtr(p) + P_TRANSLATED) + 1);
+}
+export function addProcWalkCycles(p: u32, cycles: f64): void {
+  store<f64>(procPtr(p) + P_WALK_CYCLES, load<f64>(procPtr(p) + P_WALK_CYCLES) + cycles);
+}
+export function procUesMapped(p: u32): u32 { return load<u32>(procPtr(p) + P_UES_MAPPED); }
+export function countProcUeMapped(p: u32): void {
+  store<u32>(procPtr(p) + P_UES_MAPPED, load<u32>(procPtr(p) + P_UES_MAPPED) + 1);
+}
 export const P_PGD_OFF: usize = P_PGD;
 export const P_HOST_OFF: usize = P_HOST;
 /** The process table's address (it moves only when a process is created). */

@@ -9,7 +9,7 @@
 import { alloc, allocBound, arena_reserve, free } from './arena';
 import { ENOMEM } from './constants';
 import { addHostStat, H_TLB_ACCESSES, H_TLB_L1_MISSES, H_TLB_WALKS, H_TLB_WALK_REFS, H_TLB_WALK_CYCLES } from './pool';
-import { procHost, procTotal } from './procs';
+import { addProcWalkCycles, countProcTranslated, procHost, procTotal } from './procs';
 
 // The TLB structures, each `sets x ways` of u32 tags (0 = empty) with u32 LRU stamps.
 // Index: 0 L1 4K, 1 L1 2M, 2 L1 1G, 3 L2 (4K and 2M), 4 L2 1G, 5 page-walk cache (PMD
@@ -164,6 +164,8 @@ export function tlb_access(p: u32, va: u64, leafShift: u32): void {
   const h = procHost(p);
   const state = stateOf(p);
   addHostStat(h, H_TLB_ACCESSES, 1);
+  // Per process too: a study charges the cost to the VMs whose hugepages were split.
+  countProcTranslated(p);
   const l1 = leafShift == 30 ? 2 : leafShift == 21 ? 1 : 0;
   if (lookup(state, l1, tagOf(va, leafShift))) return;
   addHostStat(h, H_TLB_L1_MISSES, 1);
@@ -176,6 +178,7 @@ export function tlb_access(p: u32, va: u64, leafShift: u32): void {
   const refs = walk_refs(state, va, leafShift);
   addHostStat(h, H_TLB_WALK_REFS, <f64>refs);
   addHostStat(h, H_TLB_WALK_CYCLES, <f64>refs * cyclesPerRef);
+  addProcWalkCycles(p, <f64>refs * cyclesPerRef);
 }
 
 /**

@@ -111,7 +111,7 @@ test('the library runs in Chromium with no shim and gives the figures Node gives
     if ('error' in done) return assert.unreachable(done.error);
     assert.equal(errors, [], 'console errors');
     assert.equal(done.kernelForms, ['URL', 'string', 'ArrayBuffer', 'Uint8Array', 'WebAssembly.Module', 'Response']);
-    assert.is(done.charts, 4, 'the four charts drawn in the page');
+    assert.is(done.charts, 5, 'the five charts drawn in the page');
     assert.ok(done.missingDependencyError);
     assert.is(done.results.readme.signals, '[{"signo":7,"code":4,"addr":"ram+0x1000","addrLsb":12}]');
     assert.equal(done.results.readme.read, { ok: true });
@@ -126,7 +126,7 @@ test('the library runs in Chromium with no shim and gives the figures Node gives
 test('the playground: loads without errors, its selftest verdicts and study match the command line', async () => {
   const web = join(tmp, 'web');
   await run(process.execPath, [join(ROOT, 'web/build.mjs'), web]);
-  const scenario = { ...DEFAULT_SCENARIO, seed: 11, years: 1, fleet: { ...DEFAULT_SCENARIO.fleet, hosts: 60 } };
+  const scenario = { ...DEFAULT_SCENARIO, seed: 11, years: 1, replicates: 1, fleet: { ...DEFAULT_SCENARIO.fleet, hosts: 60 } };
   await writeFile(join(tmp, 'scenario.json'), JSON.stringify(scenario));
   const cli = Promise.all([
     run(process.execPath, [CLI, 'selftest', '--json', '--pages', '5']),

@@ -115,7 +115,7 @@ test('replay: killed mid-run, no JSON and the old one intact', async () => {
 
 test('study: killed mid-run, none of JSON, CSV, HTML written and the old JSON intact', async () => {
   const scenario = parseScenario(DEFAULT_SCENARIO, 'the default scenario');
-  writeFileSync(at('small.json'), JSON.stringify({ ...scenario, fleet: { ...scenario.fleet, hosts: 200 } }));
+  writeFileSync(at('small.json'), JSON.stringify({ ...scenario, replicates: 1, fleet: { ...scenario.fleet, hosts: 200 } }));
   writeFileSync(at('study.json'), OLD);
   const before = visibleFiles();
   await killMidway(['study', 'small.json', '--workers', '1', '--json', 'study.json', '--csv', 'study.csv', '--html', 'study.html'], started(2000));

@@ -95,7 +95,7 @@ assert.equal(await writeTrace('trace.mfr', await openTrace('trace.lackey'), { ph
 const records = await writeErrorStream('errors.mfrerr', { flags: 0, hostCount: 50, seed: 3, physBase: 2 ** 32, spanSeconds: 0 },
   generateErrorBatches({ hosts: 50, years: 1, mode: 'incident', seed: 3 }));
 assert.ok(records > 0);
-const scenario = parseScenario({ ...DEFAULT_SCENARIO, years: 0.25, fleet: { ...DEFAULT_SCENARIO.fleet, hosts: 3 } });
+const scenario = parseScenario({ ...DEFAULT_SCENARIO, replicates: 1, years: 0.25, fleet: { ...DEFAULT_SCENARIO.fleet, hosts: 3 } });
 const study = buildReport(await runStudy(scenario, { workers: 0 }));
 assert.match(formatTable(study), /MFD_MF_KEEP_UE_MAPPED/);
 
@@ -214,7 +214,7 @@ test('the CLI: what needs no optional package runs; the rest names what to insta
   assert.is(selftest.code, 0, selftest.stderr);
   assert.ok((JSON.parse(selftest.stdout) as { passed: boolean }[]).every((r) => r.passed));
   const scenario = join(project, 'scenario.json');
-  await writeFile(scenario, JSON.stringify({ ...DEFAULT_SCENARIO, years: 0.5, fleet: { ...DEFAULT_SCENARIO.fleet, hosts: 4 } }));
+  await writeFile(scenario, JSON.stringify({ ...DEFAULT_SCENARIO, replicates: 1, years: 0.5, fleet: { ...DEFAULT_SCENARIO.fleet, hosts: 4 } }));
   const lean = await sh('npx', ['--no-install', 'mfrsim', 'study', scenario]);
   assert.is.not(lean.code, 0);
   assert.ok(/needs the optional package "piscina", which is not installed: npm install piscina/.test(lean.stderr), lean.stderr);
@@ -223,7 +223,7 @@ test('the CLI: what needs no optional package runs; the rest names what to insta
   assert.is(more.code, 0, more.stderr);
   const full = await sh('npx', ['--no-install', 'mfrsim', 'study', scenario, '--workers', '2', '--html', 'report.html']);
   assert.is(full.code, 0, full.stderr);
-  assert.is((await readFile(join(project, 'report.html'), 'utf8')).split('<svg').length - 1, 4, 'the report with its four charts');
+  assert.is((await readFile(join(project, 'report.html'), 'utf8')).split('<svg').length - 1, 5, 'the report with its five charts');
 });
 
 test.run();

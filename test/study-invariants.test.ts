@@ -15,7 +15,8 @@ import { parseScenario, studySteps, type Scenario, type ScenarioInput } from '..
 import { SERIES_FIELDS } from '../src/study/shard.js';
 
 const GiB = 2 ** 30;
-const scenario = parseScenario(DEFAULT_SCENARIO);
+// One draw of the default scenario's fleet at 1,000 hosts: enough hosts with lost hugepages to check.
+const scenario = parseScenario({ ...DEFAULT_SCENARIO, replicates: 1, fleet: { ...DEFAULT_SCENARIO.fleet, hosts: 1000 } });
 let study: StudyRuns;
 let ues: StudyUes;
 

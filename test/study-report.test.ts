@@ -8,11 +8,12 @@ import { Command } from 'commander';
 import { chromium } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { UsageError } from '../src/cli/usage-error.js';
 import { registerStudyCommand } from '../src/cli/commands/study.js';
 import { formatCsv } from '../src/study/csv.js';
 import { DEFAULT_SCENARIO } from '../src/study/default-scenario.js';
 import { formatHtml } from '../src/study/html.js';
-import { studyMetrics } from '../src/study/metrics.js';
+import { shownMetrics, studyMetrics } from '../src/study/metrics.js';
 import { buildReport, type StudyReport } from '../src/study/report.js';
 import { runStudy } from '../src/study/run.js';
 import { parseScenario, type ScenarioInput } from '../src/study/scenario.js';
@@ -22,6 +23,7 @@ import { formatTable } from '../src/study/table.js';
 const quick: ScenarioInput = {
   ...structuredClone(DEFAULT_SCENARIO),
   name: 'quick',
+  replicates: 1,
   years: 2,
   stepsPerYear: 4,
   fleet: { ...DEFAULT_SCENARIO.fleet, hosts: 30 },
@@ -36,12 +38,19 @@ test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mfrsim-study-'));
 });
 
-test('the terminal table has a column per policy and a line per metric', () => {
+test('the terminal report opens with the verdict, then operator and kernel figures, within 100 columns', () => {
   const text = formatTable(report);
-  for (const p of report.policies) assert.ok(text.includes(p.label), p.label);
-  for (const m of studyMetrics(report)) assert.ok(text.includes(m.label), m.label);
-  assert.ok(text.includes('memory lost after year 1'));
+  const lines = text.split('\n');
+  for (const p of report.policies) assert.ok(text.includes(`${p.short}: ${p.label}`), `legend of ${p.label}`);
+  for (const m of studyMetrics(report)) assert.ok(text.includes(m.label.trim()), m.label);
+  assert.ok(text.includes('  after year 1'));
+  const at = (heading: string) => lines.indexOf(heading);
+  assert.ok(at('VERDICT') > 0 && at('VERDICT') < at('OPERATOR FIGURES (totals over the fleet and the study; means over the replicates)'));
+  assert.ok(at('OPERATOR FIGURES (totals over the fleet and the study; means over the replicates)') < at('KERNEL FIGURES'));
+  assert.match(text, /One replicate of 30 hosts over 2 years/);
+  assert.match(text, /hugepage memory saved +reference +\S/);
   assert.match(text, /simulated host-years\/s/);
+  for (const line of lines) assert.ok(line.length <= 100, `${line.length} columns: ${line}`);
 });
 
 test('a figure that applies to none of the policies stays out of the table, not out of the CSV', () => {
@@ -51,13 +60,14 @@ test('a figure that applies to none of the policies stays out of the table, not 
   assert.ok(formatCsv(hugetlbOnly).split('\n')[0]!.split(',').includes('thp_folios_retired'));
 });
 
-test('the CSV has one row per policy with the raw figures', () => {
+test('the CSV has one row per policy and replicate with the raw figures', () => {
   const lines = formatCsv(report).trimEnd().split('\n');
-  assert.is(lines.length, 1 + report.policies.length);
+  assert.is(lines.length, 1 + report.policies.length + report.differences.length, 'one replicate: no interval rows');
   const header = lines[0]!.split(',');
-  assert.equal(header.slice(0, 3), ['policy', 'label', 'memory_lost_bytes_year_1']);
-  const rows = lines.slice(1).map((l) => l.split(','));
+  assert.equal(header.slice(0, 7), ['policy', 'label', 'row', 'replicate', 'seed', 'memory_lost_bytes', 'memory_lost_bytes_year_1']);
+  const rows = lines.slice(1, 1 + report.policies.length).map((l) => l.split(','));
   for (const [i, row] of rows.entries()) {
+    assert.equal(row.slice(2, 5), ['replicate', '1', String(report.scenario.seed)]);
     const p = report.policies[i]!;
     assert.is(row.length, header.length);
     assert.is(row[0], p.policy);
@@ -119,13 +129,13 @@ test('the HTML report renders every chart offline in headless Chromium', async (
       const marks = [...svg.querySelectorAll('g.role-mark')].map((g) => g.querySelectorAll('path, rect, line, text').length);
       return { width: box.width, height: box.height, markGroups: marks.length, markElements: marks.reduce((a, b) => a + b, 0) };
     }));
-    assert.is(charts.length, 4);
+    assert.is(charts.length, 5, 'memory over time, loss against cost, latency, HugeTLB hugepages, THP folios');
     for (const [i, c] of charts.entries()) {
       assert.ok(c.width > 100 && c.height > 100, `chart ${i} has a size`);
       assert.ok(c.markGroups > 0 && c.markElements > 0, `chart ${i} draws marks`);
     }
-    const rows = await page.$$eval('table tbody tr', (trs) => trs.length);
-    assert.is(rows, studyMetrics(report).length);
+    const rows = await page.$$eval('table.operator tbody tr, table.kernel tbody tr', (trs) => trs.length);
+    assert.is(rows, shownMetrics(report).length);
   } finally {
     await browser.close();
   }
@@ -151,7 +161,7 @@ test('mfrsim study writes the table, JSON, CSV and HTML', async () => {
   await writeFile(scenario, JSON.stringify({ ...quick, years: 1 }));
   const [json, csv, html] = ['out.json', 'out.csv', 'out.html'].map((f) => join(dir, f));
   const table = await cli([scenario, '--json', json!, '--csv', csv!, '--html', html!, '--seed', '9', '--workers', '0']);
-  assert.match(table, /^study quick: 30 hosts x 1 years/);
+  assert.match(table, /^study quick: 30 hosts x 1 year \(/);
   const written = JSON.parse(await readFile(json!, 'utf8')) as StudyReport;
   assert.is(written.scenario.seed, 9);
   assert.equal(written.policies.map((p) => p.policy), ['default', 'keep', 'hgm', 'thp']);
@@ -169,6 +179,24 @@ test('mfrsim study rejects a bad scenario with the JSON path and reason', async 
   } catch (err) {
     assert.is((err as Error).message, `${scenario}: invalid scenario:\n  workloads[0].vmsPerHost: Too small: expected number to be >=1`);
   }
+});
+
+test('--replicates: out of range, or with a stream file (one draw of the errors), is a usage error before any work', async () => {
+  for (const bad of ['0', '101', '2.5']) {
+    await cli(['--replicates', bad, '--show-scenario']).then(
+      () => assert.unreachable(`--replicates ${bad} was accepted`),
+      (err: Error & { code?: string }) => assert.is(err.code, 'commander.invalidArgument'),
+    );
+  }
+  const scenario = join(dir, 'from-file.json');
+  await writeFile(scenario, JSON.stringify({ ...quick, errors: { file: 'fleet.mfrerr' } }));
+  const json = join(dir, 'never.json');
+  const err = await cli([scenario, '--replicates', '3', '--json', json]).then(() => null, (e: Error) => e);
+  assert.instance(err, UsageError);
+  assert.match(err!.message, /from-file\.json: 3 replicates need a generated error stream/);
+  await readFile(json, 'utf8').then(() => assert.unreachable('an output was written'), () => {});
+  const shown = JSON.parse(await cli(['--replicates', '4', '--show-scenario'])) as { replicates: number };
+  assert.is(shown.replicates, 4);
 });
 
 test('--show-scenario prints the default scenario with its defaults filled in', async () => {

@@ -123,6 +123,7 @@ test('a scenario file: bad JSON names the file; a stream path is relative to it'
     assert.match((err as Error).message, new RegExp(`^${broken}: invalid scenario:\\n  \\(file\\): `));
   }
   const s = base();
+  s.replicates = 1; // a stream file is one draw
   s.errors = { file: 'streams/fleet.mfrerr' };
   const good = join(dir, 'good.json');
   await writeFile(good, JSON.stringify(s));

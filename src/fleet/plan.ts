@@ -26,7 +26,7 @@ export const DEFAULT_SHARD_BYTES = 256 * MiB;
 
 // Record sizes of the kernel's tables (assembly/pool.ts, procs.ts, files.ts).
 const HOST_RECORD = 264;
-const PROC_RECORD = 64;
+const PROC_RECORD = 80;
 const FILE_RECORD = 48;
 const VMA_RECORD = 40;
 const FRAME_RECORD = 8;

@@ -14,6 +14,7 @@ export {
   type SignalRecord,
   type VmHandle,
   type VmSpec,
+  type VmStats,
 } from './shard.js';
 export { poisonedOffsets, poisonHost, replayHostWorkload, type AccessPattern, type PoisonSpec, type WorkloadSpec } from './workload.js';
 export { runShard, type ShardErrorOutcomes, type ShardResult, type ShardTask } from './run.js';

@@ -141,6 +141,20 @@ export interface HostStats {
   thp: { total: number; free: number; split: number };
 }
 
+/** One VM's figures after a replay: its accesses, their page walks, and the UEs on its memory. */
+export interface VmStats {
+  /** Guest accesses replayed for the VM (including those that failed). */
+  accesses: number;
+  /** Accesses the translation model translated (those that completed; zero unless it is on). */
+  translated: number;
+  /** Page-walk cycles of the translated accesses. */
+  walkCycles: number;
+  /** Replayed UEs that hit memory the VM mapped: it is affected when there is at least one. */
+  uesMapped: number;
+  /** Still running (not killed, not exited). */
+  alive: boolean;
+}
+
 /** A signal delivered during a replay: the fleet host, the process, si_code, si_addr and si_addr_lsb. */
 export interface SignalRecord {
   host: number;
@@ -366,6 +380,12 @@ export class FleetShard {
   exitVm(vm: VmHandle): void {
     if (this.kernel.proc_alive(vm.proc)) this.kernel.exit(vm.proc);
     this.drain();
+  }
+
+  /** A VM's own figures (a host's are the sums over its VMs and more: hostStats). */
+  vmStats(vm: VmHandle): VmStats {
+    const c = (i: number) => this.kernel.proc_counter(vm.proc, i);
+    return { accesses: c(0), translated: c(1), walkCycles: c(2), uesMapped: c(3), alive: this.kernel.proc_alive(vm.proc) !== 0 };
   }
 
   /** Physical address of the hugepage that backs guest offset `offset` of a VM, or null. */

@@ -22,6 +22,8 @@ export interface KernelExports {
   proc_spawn(h: number, flags: number): number;
   proc_pid(p: number): number;
   proc_alive(p: number): number;
+  /** Process p's figures: 0 replayed accesses, 1 accesses translated, 2 their page-walk cycles, 3 replayed UEs on memory it mapped. */
+  proc_counter(p: number, which: number): number;
   proc_pgd(p: number): number;
   proc_guard(p: number): number;
   memfd_create(p: number, flags: number): number;

@@ -12,6 +12,8 @@ export type Backing = 'hugetlb' | 'thp';
 interface StudyPolicy {
   /** Column heading of the report. */
   label: string;
+  /** The policy in a word, where columns are narrow (the terminal); a legend gives the label. */
+  short: string;
   backing: Backing;
   /** One line on what the kernel does on a UE under this policy. */
   summary: string;
@@ -26,6 +28,7 @@ function withVmPolicy(spec: HostSpec, policy: Policy): HostSpec {
 /** The policies a study compares, by name: their report label, backing, summary and host. */
 export const POLICIES = {
   default: {
+    short: 'DEFAULT',
     label: 'DEFAULT (hard offline)',
     backing: 'hugetlb',
     summary: 'the whole hugepage is unmapped from every mapper and leaked at release',
@@ -33,6 +36,7 @@ export const POLICIES = {
     host: (spec) => withVmPolicy(spec, 'default'),
   },
   keep: {
+    short: 'KEEP',
     label: 'MFD_MF_KEEP_UE_MAPPED',
     backing: 'hugetlb',
     summary: 'only the poisoned 4 KiB pages are lost; the mapping stays huge; dissolved at release',
@@ -40,6 +44,7 @@ export const POLICIES = {
     host: (spec) => withVmPolicy(spec, 'keep'),
   },
   hgm: {
+    short: 'HGM',
     label: 'HGM (split to 4 KiB)',
     backing: 'hugetlb',
     summary: 'every mapping is split to 4 KiB around the poisoned page, which alone is unmapped',
@@ -47,6 +52,7 @@ export const POLICIES = {
     host: (spec) => ({ ...withVmPolicy(spec, 'default'), hgm: true }),
   },
   thp: {
+    short: 'THP',
     label: 'THP (split to 4 KiB)',
     backing: 'thp',
     summary: 'guest memory is anonymous 2 MiB THP; the folio is split and only the poisoned 4 KiB page unmapped, unless the split fails',

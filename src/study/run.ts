@@ -1,16 +1,17 @@
-// Runs a study: the error stream is built once, then every policy (and an error-free
-// baseline per memory backing, for the translation cost) replays it with the same workload
-// seed. Hosts are split into shards run on worker threads; shards of all runs share one pool.
+// Runs a study: per replicate (an independent seed), the error stream is built once, then
+// every policy (and an error-free baseline per memory backing, for the translation cost)
+// replays it with the replicate's workload seed. Hosts are split into shards run on worker
+// threads; the shards of every run and every replicate share one pool.
 import { WorkerPool } from '#platform/workers';
 import { largestHostBytes, SHARD_BUDGET_BYTES } from '../fleet/plan.js';
-import { sumStats, type HostStats } from '../fleet/shard.js';
+import { sumStats, type HostStats, type VmStats } from '../fleet/shard.js';
 import { workerCount } from '../shards/threads.js';
 import { RecoveryTally, type RecoverySummary } from '../costs/recovery-cost.js';
 import { loadKernel } from '../kernel/kernel.js';
-import { loadStudyErrors, NO_UES, uesOfHosts, type StreamSummary } from './error-stream.js';
+import { loadStudyErrors, NO_UES, uesOfHosts, type StreamSummary, type StudyUes } from './error-stream.js';
 import { studyHost } from './host-spec.js';
 import { BASELINE_POLICY, POLICIES, type Backing, type PolicyName } from './policies.js';
-import { studySteps, type Scenario } from './scenario.js';
+import { replicateSeed, replicatesProblem, studySteps, type Scenario } from './scenario.js';
 import { Fnv1a, runStudyShard, SERIES_FIELDS, type ShardTiming, type StepSeries, type StudyShardResult, type StudyShardTask } from './shard.js';
 import { studyShardPlan } from './shard-plan.js';
 import type { ShardExecutor } from '../shards/plan.js';
@@ -57,6 +58,8 @@ export interface RunOutcome {
   /** A policy, or an error-free baseline. */
   name: PolicyName | BaselineName;
   perHost: HostStats[];
+  /** Per host, each VM's own figures (before the release). */
+  perVm: VmStats[][];
   total: HostStats;
   /** Fleet figures at the end of each step. */
   series: StepSeries;
@@ -71,16 +74,29 @@ export interface RunOutcome {
   ueDigest: string;
 }
 
-/** Every run of a study, with the scenario and the error stream they shared. */
-export interface StudyRuns {
-  scenario: Scenario;
+/** The runs of one replicate: every policy and baseline on the replicate's stream and workloads. */
+export interface ReplicateRuns {
+  /** 0-based; replicate 0 runs under the scenario's own seed. */
+  replicate: number;
+  seed: number;
   stream: StreamSummary;
-  steps: number;
-  stepSeconds: number;
   /** The error-free run of each backing the policies use, HugeTLB first. */
   baselines: (RunOutcome & { backing: Backing })[];
   policies: RunOutcome[];
-  /** Simulated host-years per run. */
+}
+
+/** Every run of a study, replicate by replicate, with the scenario. */
+export interface StudyRuns {
+  scenario: Scenario;
+  steps: number;
+  stepSeconds: number;
+  /** Every replicate's runs, in replicate order. */
+  replicates: ReplicateRuns[];
+  /** The first replicate's (the scenario's seed) stream, baselines and policies. */
+  stream: StreamSummary;
+  baselines: ReplicateRuns['baselines'];
+  policies: RunOutcome[];
+  /** Simulated host-years per run and replicate. */
   hostYears: number;
   wallSeconds: number;
   profile: StudyProfile;
@@ -90,24 +106,28 @@ export interface StudyRuns {
 const WORKER = 'dist/study/worker.js';
 
 /**
- * Runs a study: the error stream once, then every policy and each backing's error-free
- * baseline on it, sharded over worker threads in Node (on the calling thread with workers: 0,
- * and in browsers). Figures do not depend on the sharding.
+ * Runs a study: for each replicate, its error stream once, then every policy and each
+ * backing's error-free baseline on it, sharded over worker threads in Node (on the calling
+ * thread with workers: 0, and in browsers). Figures do not depend on the sharding.
  */
 export async function runStudy(scenario: Scenario, opts: StudyOptions = {}): Promise<StudyRuns> {
   const started = performance.now();
+  const oneDraw = replicatesProblem(scenario);
+  if (oneDraw) throw new RangeError(oneDraw);
   const { steps, stepSeconds } = studySteps(scenario);
-  const { ues, summary } = await loadStudyErrors(scenario, steps * stepSeconds);
+  const seeds = Array.from({ length: scenario.replicates }, (_, r) => replicateSeed(scenario, r));
+  const streams: Awaited<ReturnType<typeof loadStudyErrors>>[] = [];
+  for (const seed of seeds) streams.push(await loadStudyErrors({ ...scenario, seed }, steps * stepSeconds));
   const streamSeconds = (performance.now() - started) / 1000;
   const { host, access } = studyHost(scenario);
   const hosts = scenario.fleet.hosts;
-  const threads = opts.workers === 0 ? 1 : workerCount(opts.workers, hosts);
+  const threads = opts.workers === 0 ? 1 : workerCount(opts.workers, hosts * seeds.length);
   // Shards fit one kernel instance (the memory plan); by default enough of them for a smooth progress bar.
   const fit = Math.max(1, Math.floor(SHARD_BUDGET_BYTES / largestHostBytes(scenario.policies.map((p) => POLICIES[p].host(host)), { translation: scenario.translation })));
   if (opts.hostsPerShard !== undefined && opts.hostsPerShard > fit) {
     throw new RangeError(`${opts.hostsPerShard} hosts per shard do not fit one kernel instance: at most ${fit} of these hosts do`);
   }
-  const per = opts.hostsPerShard ?? Math.min(fit, Math.max(1, Math.ceil(hosts / (8 * threads))));
+  const per = opts.hostsPerShard ?? Math.min(fit, Math.max(1, Math.ceil((hosts * seeds.length) / (8 * threads))));
   const backings = (['hugetlb', 'thp'] as const).filter((b) => scenario.policies.some((p) => POLICIES[p].backing === b));
   // Each run: its name, the policy its hosts boot as, and whether the UEs are replayed.
   const runs: { name: RunOutcome['name']; policy: PolicyName; errors: boolean }[] = [
@@ -115,22 +135,25 @@ export async function runStudy(scenario: Scenario, opts: StudyOptions = {}): Pro
     ...scenario.policies.map((p) => ({ name: p, policy: p, errors: true })),
   ];
 
-  // A shard is a range of hosts under every run, so that each host's accesses are drawn once.
-  // A policy run simulates only the hosts UEs hit: without a memory failure the policies
-  // take no action, so every other host runs exactly as in its backing's baseline.
+  // A shard is a range of hosts of one replicate under every run, so that each host's
+  // accesses are drawn once. A policy run simulates only the hosts UEs hit: without a memory
+  // failure the policies take no action, so every other host runs exactly as in its
+  // backing's baseline.
   const reuse = opts.reuseErrorFreeHosts ?? true;
   const tasks: StudyShardTask[] = [];
-  for (let first = 0; first < hosts; first += per) {
-    const count = Math.min(per, hosts - first);
-    const shardUes = uesOfHosts(ues, first, count);
-    tasks.push({
-      firstHost: first, hostCount: count, access, seed: scenario.seed, steps, stepSeconds,
-      translation: scenario.translation, releaseAtEnd: scenario.releaseAtEnd,
-      runs: runs.map(({ policy, errors }, run) => ({ run, host: POLICIES[policy].host(host), ues: errors ? shardUes : NO_UES, onlyHostsWithUes: errors && reuse })),
-    });
-  }
+  seeds.forEach((seed, replicate) => {
+    for (let first = 0; first < hosts; first += per) {
+      const count = Math.min(per, hosts - first);
+      const shardUes = uesOfHosts(streams[replicate]!.ues, first, count);
+      tasks.push({
+        replicate, firstHost: first, hostCount: count, access, seed, steps, stepSeconds,
+        translation: scenario.translation, releaseAtEnd: scenario.releaseAtEnd,
+        runs: runs.map(({ policy, errors }, run) => ({ run, host: POLICIES[policy].host(host), ues: errors ? shardUes : NO_UES, onlyHostsWithUes: errors && reuse })),
+      });
+    }
+  });
 
-  const totalHostYears = runs.length * hosts * scenario.years;
+  const totalHostYears = runs.length * hosts * scenario.years * seeds.length;
   let doneHostYears = 0;
   let transferSeconds = 0;
   const finished = (r: StudyShardResult) => {
@@ -142,6 +165,7 @@ export async function runStudy(scenario: Scenario, opts: StudyOptions = {}): Pro
   let results: StudyShardResult[];
   const workers = opts.workers === 0 ? 0 : workerCount(opts.workers, tasks.length, opts.onNotice);
   if (opts.executor) {
+    const ues: StudyUes[] = streams.map((s) => s.ues);
     results = await opts.executor.run(studyShardPlan(scenario, ues, tasks, runs.map((r) => r.name)), (_, r) => finished(r));
   } else if (workers === 0) {
     await loadKernel(); // a browser compiles the kernel first; Node already has
@@ -155,13 +179,21 @@ export async function runStudy(scenario: Scenario, opts: StudyOptions = {}): Pro
     }
   }
   const merging = performance.now();
-  results.sort((a, b) => a.firstHost - b.firstHost);
+  results.sort((a, b) => a.replicate - b.replicate || a.firstHost - b.firstHost);
   const baselineOf = (policy: PolicyName) => backings.indexOf(POLICIES[policy].backing);
-  const outcomes = runs.map(({ name, policy }, run) => mergeRun(name, run, baselineOf(policy), results, steps));
+  const replicates = seeds.map((seed, replicate): ReplicateRuns => {
+    const own = results.filter((r) => r.replicate === replicate);
+    const outcomes = runs.map(({ name, policy }, run) => mergeRun(name, run, baselineOf(policy), own, steps));
+    return {
+      replicate, seed, stream: streams[replicate]!.summary,
+      baselines: backings.map((backing, i) => ({ ...outcomes[i]!, backing })),
+      policies: outcomes.slice(backings.length),
+    };
+  });
+  const first = replicates[0]!;
   return {
-    scenario, stream: summary, steps, stepSeconds,
-    baselines: backings.map((backing, i) => ({ ...outcomes[i]!, backing })),
-    policies: outcomes.slice(backings.length),
+    scenario, steps, stepSeconds, replicates,
+    stream: first.stream, baselines: first.baselines, policies: first.policies,
     hostYears: hosts * scenario.years,
     wallSeconds: (performance.now() - started) / 1000,
     profile: studyProfile(results, streamSeconds, transferSeconds, (performance.now() - merging) / 1000),
@@ -185,6 +217,7 @@ function studyProfile(results: StudyShardResult[], errorStream: number, transfer
  */
 function mergeRun(name: RunOutcome['name'], run: number, baseline: number, shards: StudyShardResult[], steps: number): RunOutcome {
   const perHost: HostStats[] = [];
+  const perVm: VmStats[][] = [];
   const series = Object.fromEntries(SERIES_FIELDS.map((f) => [f, new Array<number>(steps).fill(0)])) as StepSeries;
   const tally = new RecoveryTally();
   const digest = new Fnv1a();
@@ -202,6 +235,7 @@ function mergeRun(name: RunOutcome['name'], run: number, baseline: number, shard
       const from = simulated ? own : base;
       const i = simulated ? k++ : b;
       perHost.push(from.stats[i]!);
+      perVm.push(from.vms[i]!);
       digest.add(from.ueDigests[i]!);
       SERIES_FIELDS.forEach((f, j) => {
         for (let step = 0; step < steps; step++) series[f][step]! += from.series[i]![j * steps + step]!;
@@ -210,7 +244,7 @@ function mergeRun(name: RunOutcome['name'], run: number, baseline: number, shard
   }
   const percentiles = tally.percentiles();
   return {
-    name, perHost, total: sumStats(perHost), series,
+    name, perHost, perVm, total: sumStats(perHost), series,
     recovery: tally.summary(),
     latencyPercentiles: percentiles.memoryFailure,
     releasePercentiles: percentiles.release,

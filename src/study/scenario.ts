@@ -6,10 +6,15 @@ import { z } from 'zod';
 import { DEFAULT_COST_SETTINGS, type CostSettings } from '../costs/cost-table.js';
 import { GeneratorSettingsSchema, TopologySchema } from '../errors/config.js';
 import { HOURS_PER_YEAR } from '../errors/faults.js';
+import { childSeed, streamRng } from '../errors/rng.js';
 import { makeTopology } from '../errors/topology.js';
 import { POLICY_NAMES } from './policies.js';
 
 const GiB = 2 ** 30;
+/** The most replicates a study runs: beyond a few dozen, intervals narrow too slowly to pay. */
+export const MAX_REPLICATES = 100;
+/** The random stream replicate seeds are drawn from (src/errors/rng.ts streams). */
+const STREAM_REPLICATE = 0x57d3;
 const HUGEPAGE_BYTES = { '2M': 2 ** 21, '1G': 2 ** 30 } as const;
 
 const AccessSchema = z.strictObject({
@@ -79,6 +84,11 @@ const ScenarioSchema = z
     name: z.string().min(1).default('study'),
     description: z.string().optional(),
     seed: z.number().int().min(0).max(0xffffffff).default(1),
+    /**
+     * Independent draws of the error stream and the workloads, each under a seed derived from
+     * `seed` (the first is `seed` itself): every figure is reported with its 95% interval.
+     */
+    replicates: z.number().int().min(1).max(MAX_REPLICATES).default(1),
     years: z.number().positive().max(50),
     stepsPerYear: z.number().int().min(1).max(366).default(12),
     fleet: FleetSchema,
@@ -115,6 +125,8 @@ const ScenarioSchema = z
     s.policies.forEach((p, i) => {
       if (s.policies.indexOf(p) !== i) problem(['policies', i], `"${p}" is listed twice`);
     });
+    const oneDraw = replicatesProblem(s);
+    if (oneDraw) problem(['replicates'], oneDraw);
   });
 
 /** A validated scenario, every default filled in (`parseScenario`, `loadScenario`). */
@@ -171,4 +183,19 @@ export function costSettingsOf(s: Scenario): CostSettings {
 export function studySteps(s: Scenario): { steps: number; stepSeconds: number } {
   const steps = Math.max(1, Math.round(s.years * s.stepsPerYear));
   return { steps, stepSeconds: (s.years * HOURS_PER_YEAR * 3600) / steps };
+}
+
+/**
+ * Why the scenario cannot run its replicates, or null: a stream file is one draw of the
+ * errors, so replicates would differ in their workloads only and understate the spread.
+ */
+export function replicatesProblem(s: Pick<Scenario, 'replicates' | 'errors'>): string | null {
+  return s.replicates > 1 && s.errors.file !== undefined && s.errors.generate === undefined
+    ? `${s.replicates} replicates need a generated error stream ("errors.generate"): a stream file is one draw of the errors`
+    : null;
+}
+
+/** The seed of replicate r (0-based): the scenario's own seed first, then seeds derived from it. */
+export function replicateSeed(s: Pick<Scenario, 'seed'>, r: number): number {
+  return r === 0 ? s.seed : childSeed(streamRng(s.seed, STREAM_REPLICATE, r));
 }

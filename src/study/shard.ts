@@ -7,7 +7,7 @@
 // not depend on the shard, since every host has its own kernel state, TLBs and random
 // streams.
 import { FLAG_SCRUB } from '../errors/batch.js';
-import { FleetShard, REPLAY_BATCH, hostSeed, type HostSpec, type HostStats, type VmHandle } from '../fleet/shard.js';
+import { FleetShard, REPLAY_BATCH, hostSeed, type HostSpec, type HostStats, type VmHandle, type VmStats } from '../fleet/shard.js';
 import { ErrFlag } from '../kernel/kernel.js';
 import type { RecoveryTally } from '../costs/recovery-cost.js';
 import type { TlbConfig } from '../costs/translation.js';
@@ -31,6 +31,8 @@ export interface ShardRun {
 }
 
 export interface StudyShardTask {
+  /** The replicate the shard belongs to (its seed is the replicate's). */
+  replicate: number;
   firstHost: number;
   hostCount: number;
   runs: ShardRun[];
@@ -55,6 +57,8 @@ export interface ShardRunResult {
   hosts: number[];
   /** Per simulated host, its figures at the end of the study (after the release, when there is one). */
   stats: HostStats[];
+  /** Per simulated host, each VM's own figures at the end of the study, before the release. */
+  vms: VmStats[][];
   /** Per simulated host, SERIES_FIELDS at the end of every step (field-major: field * steps + step). */
   series: Float64Array[];
   recovery: ReturnType<RecoveryTally['encode']>;
@@ -86,6 +90,7 @@ export interface ShardTiming {
 }
 
 export interface StudyShardResult {
+  replicate: number;
   firstHost: number;
   hostCount: number;
   runs: ShardRunResult[];
@@ -139,12 +144,16 @@ export function runStudyShard(task: StudyShardTask): StudyShardResult {
       timing.sampling += now() - t;
     }
     let t = now();
+    const vmStats = active.map((r, k) => handles[k]!.map((vm) => r.shard.vmStats(vm)));
+    timing.sampling += now() - t;
+    t = now();
     if (task.releaseAtEnd) active.forEach((r, k) => handles[k]!.forEach((vm) => r.shard.exitVm(vm)));
     timing.release += now() - t;
     t = now();
     active.forEach((r, k) => {
       r.result.hosts.push(fleetHost);
       r.result.stats.push(r.shard.hostStats(r.local[i]!));
+      r.result.vms.push(vmStats[k]!);
       r.result.series.push(series[k]!);
       r.result.ueDigests.push(digests[k]!.value);
       r.result.uesReplayed += digests[k]!.count;
@@ -154,7 +163,7 @@ export function runStudyShard(task: StudyShardTask): StudyShardResult {
   for (const r of runs) r.result.recovery = r.shard.recovery.encode();
   timing.total = now() - started;
   timing.finishedAt = performance.timeOrigin + performance.now();
-  return { firstHost: task.firstHost, hostCount: task.hostCount, runs: runs.map((r) => r.result), timing };
+  return { replicate: task.replicate, firstHost: task.firstHost, hostCount: task.hostCount, runs: runs.map((r) => r.result), timing };
 }
 
 /** Boots the hosts of the range that the run simulates. */
@@ -172,7 +181,7 @@ function bootRun(task: StudyShardTask, run: ShardRun): RunState {
   }
   const shard = FleetShard.create(hosts, { signalLogCapacity: 0 });
   shard.enableTranslationModel(task.translation);
-  const result: ShardRunResult = { run: run.run, hosts: [], stats: [], series: [], recovery: shard.recovery.encode(), uesReplayed: 0, uesHandled: 0, ueDigests: [] };
+  const result: ShardRunResult = { run: run.run, hosts: [], stats: [], vms: [], series: [], recovery: shard.recovery.encode(), uesReplayed: 0, uesHandled: 0, ueDigests: [] };
   return { task: run, shard, local, result, next: 0 };
 }
 

@@ -55,7 +55,7 @@ export async function libraryChecks(workers?: number): Promise<LibraryResults> {
   }
   errors.hosts = hostsSeen.size;
 
-  const scenario = parseScenario({ ...DEFAULT_SCENARIO, years: 1, stepsPerYear: 4, fleet: { ...DEFAULT_SCENARIO.fleet, hosts: 12 }, errors: { generate: { mode: 'incident', incident: { perHostYear: 1 } } } });
+  const scenario = parseScenario({ ...DEFAULT_SCENARIO, replicates: 1, years: 1, stepsPerYear: 4, fleet: { ...DEFAULT_SCENARIO.fleet, hosts: 12 }, errors: { generate: { mode: 'incident', incident: { perHostYear: 1 } } } });
   const { wallSeconds: _w, hostYearsPerSecond: _h, ...study } = buildReport(await runStudy(scenario, { workers }));
 
   return { readme, fleet: JSON.parse(JSON.stringify(fleetFigures, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))), errors, study };

@@ -8,7 +8,8 @@ import { studyProgress } from '../../study/progress.js';
 import { buildReport } from '../../study/report.js';
 import { POLICY_NAMES, type PolicyName } from '../../study/policies.js';
 import { runStudy } from '../../study/run.js';
-import { costSettingsOf, loadScenario, parseScenario, type Scenario } from '../../study/scenario.js';
+import { costSettingsOf, loadScenario, MAX_REPLICATES, parseScenario, replicatesProblem, type Scenario } from '../../study/scenario.js';
+import { UsageError } from '../usage-error.js';
 import { formatCostTable } from '../../costs/cost-table.js';
 import { formatTable } from '../../study/table.js';
 import { integerFlag, seedFlag } from '../flags.js';
@@ -21,6 +22,7 @@ interface StudyFlags extends QueueFlags {
   csv?: string;
   html?: string;
   seed?: number;
+  replicates?: number;
   policies?: PolicyName[];
   workers?: number;
   hostsPerShard?: number;
@@ -44,6 +46,9 @@ async function runStudyCommand(file: string | undefined, o: StudyFlags): Promise
   await checkOutputs([{ flag: '--json', path: o.json }, { flag: '--csv', path: o.csv }, { flag: '--html', path: o.html, stdout: false }], [file]);
   const scenario: Scenario = file ? await loadScenario(file) : parseScenario(DEFAULT_SCENARIO, 'the default scenario');
   if (o.seed !== undefined) scenario.seed = o.seed;
+  if (o.replicates !== undefined) scenario.replicates = o.replicates;
+  const oneDraw = replicatesProblem(scenario);
+  if (oneDraw) throw new UsageError(`${file}: ${oneDraw}`);
   if (o.policies !== undefined) scenario.policies = o.policies;
   if (o.showScenario) {
     process.stdout.write(`${JSON.stringify(scenario, null, 2)}\n`);
@@ -82,11 +87,19 @@ export function registerStudyCommand(program: Command): void {
     .option('--csv <file>', 'write the side-by-side table as CSV ("-": stdout, instead of the table)')
     .option('--html <file>', 'write a self-contained HTML report with charts')
     .option('--seed <s>', "override the scenario's seed (error stream and workload), 0..2^32-1", seedFlag)
+    .option('--replicates <n>', `run the study under n independent seeds (error streams and workloads) and report 95% intervals, 1..${MAX_REPLICATES} (default: the scenario's, else 1)`, integerFlag(1, MAX_REPLICATES))
     .option('--policies <list>', `override the scenario's policies, comma-separated, in column order (${POLICY_NAMES.join(', ')})`, policyList)
     .option('--workers <n>', 'worker threads (default: one per core; at most one per core; 0 runs on the main thread)', integerFlag(0, 1024))
     .option('--hosts-per-shard <n>', 'hosts per shard (default: 8 shards per worker thread; with --queue, at most 100 host-years a shard); figures do not depend on it', integerFlag(1, 1e7))
     .option('--show-scenario', 'print the scenario as it would run (defaults filled in) and exit')
     .option('--show-costs', "print the recovery cost model's unit costs for the scenario's hosts (HVO, environment), each with its source, and exit");
+  cmd.addHelpText('after', `
+Examples:
+  mfrsim study                                   the default study: the verdict, then every figure
+  mfrsim study --replicates 10 --html report.html
+                                                 ten independent draws; a report with the verdict and charts
+  mfrsim study --show-scenario > my.json && mfrsim study my.json --csv table.csv
+                                                 edit the default scenario, run it, and keep the CSV`);
   addQueueOptions(cmd)
     .action((file: string | undefined, o: StudyFlags) => runStudyCommand(file, o));
   addHelpExamples(cmd, [
