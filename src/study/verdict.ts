@@ -126,10 +126,12 @@ function sentences(r: StudyReport, rows: VerdictRow[], refRow: PolicyRow | null,
         : `, each with its own error stream and workloads: means with 95% intervals (Student t over the replicates), savings paired replicate by replicate and scaled to 1,000 hosts per year.`),
   ];
   const cellOf = (key: string, policy: PolicyName) => rows.find((x) => x.key === key)?.cells.find((c) => c.policy === policy) ?? null;
-  const clause = (c: VerdictCell | null, what: string) => {
+  const clause = (c: VerdictCell | null, what: string, one = what) => {
     if (c === null || c.value === null) return null;
     if (c.text === 'not resolved') return `no resolved number of ${what} (${c.mean} ${c.plusMinus})`;
-    return `${c.mean} ${what}${c.plusMinus ? ` (${c.plusMinus})` : ''}`;
+    // "1 VM kill", "2.2 VM kills": the noun agrees with the figure as printed.
+    const noun = c.mean === '1' ? one : what;
+    return `${c.mean} ${noun}${c.plusMinus ? ` (${c.plusMinus})` : ''}`;
   };
   if (refRow !== null) {
     const perYear = (x: number) => countText(x * perKiloHostYear);
@@ -137,7 +139,7 @@ function sentences(r: StudyReport, rows: VerdictRow[], refRow: PolicyRow | null,
     for (const p of r.policies) {
       if (p.policy === refRow.policy) continue;
       const saved = clause(cellOf('memory_saved_bytes', p.policy), 'of hugepage memory');
-      const kills = clause(cellOf('vms_killed_avoided', p.policy), 'VM kills');
+      const kills = clause(cellOf('vms_killed_avoided', p.policy), 'VM kills', 'VM kill');
       const sigbus = clause(cellOf('sigbus_avoided', p.policy), 'SIGBUS');
       const tlb = cellOf('translation_loss_affected_vms', p.policy);
       const cost = tlb === null || tlb.value === null ? '' : tlb.text === 'not resolved'

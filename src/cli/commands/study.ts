@@ -93,18 +93,11 @@ export function registerStudyCommand(program: Command): void {
     .option('--hosts-per-shard <n>', 'hosts per shard (default: 8 shards per worker thread; with --queue, at most 100 host-years a shard); figures do not depend on it', integerFlag(1, 1e7))
     .option('--show-scenario', 'print the scenario as it would run (defaults filled in) and exit')
     .option('--show-costs', "print the recovery cost model's unit costs for the scenario's hosts (HVO, environment), each with its source, and exit");
-  cmd.addHelpText('after', `
-Examples:
-  mfrsim study                                   the default study: the verdict, then every figure
-  mfrsim study --replicates 10 --html report.html
-                                                 ten independent draws; a report with the verdict and charts
-  mfrsim study --show-scenario > my.json && mfrsim study my.json --csv table.csv
-                                                 edit the default scenario, run it, and keep the CSV`);
   addQueueOptions(cmd)
     .action((file: string | undefined, o: StudyFlags) => runStudyCommand(file, o));
   addHelpExamples(cmd, [
-    ['mfrsim study --html report.html --json study.json', 'the embedded cloud-region scenario: the table, an HTML report and every figure as JSON'],
-    ['mfrsim study examples/study-2m-vms.json --policies default,keep --csv -', 'a scenario file, two policies, the side-by-side table as CSV on stdout'],
+    ['mfrsim study --html report.html --json study.json', 'the embedded cloud-region scenario: the verdict and table, an HTML report, every figure as JSON'],
+    ['mfrsim study examples/study-2m-vms.json --replicates 10 --csv -', 'ten independent draws of a scenario file: means, 95% intervals and every draw as CSV on stdout'],
     ['mfrsim study --show-costs', "the recovery cost model's unit costs and their sources"],
   ]);
 }
