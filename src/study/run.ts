@@ -116,9 +116,6 @@ export async function runStudy(scenario: Scenario, opts: StudyOptions = {}): Pro
   if (oneDraw) throw new RangeError(oneDraw);
   const { steps, stepSeconds } = studySteps(scenario);
   const seeds = Array.from({ length: scenario.replicates }, (_, r) => replicateSeed(scenario, r));
-  const streams: Awaited<ReturnType<typeof loadStudyErrors>>[] = [];
-  for (const seed of seeds) streams.push(await loadStudyErrors({ ...scenario, seed }, steps * stepSeconds));
-  const streamSeconds = (performance.now() - started) / 1000;
   const { host, access } = studyHost(scenario);
   const hosts = scenario.fleet.hosts;
   const threads = opts.workers === 0 ? 1 : workerCount(opts.workers, hosts * seeds.length);
@@ -135,23 +132,37 @@ export async function runStudy(scenario: Scenario, opts: StudyOptions = {}): Pro
     ...scenario.policies.map((p) => ({ name: p, policy: p, errors: true })),
   ];
 
+  // Each replicate's error stream, built on this thread; the time is summed for the profile.
+  type StudyErrors = Awaited<ReturnType<typeof loadStudyErrors>>;
+  const streams: StudyErrors[] = [];
+  let streamSeconds = 0;
+  const loadStream = async (replicate: number): Promise<StudyErrors> => {
+    const t0 = performance.now();
+    const s = await loadStudyErrors({ ...scenario, seed: seeds[replicate]! }, steps * stepSeconds);
+    streamSeconds += (performance.now() - t0) / 1000;
+    streams[replicate] = s;
+    return s;
+  };
+
   // A shard is a range of hosts of one replicate under every run, so that each host's
   // accesses are drawn once. A policy run simulates only the hosts UEs hit: without a memory
   // failure the policies take no action, so every other host runs exactly as in its
   // backing's baseline.
   const reuse = opts.reuseErrorFreeHosts ?? true;
-  const tasks: StudyShardTask[] = [];
-  seeds.forEach((seed, replicate) => {
+  const shardsOf = (replicate: number, stream: StudyErrors): StudyShardTask[] => {
+    const tasks: StudyShardTask[] = [];
     for (let first = 0; first < hosts; first += per) {
       const count = Math.min(per, hosts - first);
-      const shardUes = uesOfHosts(streams[replicate]!.ues, first, count);
+      const shardUes = uesOfHosts(stream.ues, first, count);
       tasks.push({
-        replicate, firstHost: first, hostCount: count, access, seed, steps, stepSeconds,
+        replicate, firstHost: first, hostCount: count, access, seed: seeds[replicate]!, steps, stepSeconds,
         translation: scenario.translation, releaseAtEnd: scenario.releaseAtEnd,
         runs: runs.map(({ policy, errors }, run) => ({ run, host: POLICIES[policy].host(host), ues: errors ? shardUes : NO_UES, onlyHostsWithUes: errors && reuse })),
       });
     }
-  });
+    return tasks;
+  };
+  const shardCount = seeds.length * Math.ceil(hosts / per);
 
   const totalHostYears = runs.length * hosts * scenario.years * seeds.length;
   let doneHostYears = 0;
@@ -163,19 +174,37 @@ export async function runStudy(scenario: Scenario, opts: StudyOptions = {}): Pro
     return r;
   };
   let results: StudyShardResult[];
-  const workers = opts.workers === 0 ? 0 : workerCount(opts.workers, tasks.length, opts.onNotice);
+  const workers = opts.workers === 0 ? 0 : workerCount(opts.workers, shardCount, opts.onNotice);
   if (opts.executor) {
+    // A job queue gets the whole plan at once: every stream first.
+    const tasks: StudyShardTask[] = [];
+    for (let r = 0; r < seeds.length; r++) tasks.push(...shardsOf(r, await loadStream(r)));
     const ues: StudyUes[] = streams.map((s) => s.ues);
     results = await opts.executor.run(studyShardPlan(scenario, ues, tasks, runs.map((r) => r.name)), (_, r) => finished(r));
   } else if (workers === 0) {
     await loadKernel(); // a browser compiles the kernel first; Node already has
-    results = tasks.map((t) => finished(runStudyShard(t)));
+    results = [];
+    for (let r = 0; r < seeds.length; r++) results.push(...shardsOf(r, await loadStream(r)).map((t) => finished(runStudyShard(t))));
   } else {
-    const pool = await WorkerPool.open<StudyShardTask, StudyShardResult>(WORKER, workers);
+    // The workers start, and run a replicate's shards, while the next replicate's stream is
+    // built here: the streams are the study's only serial work.
+    const opening = WorkerPool.open<StudyShardTask, StudyShardResult>(WORKER, workers);
+    const pending: Promise<StudyShardResult>[] = [];
+    let pool: WorkerPool<StudyShardTask, StudyShardResult> | undefined;
     try {
-      results = await Promise.all(tasks.map((t) => pool.run(t).then(finished)));
+      for (let r = 0; r < seeds.length; r++) {
+        const tasks = shardsOf(r, await loadStream(r));
+        pool ??= await opening;
+        for (const t of tasks) {
+          const result = pool.run(t).then(finished);
+          result.catch(() => {}); // a shard that fails while streams are still built fails Promise.all below
+          pending.push(result);
+        }
+      }
+      results = await Promise.all(pending);
     } finally {
-      await pool.close();
+      if (pool) await pool.close();
+      else await opening.then((p) => p.close(), () => {}); // a stream failed before the workers were needed
     }
   }
   const merging = performance.now();
