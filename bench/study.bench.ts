@@ -1,13 +1,16 @@
-// The default study (`mfrsim study`: 1,000 hosts x 3 years, four policies and the error-free
-// baselines of HugeTLB and THP; target: under 2 minutes on 2 cores):
-// - A/B as whole processes, alternating: this tree's `mfrsim study --json` against the
-//   baseline commit's (their reports must be identical but for the timings), and this tree on
-//   one worker against two (2-worker scaling);
+// The default study (`mfrsim study`: replicates of a cloud region over 3 years, four policies
+// and the error-free baselines of HugeTLB and THP; target: under 2 minutes on 2 cores):
+// - A/B as whole processes, alternating, on the same work: the baseline commit's default
+//   study against this tree running the baseline's scenario (its `--show-scenario`, with the
+//   jaguar-ddr2 error profile, which reproduces the baseline's error stream exactly); their
+//   operator figures must agree;
+// - this tree's default study on one worker against two (2-worker scaling), same report;
 // - where the time goes: one run in this process, with the shards' timers (summed over the
-//   workers), the error stream, the transfer of results and their merge, and the report; the
+//   workers), the error streams, the transfer of results and their merge, and the report; the
 //   translation model's share of the sampled-access replay is measured on a sample of hosts
 //   replaying the same accesses with the model and without it.
-import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -37,43 +40,77 @@ function figures(json: string): string {
   return JSON.stringify(report);
 }
 
+/** The operator figures of a report, which the baseline's reports have too. */
+function operatorFigures(json: string): string {
+  const report = JSON.parse(readFileSync(json, 'utf8')) as { stream: { digest: string }; policies: { policy: string; memoryLostBytes: number; rawPagesPoisoned: number; vmsKilled: number; hugepagesOfflined: number; sigbus: { total: number } }[] };
+  return JSON.stringify({
+    stream: report.stream.digest,
+    policies: report.policies.map((p) => [p.policy, p.memoryLostBytes, p.rawPagesPoisoned, p.vmsKilled, p.hugepagesOfflined, p.sigbus.total]),
+  });
+}
+
 function summary(list: ProcessRun[], hostYears: number): Record<string, number> {
   const seconds = median(list.map((r) => r.seconds));
   return {
     medianSeconds: +seconds.toFixed(1),
     runs: list.length,
-    // Host-years of the study (every run, baselines included) per second of the whole process.
+    // Host-years of the study (every run and replicate, baselines included) per second of the whole process.
     hostYearsPerSecond: +(hostYears / seconds).toFixed(0),
     medianCpuSeconds: +median(list.map((r) => r.cpuSeconds)).toFixed(1),
   };
 }
 
-/** Whole `mfrsim study` processes: this tree against the baseline commit, and 1 worker against 2. */
-async function processes(dir: string, hostYears: number): Promise<Record<string, unknown>> {
-  const base = await baselineCli();
-  const variants: [string, string, string[]][] = [
-    ...(base ? [['baseline', base, []] as [string, string, string[]]] : []),
-    ['mfrsim', CLI, []],
-    ['mfrsim 1 worker', CLI, ['--workers', '1']],
-  ];
+/** Simulated host-years of a scenario: every run (policies and baselines) of every replicate. */
+function studyHostYears(s: { policies: string[]; fleet: { hosts: number }; years: number; replicates?: number }): number {
+  const runs = s.policies.length + new Set(s.policies.map((p) => POLICIES[p as keyof typeof POLICIES].backing)).size;
+  return runs * s.fleet.hosts * s.years * (s.replicates ?? 1);
+}
+
+/** Alternating whole processes: each variant runs `study ... --json FILE` once per round. */
+async function alternate(dir: string, variants: [string, string, string[]][]): Promise<{ runs: Record<string, ProcessRun[]>; json: Record<string, string> }> {
   const runs: Record<string, ProcessRun[]> = {};
-  const reports: Record<string, string> = {};
+  const json: Record<string, string> = {};
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, cli, extra] of variants) {
-      const json = join(dir, `${name.replace(/ /g, '-')}.json`);
-      (runs[name] ??= []).push(await runCli(cli, ['study', '--json', json, ...extra]));
-      reports[name] = figures(json);
+    for (const [name, cli, args] of variants) {
+      json[name] = join(dir, `${name.replace(/ /g, '-')}.json`);
+      (runs[name] ??= []).push(await runCli(cli, ['study', ...args, '--json', json[name]!]));
     }
   }
-  const out: Record<string, unknown> = Object.fromEntries(Object.entries(runs).map(([name, list]) => [name, summary(list, hostYears)]));
-  const secondsOf = (name: string) => median(runs[name]!.map((r) => r.seconds));
-  out.twoWorkerScaling = +(secondsOf('mfrsim 1 worker') / secondsOf('mfrsim')).toFixed(2);
-  out.sameReportOnOneWorker = reports['mfrsim 1 worker'] === reports.mfrsim;
+  return { runs, json };
+}
+
+/** Whole `mfrsim study` processes: the baseline commit against this tree on its scenario, and 1 worker against 2. */
+async function processes(dir: string, scenario: Scenario): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  const secondsOf = (list: ProcessRun[]) => median(list.map((r) => r.seconds));
+  const cpuOf = (list: ProcessRun[]) => median(list.map((r) => r.cpuSeconds));
+
+  const base = await baselineCli();
   if (base) {
-    out.speedupOverBaseline = +(secondsOf('baseline') / secondsOf('mfrsim')).toFixed(2);
-    out.cpuSpeedupOverBaseline = +(median(runs.baseline!.map((r) => r.cpuSeconds)) / median(runs.mfrsim!.map((r) => r.cpuSeconds))).toFixed(2);
-    out.sameReportAsBaseline = reports.baseline === reports.mfrsim;
+    const shown = JSON.parse(execFileSync(process.execPath, [base, 'study', '--show-scenario'], { encoding: 'utf8' })) as Scenario & { errors: { generate: Record<string, unknown> } };
+    shown.errors.generate.profile = 'jaguar-ddr2';
+    const file = join(dir, 'baseline-default.json');
+    writeFileSync(file, JSON.stringify(shown));
+    const ab = await alternate(dir, [['baseline', base, []], ['mfrsim on the baseline scenario', CLI, [file]]]);
+    const hostYears = studyHostYears(shown);
+    out.baselineScenario = {
+      name: shown.name, hosts: shown.fleet.hosts, years: shown.years,
+      baseline: summary(ab.runs.baseline!, hostYears),
+      mfrsim: summary(ab.runs['mfrsim on the baseline scenario']!, hostYears),
+      speedupOverBaseline: +(secondsOf(ab.runs.baseline!) / secondsOf(ab.runs['mfrsim on the baseline scenario']!)).toFixed(2),
+      cpuSpeedupOverBaseline: +(cpuOf(ab.runs.baseline!) / cpuOf(ab.runs['mfrsim on the baseline scenario']!)).toFixed(2),
+      sameOperatorFigures: operatorFigures(ab.json.baseline!) === operatorFigures(ab.json['mfrsim on the baseline scenario']!),
+    };
   }
+
+  const scaling = await alternate(dir, [['mfrsim', CLI, []], ['mfrsim 1 worker', CLI, ['--workers', '1']]]);
+  const hostYears = studyHostYears(scenario);
+  out.default = {
+    mfrsim: summary(scaling.runs.mfrsim!, hostYears),
+    oneWorker: summary(scaling.runs['mfrsim 1 worker']!, hostYears),
+    twoWorkerScaling: +(secondsOf(scaling.runs['mfrsim 1 worker']!) / secondsOf(scaling.runs.mfrsim!)).toFixed(2),
+    sameReportOnOneWorker: figures(scaling.json['mfrsim 1 worker']!) === figures(scaling.json.mfrsim!),
+  };
   return out;
 }
 
@@ -157,24 +194,25 @@ async function breakdown(scenario: Scenario): Promise<Record<string, unknown>> {
     },
     translationSample: tlb,
     hostRunsSimulated: profile.hostRuns,
-    hostRunsInStudy: (runs.policies.length + runs.baselines.length) * scenario.fleet.hosts,
-    accesses: [...runs.baselines, ...runs.policies].reduce((n, x) => n + x.total.accesses, 0),
+    hostRunsInStudy: (runs.policies.length + runs.baselines.length) * scenario.fleet.hosts * runs.replicates.length,
+    accesses: runs.replicates.flatMap((r) => [...r.baselines, ...r.policies]).reduce((n, x) => n + x.total.accesses, 0),
   };
 }
 
 export async function benchStudy(): Promise<Record<string, unknown>> {
   const scenario = parseScenario(DEFAULT_SCENARIO);
   const runCount = scenario.policies.length + new Set(scenario.policies.map((p) => POLICIES[p].backing)).size;
-  const hostYears = runCount * scenario.fleet.hosts * scenario.years;
   const dir = mkdtempSync(join(tmpdir(), 'mfrsim-bench-study-'));
   try {
-    const whole = await processes(dir, hostYears);
+    const whole = await processes(dir, scenario);
     const inProcess = await breakdown(scenario);
     return {
       scenario: scenario.name,
       workers: availableParallelism(),
       runs: runCount,
+      replicates: scenario.replicates,
       hostYearsPerRun: scenario.fleet.hosts * scenario.years,
+      hostYearsInStudy: studyHostYears(scenario),
       steps: studySteps(scenario).steps,
       wholeProcess: whole,
       breakdown: inProcess,
