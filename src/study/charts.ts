@@ -89,7 +89,7 @@ function memoryLostOverTime(r: StudyReport): VegaLiteChart {
   return {
     title: 'Memory lost over time',
     caption: `Fleet memory made unusable by recovery at the end of each step, the mean over ${r.replicates.length === 1 ? 'the one replicate' : `${r.replicates.length} replicates`}` +
-      `${r.replicates.length > 1 ? ' with 95% intervals at each whole year' : ''} (log scale; steps with no loss yet are not drawn). Policies that lose the same memory share a line and one label.`,
+      `${r.replicates.length > 1 ? ' with 95% intervals at each whole year (a bar that reaches the bottom: the interval includes 0, which a log scale cannot draw)' : ''} (log scale; steps with no loss yet are not drawn). Policies that lose the same memory share a line and one label.`,
     spec: {
       width: WIDTH, height: HEIGHT,
       layer: [
@@ -149,9 +149,11 @@ function lossVersusTranslation(r: StudyReport): VegaLiteChart {
 }
 
 /** Labels of the loss-versus-cost chart, stacked upwards where they would run into each other. */
-function stackedLabels<T extends { policy: string; lossPercent: number; gib: number }>(values: T[]): (T & { labelGib: number })[] {
-  const logs = values.map((v) => Math.log10(v.gib));
-  const decades = Math.max(2, Math.max(...logs) - Math.min(...logs));
+function stackedLabels<T extends { policy: string; lossPercent: number; gib: number; yLow: number; yHigh: number }>(values: T[]): (T & { labelGib: number })[] {
+  // The decades the log axis shows: the interval bars' whole span, rounded out as the axis is.
+  const top = Math.ceil(Math.log10(Math.max(...values.map((v) => v.yHigh))));
+  const bottom = Math.floor(Math.log10(Math.min(...values.map((v) => v.yLow))));
+  const decades = Math.max(2, top - bottom);
   // One text line is about a fifteenth of the plot's height.
   // "KEEP (cost not resolved)" is about as wide as the points' spread: stack labels over the whole span.
   return sharedLabels(values, (v) => v.lossPercent, (v) => Math.log10(v.gib), 1).map((l) => ({ ...l, labelGib: l.gib * 10 ** ((l.row * decades) / 15) }));
