@@ -97,6 +97,7 @@ test('rasdaemon: mc_event by default, with its counts, types and time zones', as
   assert.is(log.stats.skipped, 1);
   assert.is(log.stats.ignored, 2, 'the Info row and the row without an address');
   assert.is(log.stats.firstSkipped, 'mc_event id 5: timestamp "yesterday" is not a date');
+  assert.is(log.stats.lines, null, 'a database has rows, not lines');
 });
 
 test('rasdaemon: mce_record decodes MCi_STATUS; memory_failure_event takes pfns', async () => {
@@ -207,6 +208,7 @@ test('kernel log: one record per memory failure, AR vs AO, EDAC counts, and bad 
     { time: 600, host: 0, addr: 0x200000, flags: FLAG_SCRUB, count: 2 },
   ]);
   assert.equal([log.stats.skipped, log.stats.ignored, log.stats.wallClock], [1, 1, false]);
+  assert.is(log.stats.lines, KMSG.split('\n').length - 1, 'every line read is counted, the other messages too');
 
   const iso = path('journal.log');
   writeFileSync(iso, '2024-03-01T10:00:00.250000+01:00 host kernel: mce: Uncorrected hardware memory error in user-access at 1000\n');

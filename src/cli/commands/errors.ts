@@ -207,7 +207,8 @@ async function runImport(file: string, o: ImportFlags): Promise<void> {
     `${file} (${log.format}): ${formatCount(records)} ${records === 1 ? 'record' : 'records'}` +
       `${o.out ? ` -> ${o.out === '-' ? 'stdout' : o.out}` : ' (no --out: not written)'}; ` +
       `${formatCount(s.skipped)} malformed skipped${s.firstSkipped ? ` (first: ${s.firstSkipped})` : ''}; ${formatCount(s.ignored)} without a usable address ignored` +
-      ` (${formatCount(s.records + s.skipped + s.ignored)} error records read)`,
+      ` (${formatCount(s.records + s.skipped + s.ignored)} error records read` +
+      `${s.lines !== null ? ` from ${formatCount(s.lines)} ${s.lines === 1 ? 'line' : 'lines'}` : ''})`,
     { hang: 2 },
   ) + '\n');
   if (o.json) await writeJson(o.json, { file, format: log.format, records, stats: s });

@@ -23,6 +23,8 @@ export interface ImportStats {
   ignored: number;
   /** The first skipped record's position and reason. */
   firstSkipped: string | null;
+  /** Lines read, for a text log (null for a database): a log without error records still says how much was read. */
+  lines: number | null;
   /** Host ids are below this. */
   hostCount: number;
   /** Times are Unix seconds (else seconds since boot). */
@@ -73,6 +75,7 @@ export class RecordCollector {
     skipped: 0,
     ignored: 0,
     firstSkipped: null,
+    lines: null,
     hostCount: 1,
     wallClock: true,
     firstTime: Infinity,
@@ -124,11 +127,15 @@ export class RecordCollector {
   }
 }
 
-/** The lines of a text file with their 1-based numbers, read as a stream. */
-export async function* numberedLines(path: string): AsyncGenerator<[number, string]> {
+/** The lines of a text file with their 1-based numbers, read as a stream and counted in `stats.lines`. */
+export async function* numberedLines(path: string, stats: ImportStats): AsyncGenerator<[number, string]> {
   const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
   let n = 0;
-  for await (const line of rl) yield [++n, line];
+  stats.lines = 0;
+  for await (const line of rl) {
+    stats.lines = ++n;
+    yield [n, line];
+  }
 }
 
 /** Wraps a failure of the file as a whole (I/O, SQLite) so that it names the file. */

@@ -47,7 +47,7 @@ export function readKmsg(file: string, opts: ReaderOptions = {}): ErrorLogImport
     let sawMfLine = false;
     let closed = false;
 
-    for await (const [n, line] of numberedLines(file)) {
+    for await (const [n, line] of numberedLines(file, out.stats)) {
       const isMce = line.includes(MCE_MARK);
       const isMf = !isMce && line.includes(MF_MARK);
       const isEdac = !isMce && !isMf && line.includes('EDAC ') && /\b(CE|UE)\b/.test(line);

@@ -49,7 +49,7 @@ export function readMcelog(file: string, opts: ReaderOptions = {}): ErrorLogImpo
   const out = new RecordCollector(file, opts);
   async function* batches() {
     let rec = newRecord();
-    for await (const [n, text] of numberedLines(file)) {
+    for await (const [n, text] of numberedLines(file, out.stats)) {
       const line = text.trim();
       if (line === '' || (RECORD_START.test(line) && hasRegisters(rec))) {
         finish(rec, out);

@@ -83,7 +83,7 @@ export function readSmartmem(file: string, opts: SmartmemOptions): ErrorLogImpor
 
   async function* batches() {
     let columns: Partial<Record<Field, number>> | null = null;
-    for await (const [n, line] of numberedLines(file)) {
+    for await (const [n, line] of numberedLines(file, out.stats)) {
       if (line.trim() === '') continue;
       const cells = splitCsvLine(line);
       if (!columns) {
