@@ -2,6 +2,7 @@
 // hugepage 0 (where the selftest poisons) as a grid of its 4 KiB pages, with the poisoned
 // pages in red and the range each SIGBUS reported (si_addr, si_addr_lsb) outlined.
 import { BUS_MCEERR_AO } from 'mfrsim';
+import { esc } from './dom.js';
 import { HUGEPAGE_BYTES, PAGE, type HugepageState, type Snapshot } from './selftest-state.js';
 
 const WIDTH = 560;
@@ -17,10 +18,6 @@ const SIGNAL = '#1f5fbf';
 
 /** Columns of the grid and the pixels per 4 KiB page: 2 MiB as 32 x 16 cells, 1 GiB as 512 x 512 pixels. */
 const GRID = { '2M': { cols: 32, cell: 17 }, '1G': { cols: 512, cell: 1 } } as const;
-
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 export function hugepagePicture(s: Snapshot, map: bigint | null): string {
   const H = HUGEPAGE_BYTES[s.size];

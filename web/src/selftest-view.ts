@@ -3,20 +3,11 @@
 import { BUS_MCEERR_AO, BUS_MCEERR_AR, runSelftest, type HugepageSize, type SelftestPolicy, type SelftestReport, type Signal } from 'mfrsim';
 import { hugepagePicture } from './hugepage-picture.js';
 import { snapshot, type Snapshot } from './selftest-state.js';
+import { el, esc } from './dom.js';
 
 /** The panel's last finished run, for scripts (and the browser test). */
 export interface SelftestPanel {
   report: SelftestReport | null;
-}
-
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function el<T extends HTMLElement>(id: string): T {
-  const e = document.getElementById(id);
-  if (!e) throw new Error(`the page lacks #${id}`);
-  return e as T;
 }
 
 /** A run abandoned by Start or a new setting. */

@@ -3,22 +3,13 @@
 // report `mfrsim study --html` writes, charts included.
 import { DEFAULT_SCENARIO, POLICY_NAMES, POLICIES, type PolicyName, type ScenarioInput } from 'mfrsim/study';
 import type { StudyMessage, StudyOutcome } from './study-run.js';
+import { el, esc } from './dom.js';
 
 /** The panel's last study, for scripts (and the browser test). */
 export interface StudyPanel {
   outcome: StudyOutcome | null;
   error: string | null;
   running: boolean;
-}
-
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function el<T extends HTMLElement>(id: string): T {
-  const e = document.getElementById(id);
-  if (!e) throw new Error(`the page lacks #${id}`);
-  return e as T;
 }
 
 /** The scenario the form describes: the JSON below it, with the fields' overrides. */
