@@ -241,25 +241,21 @@ const NO_PAGE: u64 = 1;
   store<f64>(rec, load<f64>(rec) + <f64>n);
 }
 
-/** Counts the UE at phys against every live process that maps its raw page (the VMs it affects). */
-function count_mapped_ue(h: u32, phys: u64): void {
+/**
+ * Counts the UE at phys against every live process that maps its raw page (the VMs it
+ * affects) and returns the first of them (the workload that reads it), or -1.
+ */
+function count_mappers(h: u32, phys: u64): i32 {
   const local = physToFrame(h, phys);
   const sc = foundSc;
   const raw = <u32>((phys - framePhys(h, sc, <u32>local)) >> 12);
+  let first: i32 = -1;
   for (let p = firstProc(h); p >= 0; p = procNext(<u32>p)) {
-    if (procAlive(<u32>p) && folio_vaddr(<u32>p, h, sc, <u32>local, raw) != NOT_MAPPED) countProcUeMapped(<u32>p);
+    if (!procAlive(<u32>p) || folio_vaddr(<u32>p, h, sc, <u32>local, raw) == NOT_MAPPED) continue;
+    countProcUeMapped(<u32>p);
+    if (first < 0) first = p;
   }
-}
-
-/** The first live process mapping the raw page at phys (the workload that reads it), or -1. */
-function consumer_of(h: u32, phys: u64): i32 {
-  const local = physToFrame(h, phys);
-  const sc = foundSc;
-  const raw = <u32>((phys - framePhys(h, sc, <u32>local)) >> 12);
-  for (let p = firstProc(h); p >= 0; p = procNext(<u32>p)) {
-    if (procAlive(<u32>p) && folio_vaddr(<u32>p, h, sc, <u32>local, raw) != NOT_MAPPED) return p;
-  }
-  return -1;
+  return first;
 }
 
 /**
@@ -282,8 +278,8 @@ export function replay_errors(from: u32, to: u32): u32 {
       stoppedAt = <i32>i;
       break;
     }
-    count_mapped_ue(h, phys);
-    const consumer = (flags & ERR_CONSUMED) != 0 ? consumer_of(h, phys) : -1;
+    const mapper = count_mappers(h, phys);
+    const consumer = (flags & ERR_CONSUMED) != 0 ? mapper : -1;
     if (consumer >= 0) outbox_push(LOG_MCE_USER, h, 0, 0, phys, 0);
     memory_failure(h, phys, consumer, true);
     handled++;
