@@ -2,36 +2,20 @@
 // its table), then the full table in two parts, operator figures and kernel figures. Policy
 // columns carry short names, explained in a legend; a figure's interval goes on a line of
 // its own when the figure and its interval do not fit side by side.
+import { formatParagraph, TERMINAL_WIDTH } from '../format/table.js';
 import { formatCount, formatDuration } from '../format/units.js';
 import { formatHalfWidth, formatMetric, shownMetrics, type Metric } from './metrics.js';
 import { baselineText, type StudyReport } from './report.js';
 
-/** The terminal's width the study fits in. */
-export const TABLE_COLUMNS = 100;
-
-/** Words wrapped at `width` columns, each line after the first indented by `indent`. */
-export function wrap(text: string, width = TABLE_COLUMNS, indent = ''): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    const next = line ? `${line} ${word}` : (lines.length ? indent : '') + word;
-    if (next.length > width && line.trim()) {
-      lines.push(line);
-      line = indent + word;
-    } else {
-      line = next;
-    }
-  }
-  if (line) lines.push(line);
-  return lines;
-}
+/** The terminal's width the study fits in (every command's). */
+export { TERMINAL_WIDTH as TABLE_COLUMNS };
 
 /**
  * A table: a label column, then right-aligned columns. Each cell is one or two parts (a
  * figure and its interval); both share a line where the table fits `width`, else the
  * second parts go on a line below.
  */
-function layout(head: string[], rows: { label: string; cells: [string, string][] }[], width = TABLE_COLUMNS): string[] {
+function layout(head: string[], rows: { label: string; cells: [string, string][] }[], width = TERMINAL_WIDTH): string[] {
   const joined = rows.map((r) => [r.label, ...r.cells.map(([a, b]) => (b ? `${a} ${b}` : a))]);
   const fits = (table: string[][]) => head.map((_, c) => Math.max(head[c]!.length, ...table.map((row) => row[c]!.length))).reduce((s, w) => s + w + 2, -2) <= width;
   const table = fits(joined) ? joined : rows.flatMap((r) => {
@@ -59,15 +43,15 @@ export function formatTable(r: StudyReport): string {
   const ues = r.replicates.map((x) => x.stream.ues);
   const v = r.verdict;
   const out = [
-    ...wrap(`study ${s.name}: ${formatCount(s.fleet.hosts)} hosts x ${s.years} ${s.years === 1 ? 'year' : 'years'} (${r.steps} steps), ${n === 1 ? '1 replicate' : `${n} replicates`}, policies ${s.policies.join(', ')}`),
-    ...wrap(n === 1
+    formatParagraph(`study ${s.name}: ${formatCount(s.fleet.hosts)} hosts x ${s.years} ${s.years === 1 ? 'year' : 'years'} (${r.steps} steps), ${n === 1 ? '1 replicate' : `${n} replicates`}, policies ${s.policies.join(', ')}`),
+    formatParagraph(n === 1
       ? `errors: ${st.source}: ${formatCount(st.ues)} UEs on ${formatCount(st.hostsWithUes)} hosts (${formatCount(st.uesHandled)} in hugepage memory; ${formatCount(st.corrected)} CEs, ${formatCount(st.beyondFleet)} beyond the fleet, ${formatCount(st.beyondDuration)} after the end skipped)`
-      : `errors: ${r.replicates[0]!.stream.source.replace(/, seed \d+/, '')}, one stream per replicate: ${formatCount(Math.min(...ues))} to ${formatCount(Math.max(...ues))} UEs (seeds ${r.replicates.map((x) => x.seed).join(', ')})`, TABLE_COLUMNS, '  '),
-    ...wrap(`translation baseline (no errors): ${baselineText(r)}`, TABLE_COLUMNS, '  '),
-    ...wrap(`kernel: MFD_MF_KEEP_UE_MAPPED ${r.kernel.keepVersionText}; log lines and counters ${r.kernel.logLines.generation}`, TABLE_COLUMNS, '  '),
+      : `errors: ${r.replicates[0]!.stream.source.replace(/, seed \d+/, '')}, one stream per replicate: ${formatCount(Math.min(...ues))} to ${formatCount(Math.max(...ues))} UEs (seeds ${r.replicates.map((x) => x.seed).join(', ')})`, { hang: 2 }),
+    formatParagraph(`translation baseline (no errors): ${baselineText(r)}`, { hang: 2 }),
+    formatParagraph(`kernel: MFD_MF_KEEP_UE_MAPPED ${r.kernel.keepVersionText}; log lines and counters ${r.kernel.logLines.generation}`, { hang: 2 }),
     '',
     'VERDICT',
-    ...v.sentences.flatMap((line) => wrap(line)),
+    ...v.sentences.map((line) => formatParagraph(line)),
     '',
   ];
   if (v.rows.length > 0) {
@@ -77,8 +61,8 @@ export function formatTable(r: StudyReport): string {
         label: row.label,
         cells: row.cells.map((c): [string, string] => (c.text === 'not resolved' || !c.plusMinus ? [c.text, ''] : [c.mean, c.plusMinus])),
       }))),
-      ...wrap(`${saving ? 'Savings are against DEFAULT per 1,000 hosts per year; ' : ''}translation loss is against an error-free run, on the VMs with a UE on their memory. ` +
-        `${n > 1 ? '±: the 95% interval\'s half-width. not resolved: the interval includes 0.' : ''}`),
+      formatParagraph(`${saving ? 'Savings are against DEFAULT per 1,000 hosts per year; ' : ''}translation loss is against an error-free run, on the VMs with a UE on their memory.` +
+        `${n > 1 ? ' ±: the 95% interval\'s half-width. not resolved: the interval includes 0.' : ''}`),
       '',
     );
   }
@@ -89,9 +73,9 @@ export function formatTable(r: StudyReport): string {
     'KERNEL FIGURES',
     ...layout(head, metricRows(r, shownMetrics(r, 'kernel'))),
     '',
-    ...r.policies.flatMap((p) => wrap(`${p.short}: ${p.label}: ${p.summary}`, TABLE_COLUMNS, '  ')),
+    ...r.policies.map((p) => formatParagraph(`${p.short}: ${p.label}: ${p.summary}`, { hang: 2 })),
     '',
-    ...wrap(`${formatCount(r.hostYears)} host-years per run${n > 1 ? ` and replicate (${n} replicates)` : ''} in ${formatDuration(r.wallSeconds * 1e9)} ` +
+    formatParagraph(`${formatCount(r.hostYears)} host-years per run${n > 1 ? ` and replicate (${n} replicates)` : ''} in ${formatDuration(r.wallSeconds * 1e9)} ` +
       `(${formatCount(r.hostYearsPerSecond)} simulated host-years/s, baselines included)`),
   );
   return out.join('\n');
