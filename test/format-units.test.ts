@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { formatBytes, formatCount, formatDuration, formatNumber, formatPercent } from '../src/format/units.js';
+import { formatBytes, formatCount, formatDuration, formatMeanCount, formatNumber, formatPercent } from '../src/format/units.js';
 
 test('sizes are IEC binary units with thousands separators', () => {
   assert.is(formatBytes(0), '0 bytes');
@@ -20,6 +20,9 @@ test('counts, durations and shares', () => {
   assert.is(formatDuration(12_345), '12.3 us');
   assert.is(formatDuration(2.5e9), '2.50 s');
   assert.is(formatPercent(0.0123), '1.23%');
+  assert.is(formatMeanCount(2.25), '2.3');
+  assert.is(formatMeanCount(1), '1');
+  assert.is(formatMeanCount(10119.4), '10,119');
   assert.is(formatNumber(31060.14), '31,060.1');
   assert.is(formatNumber(2.5, 2), '2.50');
 });

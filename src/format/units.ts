@@ -6,6 +6,11 @@ const UNITS = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
 const group = (x: number, digits: number) =>
   x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
+/** A count, or a mean of counts (over replicates): one decimal below 100, "2.2", "1", "10,119". */
+export function formatMeanCount(n: number): string {
+  return Number.isInteger(n) || Math.abs(n) >= 100 ? formatCount(n) : n.toLocaleString('en-US', { maximumFractionDigits: 1 });
+}
+
 /** A count with thousands separators: 1234567 -> "1,234,567". */
 export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');

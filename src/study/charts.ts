@@ -6,7 +6,7 @@
 // carry one shared direct label, and every mark has a tooltip (an SVG <title>).
 import type { TopLevelSpec } from 'vega-lite';
 import { importOptional } from '../platform/optional.js';
-import { formatBytes, formatDuration, formatPercent } from '../format/units.js';
+import { formatBytes, formatDuration, formatMeanCount, formatPercent } from '../format/units.js';
 import { resolved, type Interval } from './intervals.js';
 import type { StudyReport } from './report.js';
 
@@ -192,7 +192,7 @@ function hugepageFates(r: StudyReport): VegaLiteChart | null {
   if (rows.length === 0) return null;
   const sizes = [...new Set(r.scenario.workloads.filter((w) => w.hugepage).map((w) => (w.hugepage === '1G' ? '1 GiB' : '2 MiB')))].join(' and ');
   const values = rows.flatMap((p) => [p.hugepagesOfflined, p.hugepagesLeaked ?? 0, p.hugepagesDissolved].map((n, i) => ({
-    policy: p.short, fate: FATES[i]!, hugepages: n, tip: `${p.short}: ${n.toLocaleString('en-US', { maximumFractionDigits: 1 })} hugepages ${FATES[i]}`,
+    policy: p.short, fate: FATES[i]!, hugepages: n, tip: `${p.short}: ${formatMeanCount(n)} hugepages ${FATES[i]}`,
   })));
   return {
     title: `What became of the poisoned HugeTLB hugepages (${sizes})`,
@@ -216,7 +216,7 @@ function hugepageFates(r: StudyReport): VegaLiteChart | null {
 function thpFolios(r: StudyReport): VegaLiteChart | null {
   const rows = r.policies.filter((p) => p.thpFoliosRetired !== null);
   if (rows.length === 0) return null;
-  const values = rows.map((p) => ({ policy: p.short, folios: p.thpFoliosRetired!, tip: `${p.short}: ${p.thpFoliosRetired!.toLocaleString('en-US', { maximumFractionDigits: 1 })} 2 MiB THP folios out of THP memory` }));
+  const values = rows.map((p) => ({ policy: p.short, folios: p.thpFoliosRetired!, tip: `${p.short}: ${formatMeanCount(p.thpFoliosRetired!)} 2 MiB THP folios out of THP memory` }));
   return {
     title: 'THP folios out of THP memory (2 MiB)',
     caption: 'Under THP, 2 MiB folios that left THP memory with a poisoned page: split to 4 KiB (their healthy pages back to the buddy allocator) or, where the split failed, taken out whole; means over the replicates.',

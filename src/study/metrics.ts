@@ -1,7 +1,7 @@
 // The figures of the side-by-side table, in order: one definition per line of the table,
 // shared by the terminal, CSV and HTML reports so that they always agree. Operator figures
 // (what a fleet owner decides on) come first; kernel figures (how the kernel got there) after.
-import { formatBytes, formatCount, formatDuration, formatPercent } from '../format/units.js';
+import { formatBytes, formatDuration, formatMeanCount, formatNumber, formatPercent } from '../format/units.js';
 import type { Interval } from './intervals.js';
 import type { PolicyRow, StudyReport } from './report.js';
 
@@ -19,12 +19,11 @@ export interface Metric {
   format(value: number): string;
 }
 
-/** Counts; a mean over replicates keeps one decimal below 100. */
-const count = (n: number) => (Number.isInteger(n) || Math.abs(n) >= 100 ? formatCount(n) : n.toLocaleString('en-US', { maximumFractionDigits: 1 }));
+const count = formatMeanCount;
 const bytes = (n: number) => (n === 0 ? '0' : formatBytes(n));
 const percent = (x: number) => formatPercent(x, 3);
 const duration = (ns: number) => (ns === 0 ? '0' : formatDuration(ns));
-const fixed1 = (x: number) => x.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+const fixed1 = (x: number) => formatNumber(x, 1);
 /** A release latency, or null (shown "-") for a policy that dissolved nothing at release. */
 const released = (r: PolicyRow, ns: number) => (r.recovery.release.events === 0 ? null : ns);
 

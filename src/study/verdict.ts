@@ -2,7 +2,7 @@
 // saves against DEFAULT per 1,000 hosts per year (memory, VM kills, SIGBUS) and what it
 // costs (translation on the VMs that took a UE, recovery and release latency), each with its
 // 95% interval. A difference whose interval includes 0 is reported as "not resolved".
-import { formatBytes, formatCount, formatDuration, formatPercent } from '../format/units.js';
+import { formatBytes, formatCount, formatDuration, formatMeanCount, formatPercent } from '../format/units.js';
 import { resolved, type Interval } from './intervals.js';
 import type { PolicyName } from './policies.js';
 import type { PolicyRow, StudyReport } from './report.js';
@@ -69,9 +69,6 @@ function cell(policy: PolicyName, value: Interval | null, format: (x: number) =>
   return { policy, value, resolved: isResolved, text, mean, plusMinus };
 }
 
-/** A count, or a mean of counts (one decimal below 100). */
-const countText = (x: number) => (Math.abs(x) >= 100 || Number.isInteger(x) ? formatCount(x) : x.toLocaleString('en-US', { maximumFractionDigits: 1 }));
-
 /** The verdict of a report: sentences first, then the table they quote. */
 export function studyVerdict(r: StudyReport): Verdict {
   const s = r.scenario;
@@ -82,7 +79,7 @@ export function studyVerdict(r: StudyReport): Verdict {
   const refRow = r.policies.find((p) => p.policy === ref);
   const rows: VerdictRow[] = [];
 
-  const count = countText;
+  const count = formatMeanCount;
   const share = (x: number) => formatPercent(x, 3);
   const latency = (x: number) => formatDuration(x);
   // Savings: the reference minus the policy, replicate by replicate, per 1,000 hosts per year.
@@ -134,7 +131,7 @@ function sentences(r: StudyReport, rows: VerdictRow[], refRow: PolicyRow | null,
     return `${c.mean} ${noun}${c.plusMinus ? ` (${c.plusMinus})` : ''}`;
   };
   if (refRow !== null) {
-    const perYear = (x: number) => countText(x * perKiloHostYear);
+    const perYear = (x: number) => formatMeanCount(x * perKiloHostYear);
     out.push(`Per 1,000 hosts per year, DEFAULT, the reference, loses ${formatBytes(refRow.memoryLostBytes * perKiloHostYear)} of hugepage memory, kills ${perYear(refRow.vmsKilled)} VMs and delivers ${perYear(refRow.sigbus.total)} SIGBUS.`);
     for (const p of r.policies) {
       if (p.policy === refRow.policy) continue;
