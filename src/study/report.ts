@@ -17,6 +17,7 @@ import { costSettingsOf, type Scenario } from './scenario.js';
 import type { StepSeries } from './shard.js';
 import type { StreamSummary } from './error-stream.js';
 import { kernelBehaviour, type KernelBehaviour } from '../host/kernel-behaviour.js';
+import { formatNumber, formatPercent } from '../format/units.js';
 
 /** One policy's figures in a study report. */
 export interface PolicyRow {
@@ -258,6 +259,6 @@ function translationLoss(hosts: readonly HostStats[], baseline: readonly HostSta
 export function baselineText(r: StudyReport): string {
   const what = { hugetlb: 'HugeTLB', thp: 'THP' } as const;
   return r.baselines
-    .map((b) => `${r.baselines.length > 1 ? `${what[b.backing]}: ` : ''}${b.walksPerKiloAccess.toFixed(1)} page walks per 1,000 accesses, ${(b.walkShare * 100).toFixed(1)}% of cycles walking`)
+    .map((b) => `${r.baselines.length > 1 ? `${what[b.backing]}: ` : ''}${formatNumber(b.walksPerKiloAccess, 1)} page walks per 1,000 accesses, ${formatPercent(b.walkShare, 1)} of cycles walking`)
     .join('; ') + ` (nested levels ${r.scenario.translation.nestedLevels})`;
 }
