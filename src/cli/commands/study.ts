@@ -81,7 +81,7 @@ async function runStudyCommand(file: string | undefined, o: StudyFlags): Promise
 export function registerStudyCommand(program: Command): void {
   const cmd = program
     .command('study')
-    .description('compare the recovery policies on one seeded error stream and workload (default: a 1 GiB-HugeTLB cloud region over 3 years)')
+    .description('compare the recovery policies on the same seeded error streams and workloads, one per replicate (default: a 1 GiB-HugeTLB cloud region over 3 years, 8 replicates)')
     .argument('[scenario]', 'scenario file (JSON, docs/study.md); default: the embedded cloud-region scenario')
     .option('--json <file>', 'write the full results as JSON ("-": stdout, instead of the table)')
     .option('--csv <file>', 'write the side-by-side table as CSV ("-": stdout, instead of the table)')
